@@ -1,0 +1,234 @@
+//! The rule catalog: `queries/` as shipped in the binary, or a directory a jurisdiction points to.
+//!
+//! One SQL file per rule (`queries/rules/<rule id>.sql`) returning the failing rows, its metadata
+//! beside it (`<rule id>.toml`: severity, seed clause, parameters), the shared as-of views under
+//! `queries/views/` and the per-run metrics under `queries/metrics/`. SQL is rendered with
+//! Handlebars (`{{as_of}}`, `{{wait_explain_minutes}}`, …) in strict mode: a misspelt parameter is
+//! an error naming the file, never an empty string.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use handlebars::Handlebars;
+use include_dir::{Dir, include_dir};
+
+use super::CheckError;
+
+static QUERIES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/queries");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Red,
+    Yellow,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Red => "red",
+            Severity::Yellow => "yellow",
+            Severity::Info => "info",
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    pub title_en: String,
+    pub severity: Severity,
+    pub entity: String,
+    /// The instant the finding's month is taken from (documentation).
+    pub month: String,
+    /// The clause of the seeds the rule enforces.
+    pub seed: String,
+    /// The clause's words.
+    pub seed_text: String,
+    /// Profile parameters the rule uses.
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub meta: RuleMeta,
+    pub sql: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct View {
+    pub name: String,
+    pub sql: String,
+    pub path: String,
+}
+
+#[derive(Debug)]
+pub struct Catalog {
+    pub views: Vec<View>,
+    pub rules: Vec<Rule>,
+    pub metrics: Vec<View>,
+    /// The shipped rule profile (`queries/profile.toml`).
+    pub default_profile: String,
+    pub origin: String,
+    hb: Handlebars<'static>,
+}
+
+/// `10_cases_at.sql` → `cases_at`.
+fn view_name(file: &str) -> String {
+    let stem = file.trim_end_matches(".sql");
+    match stem.split_once('_') {
+        Some((n, rest)) if n.chars().all(|c| c.is_ascii_digit()) => rest.to_string(),
+        _ => stem.to_string(),
+    }
+}
+
+fn handlebars() -> Handlebars<'static> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    hb
+}
+
+impl Catalog {
+    /// The queries compiled into the binary.
+    pub fn builtin() -> Catalog {
+        let mut files: BTreeMap<String, String> = BTreeMap::new();
+        fn walk(d: &Dir<'_>, out: &mut BTreeMap<String, String>) {
+            for f in d.files() {
+                if let Some(t) = f.contents_utf8() {
+                    out.insert(f.path().to_string_lossy().into_owned(), t.to_string());
+                }
+            }
+            for sub in d.dirs() {
+                walk(sub, out);
+            }
+        }
+        walk(&QUERIES, &mut files);
+        Catalog::from_files(files, "built-in queries/".into()).expect("the shipped queries are valid")
+    }
+
+    /// A queries directory on disk (same layout as `queries/`).
+    pub fn from_dir(dir: &Path) -> Result<Catalog, CheckError> {
+        let mut files = BTreeMap::new();
+        for sub in ["views", "rules", "metrics"] {
+            let d = dir.join(sub);
+            let rd = std::fs::read_dir(&d).map_err(|e| CheckError::Catalog(format!("{}: {e}", d.display())))?;
+            for e in rd {
+                let p = e.map_err(|e| CheckError::Catalog(format!("{}: {e}", d.display())))?.path();
+                let text = std::fs::read_to_string(&p).map_err(|e| CheckError::Catalog(format!("{}: {e}", p.display())))?;
+                files.insert(format!("{sub}/{}", p.file_name().unwrap().to_string_lossy()), text);
+            }
+        }
+        let prof = dir.join("profile.toml");
+        if let Ok(t) = std::fs::read_to_string(&prof) {
+            files.insert("profile.toml".into(), t);
+        } else {
+            files.insert("profile.toml".into(), Catalog::builtin().default_profile);
+        }
+        Catalog::from_files(files, dir.display().to_string())
+    }
+
+    fn from_files(files: BTreeMap<String, String>, origin: String) -> Result<Catalog, CheckError> {
+        let mut views = Vec::new();
+        let mut metrics = Vec::new();
+        let mut rules = Vec::new();
+        for (path, text) in &files {
+            let Some((dir, file)) = path.split_once('/') else { continue };
+            if !file.ends_with(".sql") {
+                continue;
+            }
+            match dir {
+                "views" => views.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
+                "metrics" => metrics.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
+                "rules" => {
+                    let meta_path = path.replace(".sql", ".toml");
+                    let meta_text = files
+                        .get(&meta_path)
+                        .ok_or_else(|| CheckError::Catalog(format!("{path}: no metadata file {meta_path} beside it")))?;
+                    let meta: RuleMeta = toml::from_str(meta_text).map_err(|e| CheckError::Catalog(format!("{meta_path}: {e}")))?;
+                    let expected = file.trim_end_matches(".sql");
+                    if meta.id != expected {
+                        return Err(CheckError::Catalog(format!("{meta_path}: id `{}` does not match the file name `{expected}`", meta.id)));
+                    }
+                    rules.push(Rule { meta, sql: text.clone(), path: path.clone() });
+                }
+                _ => {}
+            }
+        }
+        views.sort_by(|a, b| a.path.cmp(&b.path));
+        rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
+        let default_profile = files.get("profile.toml").cloned().unwrap_or_default();
+        Ok(Catalog { views, rules, metrics, default_profile, origin, hb: handlebars() })
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.meta.id == id)
+    }
+
+    /// Renders one SQL file with the run's variables.
+    pub fn render(&self, path: &str, sql: &str, vars: &serde_json::Value) -> Result<String, CheckError> {
+        self.hb
+            .render_template(sql, vars)
+            .map_err(|e| CheckError::Catalog(format!("{path}: {}", e.reason())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every rule id of rules.md, in the order the spec lists them.
+    pub const SPEC_RULES: [&str; 24] = [
+        "time_limit.overdue_completed",
+        "time_limit.overdue_open",
+        "time_limit.due_soon",
+        "time_limit.invalid_extension",
+        "time_limit.overdue_not_notified",
+        "rongque.no_due_date",
+        "rongque.supplement_overdue",
+        "notice.repeat_supplement",
+        "denial.unregistered",
+        "denial.outcome_mismatch",
+        "denial.no_approval",
+        "denial.no_reason",
+        "denial.no_legal_basis",
+        "denial.notice_late",
+        "denial.filing_late",
+        "denial.not_archived",
+        "rating.verification_late",
+        "rating.rectification_late",
+        "rating.feedback_missing",
+        "ranking.model_window",
+        "ranking.most_unsatisfied",
+        "ranking.consecutive_bottom",
+        "queue.long_wait",
+        "queue.unserved",
+    ];
+
+    #[test]
+    fn every_spec_rule_has_exactly_one_sql_file_with_metadata() {
+        let c = Catalog::builtin();
+        let mut ids: Vec<&str> = c.rules.iter().map(|r| r.meta.id.as_str()).collect();
+        ids.sort();
+        let mut spec: Vec<&str> = SPEC_RULES.to_vec();
+        spec.sort();
+        assert_eq!(ids, spec);
+        for r in &c.rules {
+            assert!(!r.meta.seed.is_empty() && !r.meta.seed_text.is_empty(), "{}", r.meta.id);
+            assert!(["case", "denial", "rating", "ticket", "window"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
+        }
+        let views: Vec<&str> = c.views.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(&views[..4], &["tickets_at", "cases_at", "ratings_at", "denials_at"]);
+    }
+
+    #[test]
+    fn strict_templates_name_the_file_of_a_misspelt_parameter() {
+        let c = Catalog::builtin();
+        let e = c.render("rules/x.sql", "SELECT {{no_such_param}}", &serde_json::json!({})).unwrap_err().to_string();
+        assert!(e.contains("rules/x.sql"), "{e}");
+    }
+}

@@ -1,0 +1,377 @@
+//! Checks: every rule of rules.md run as SQL over the warehouse at one as-of instant T.
+//!
+//! A run renders each rule's SQL with T and the profile, runs it in the engine session, stamps
+//! the rows with the rule's metadata, sorts them into a stable order, computes the rates from
+//! them, and (unless told not to) stores findings, rates and a run record in one commit, so the
+//! next run can say what is new and what was resolved.
+
+pub mod catalog;
+pub mod profile;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
+use datafusion::arrow::compute::{SortColumn, cast, concat_batches, lexsort_to_indices, take_record_batch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::catalog::MemTable;
+use datafusion::error::DataFusionError;
+
+use crate::calendar::Calendar;
+use crate::engine::{self, EngineSettings};
+use crate::ingest::values::{micros_to_naive, ts_micros};
+use crate::store::{StoreError, Warehouse};
+use catalog::{Catalog, Severity};
+use profile::Profile;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("queries: {0}")]
+    Catalog(String),
+    #[error("{file}: {source}")]
+    Sql { file: String, source: DataFusionError },
+    #[error("{file}: the rule's SQL must return the column `{column}`")]
+    Shape { file: String, column: String },
+    #[error("engine: {0}")]
+    Engine(DataFusionError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The fields rules.md says a finding carries, plus `detail`, in output order.
+pub fn findings_schema() -> SchemaRef {
+    Arc::new(Schema::new(finding_fields()))
+}
+
+fn finding_fields() -> Vec<Field> {
+    vec![
+        Field::new("rule", DataType::Utf8, false),
+        Field::new("severity", DataType::Utf8, false),
+        Field::new("hall_id", DataType::Utf8, true),
+        Field::new("window_id", DataType::Utf8, true),
+        Field::new("staff_id", DataType::Utf8, true),
+        Field::new("entity", DataType::Utf8, false),
+        Field::new("entity_id", DataType::Utf8, true),
+        Field::new("due_at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+        Field::new("month", DataType::Utf8, true),
+        Field::new("detail", DataType::Utf8, true),
+    ]
+}
+
+/// Findings as stored: the run, its as-of, then the finding, then the run it was first seen in.
+pub fn findings_store_schema() -> SchemaRef {
+    let mut f = vec![
+        Field::new("run_id", DataType::Int64, false),
+        Field::new("as_of", DataType::Timestamp(TimeUnit::Microsecond, None), false),
+    ];
+    f.extend(finding_fields());
+    f.push(Field::new("first_run_id", DataType::Int64, false));
+    Arc::new(Schema::new(f))
+}
+
+pub fn runs_schema() -> SchemaRef {
+    let ts = DataType::Timestamp(TimeUnit::Microsecond, None);
+    Arc::new(Schema::new(vec![
+        Field::new("run_id", DataType::Int64, false),
+        Field::new("as_of", ts.clone(), false),
+        Field::new("started_at", ts.clone(), false),
+        Field::new("finished_at", ts, false),
+        Field::new("snapshot", DataType::Int64, false),
+        Field::new("rules", DataType::Int64, false),
+        Field::new("findings", DataType::Int64, false),
+        Field::new("red", DataType::Int64, false),
+        Field::new("yellow", DataType::Int64, false),
+        Field::new("info", DataType::Int64, false),
+        Field::new("new_findings", DataType::Int64, false),
+        Field::new("resolved_findings", DataType::Int64, false),
+        Field::new("previous_run_id", DataType::Int64, true),
+        Field::new("profile", DataType::Utf8, false),
+        Field::new("calendar", DataType::Utf8, false),
+    ]))
+}
+
+fn rates_fields() -> Vec<Field> {
+    let i = |n: &str| Field::new(n, DataType::Int64, true);
+    let f = |n: &str| Field::new(n, DataType::Float64, true);
+    vec![
+        Field::new("scope", DataType::Utf8, false),
+        Field::new("hall_id", DataType::Utf8, true),
+        Field::new("window_id", DataType::Utf8, true),
+        Field::new("month", DataType::Utf8, true),
+        i("cases_accepted"),
+        i("cases_completed"),
+        i("immediate"),
+        i("early"),
+        i("on_time"),
+        i("overdue"),
+        i("promised_completed"),
+        f("on_time_rate"),
+        f("early_rate"),
+        i("denial_rows"),
+        i("denial_complete"),
+        f("denial_completeness"),
+    ]
+}
+
+pub fn rates_store_schema() -> SchemaRef {
+    let mut f = vec![
+        Field::new("run_id", DataType::Int64, false),
+        Field::new("as_of", DataType::Timestamp(TimeUnit::Microsecond, None), false),
+    ];
+    f.extend(rates_fields());
+    Arc::new(Schema::new(f))
+}
+
+/// The variables SQL templates see: `as_of`, `as_of_date` and every profile parameter.
+pub fn template_vars(profile: &Profile, as_of: NaiveDateTime) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("as_of".into(), engine::ts_literal(as_of).into());
+    m.insert("as_of_date".into(), format!("DATE '{}'", as_of.format("%Y-%m-%d")).into());
+    for (k, v) in &profile.params {
+        m.insert(k.clone(), (*v).into());
+    }
+    serde_json::Value::Object(m)
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub as_of: NaiveDateTime,
+    /// Only these rule ids (prefixes such as `denial.` allowed); None = all enabled rules.
+    pub only: Option<Vec<String>>,
+    /// Store the run in the warehouse.
+    pub record: bool,
+    pub engine: EngineSettings,
+}
+
+/// The result of one run.
+#[derive(Debug)]
+pub struct CheckRun {
+    pub run_id: Option<i64>,
+    pub as_of: NaiveDateTime,
+    /// Findings in output order, [`findings_schema`].
+    pub findings: RecordBatch,
+    pub rates: RecordBatch,
+    pub previous: Option<(i64, NaiveDateTime)>,
+    pub new_findings: usize,
+    pub resolved_findings: usize,
+    pub rules_run: usize,
+}
+
+impl CheckRun {
+    pub fn count(&self, severity: Severity) -> usize {
+        let sev = self.findings.column(1).as_string::<i32>();
+        (0..sev.len()).filter(|&i| sev.value(i) == severity.as_str()).count()
+    }
+
+    /// Findings per rule id.
+    pub fn per_rule(&self) -> Vec<(String, usize)> {
+        let rule = self.findings.column(0).as_string::<i32>();
+        let mut m: std::collections::BTreeMap<String, usize> = Default::default();
+        for i in 0..rule.len() {
+            *m.entry(rule.value(i).to_string()).or_default() += 1;
+        }
+        m.into_iter().collect()
+    }
+}
+
+fn to_utf8(a: &ArrayRef) -> Result<ArrayRef, DataFusionError> {
+    Ok(cast(a, &DataType::Utf8)?)
+}
+
+/// Stamps a rule's result rows with its metadata and casts them to the findings schema.
+fn stamp(rule: &catalog::Rule, batches: &[RecordBatch]) -> Result<Vec<RecordBatch>, CheckError> {
+    let mut out = Vec::new();
+    for b in batches {
+        let n = b.num_rows();
+        if n == 0 {
+            continue;
+        }
+        let col = |name: &str| -> Result<ArrayRef, CheckError> {
+            b.column_by_name(name).cloned().ok_or_else(|| CheckError::Shape { file: rule.path.clone(), column: name.into() })
+        };
+        let sql_err = |e: DataFusionError| CheckError::Sql { file: rule.path.clone(), source: e };
+        let konst = |v: &str| -> ArrayRef { Arc::new(StringArray::from(vec![v; n])) };
+        let due = cast(&col("due_at")?, &DataType::Timestamp(TimeUnit::Microsecond, None)).map_err(|e| sql_err(e.into()))?;
+        let cols: Vec<ArrayRef> = vec![
+            konst(&rule.meta.id),
+            konst(rule.meta.severity.as_str()),
+            to_utf8(&col("hall_id")?).map_err(sql_err)?,
+            to_utf8(&col("window_id")?).map_err(sql_err)?,
+            to_utf8(&col("staff_id")?).map_err(sql_err)?,
+            konst(&rule.meta.entity),
+            to_utf8(&col("entity_id")?).map_err(sql_err)?,
+            due,
+            to_utf8(&col("month")?).map_err(sql_err)?,
+            to_utf8(&col("detail")?).map_err(sql_err)?,
+        ];
+        out.push(RecordBatch::try_new(findings_schema(), cols).map_err(|e| sql_err(e.into()))?);
+    }
+    Ok(out)
+}
+
+/// Stable order: rule, hall, month, entity id (then the rest, for full determinism).
+fn sort_findings(b: &RecordBatch) -> Result<RecordBatch, DataFusionError> {
+    let order = ["rule", "hall_id", "month", "entity_id", "window_id", "staff_id", "due_at", "detail"];
+    let cols: Vec<SortColumn> = order
+        .iter()
+        .map(|n| SortColumn { values: Arc::clone(b.column_by_name(n).expect("findings column")), options: None })
+        .collect();
+    let idx = lexsort_to_indices(&cols, None)?;
+    Ok(take_record_batch(b, &idx)?)
+}
+
+fn selected(rule: &catalog::Rule, profile: &Profile, only: &Option<Vec<String>>) -> bool {
+    if profile.disabled.contains(&rule.meta.id) {
+        return false;
+    }
+    match only {
+        None => true,
+        Some(list) => list.iter().any(|p| rule.meta.id == *p || (p.ends_with('.') && rule.meta.id.starts_with(p.as_str())) || rule.meta.id.starts_with(&format!("{p}."))),
+    }
+}
+
+/// Key of a finding for comparing runs.
+fn finding_keys(b: &RecordBatch, offset: usize) -> Vec<String> {
+    let rule = b.column(offset).as_string::<i32>();
+    let eid = b.column(offset + 6).as_string::<i32>();
+    let month = b.column(offset + 8).as_string::<i32>();
+    (0..b.num_rows())
+        .map(|i| format!("{}\u{1f}{}\u{1f}{}", rule.value(i), if eid.is_null(i) { "" } else { eid.value(i) }, if month.is_null(i) { "" } else { month.value(i) }))
+        .collect()
+}
+
+/// Runs the checks at `opts.as_of`.
+pub async fn run_checks(wh: &Warehouse, cal: &Calendar, catalog: &Catalog, profile: &Profile, opts: &CheckOptions) -> Result<CheckRun, CheckError> {
+    let started = crate::clock::now_china();
+    let snapshot = wh.current()?;
+    let ctx = engine::session(snapshot.as_ref(), cal, catalog, profile, opts.as_of, &opts.engine).await?;
+    let vars = template_vars(profile, opts.as_of);
+
+    let rules: Vec<&catalog::Rule> = catalog.rules.iter().filter(|r| selected(r, profile, &opts.only)).collect();
+    let mut parts: Vec<RecordBatch> = Vec::new();
+    for rule in &rules {
+        let sql = catalog.render(&rule.path, &rule.sql, &vars)?;
+        let sql_err = |e: DataFusionError| CheckError::Sql { file: rule.path.clone(), source: e };
+        let batches = ctx.sql(&sql).await.map_err(sql_err)?.collect().await.map_err(sql_err)?;
+        parts.extend(stamp(rule, &batches)?);
+    }
+    let all = concat_batches(&findings_schema(), &parts).map_err(|e| CheckError::Engine(e.into()))?;
+    let findings = sort_findings(&all).map_err(CheckError::Engine)?;
+
+    // Rates, from this run's findings.
+    let mem = MemTable::try_new(findings_schema(), vec![vec![findings.clone()]]).map_err(CheckError::Engine)?;
+    ctx.register_table("run_findings", Arc::new(mem)).map_err(CheckError::Engine)?;
+    let mut rates_parts = Vec::new();
+    for m in &catalog.metrics {
+        if m.name != "rates" {
+            continue;
+        }
+        let sql = catalog.render(&m.path, &m.sql, &vars)?;
+        let sql_err = |e: DataFusionError| CheckError::Sql { file: m.path.clone(), source: e };
+        let batches = ctx.sql(&format!("SELECT * FROM ({sql}) r ORDER BY scope, hall_id, month, window_id")).await.map_err(sql_err)?.collect().await.map_err(sql_err)?;
+        rates_parts.extend(batches);
+    }
+    let rates_schema = Arc::new(Schema::new(rates_fields()));
+    let rates = conform(&rates_parts, &rates_schema).map_err(CheckError::Engine)?;
+
+    // Compare with the previous run.
+    let mut previous = None;
+    let mut prev_first: HashMap<String, i64> = HashMap::new();
+    if let Some(s) = &snapshot {
+        let runs = s.read("check_runs")?;
+        let mut last: Option<(i64, i64)> = None;
+        for b in &runs {
+            let id = b.column(0).as_any().downcast_ref::<Int64Array>().expect("run_id");
+            let at = b.column(1).as_any().downcast_ref::<TimestampMicrosecondArray>().expect("as_of");
+            for i in 0..b.num_rows() {
+                if last.is_none_or(|(l, _)| id.value(i) > l) {
+                    last = Some((id.value(i), at.value(i)));
+                }
+            }
+        }
+        if let Some((id, at)) = last {
+            previous = Some((id, micros_to_naive(at)));
+            let f = s.table_dir("findings").join(format!("run-{id:06}.parquet"));
+            if f.exists() {
+                for b in crate::store::read_parquet(&f)? {
+                    let keys = finding_keys(&b, 2);
+                    let first = b.column_by_name("first_run_id").expect("first_run_id").as_any().downcast_ref::<Int64Array>().expect("i64").clone();
+                    for (i, k) in keys.into_iter().enumerate() {
+                        prev_first.insert(k, first.value(i));
+                    }
+                }
+            }
+        }
+    }
+    let keys = finding_keys(&findings, 0);
+    let new_findings = keys.iter().filter(|k| !prev_first.contains_key(*k)).count();
+    let current: std::collections::HashSet<&String> = keys.iter().collect();
+    let resolved_findings = if previous.is_some() { prev_first.keys().filter(|k| !current.contains(k)).count() } else { 0 };
+
+    let mut run_id = None;
+    if opts.record {
+        let lock = wh.lock()?;
+        let mut txn = wh.begin(&lock)?;
+        let id = txn.meta.next_run_id;
+        let n = findings.num_rows();
+        let as_of_us = ts_micros(opts.as_of);
+        let first: Vec<i64> = keys.iter().map(|k| prev_first.get(k).copied().unwrap_or(id)).collect();
+        let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![id; n])), Arc::new(TimestampMicrosecondArray::from(vec![as_of_us; n]))];
+        cols.extend(findings.columns().iter().cloned());
+        cols.push(Arc::new(Int64Array::from(first)));
+        let stored = RecordBatch::try_new(findings_store_schema(), cols).map_err(|e| CheckError::Engine(e.into()))?;
+        txn.add_file("findings", &format!("run-{id:06}.parquet"), &findings_store_schema(), &[stored])?;
+
+        let rn = rates.num_rows();
+        let mut rcols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![id; rn])), Arc::new(TimestampMicrosecondArray::from(vec![as_of_us; rn]))];
+        rcols.extend(rates.columns().iter().cloned());
+        let rstored = RecordBatch::try_new(rates_store_schema(), rcols).map_err(|e| CheckError::Engine(e.into()))?;
+        txn.add_file("rates", &format!("run-{id:06}.parquet"), &rates_store_schema(), &[rstored])?;
+
+        let finished = crate::clock::now_china();
+        let count = |s: &str| findings.column(1).as_string::<i32>().iter().filter(|v| *v == Some(s)).count() as i64;
+        let profile_json = serde_json::to_string(&serde_json::json!({"source": profile.source, "params": profile.params, "disabled": profile.disabled})).unwrap();
+        let run_cols: Vec<ArrayRef> = vec![
+            Arc::new(Int64Array::from(vec![id])),
+            Arc::new(TimestampMicrosecondArray::from(vec![as_of_us])),
+            Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(started)])),
+            Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(finished)])),
+            Arc::new(Int64Array::from(vec![snapshot.as_ref().map_or(0, |s| s.id as i64)])),
+            Arc::new(Int64Array::from(vec![rules.len() as i64])),
+            Arc::new(Int64Array::from(vec![n as i64])),
+            Arc::new(Int64Array::from(vec![count("red")])),
+            Arc::new(Int64Array::from(vec![count("yellow")])),
+            Arc::new(Int64Array::from(vec![count("info")])),
+            Arc::new(Int64Array::from(vec![new_findings as i64])),
+            Arc::new(Int64Array::from(vec![resolved_findings as i64])),
+            Arc::new(Int64Array::from(vec![previous.map(|p| p.0)])),
+            Arc::new(StringArray::from(vec![profile_json])),
+            Arc::new(StringArray::from(vec![cal.sources.join("; ")])),
+        ];
+        let rb = RecordBatch::try_new(runs_schema(), run_cols).map_err(|e| CheckError::Engine(e.into()))?;
+        txn.add_file("check_runs", &format!("run-{id:06}.parquet"), &runs_schema(), &[rb])?;
+        txn.meta.next_run_id = id + 1;
+        txn.commit()?;
+        run_id = Some(id);
+    }
+    Ok(CheckRun { run_id, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run: rules.len() })
+}
+
+/// Casts query output to a fixed schema (by column name), one batch.
+pub fn conform(batches: &[RecordBatch], schema: &SchemaRef) -> Result<RecordBatch, DataFusionError> {
+    let mut parts = Vec::new();
+    for b in batches {
+        let mut cols = Vec::new();
+        for f in schema.fields() {
+            let c = b
+                .column_by_name(f.name())
+                .ok_or_else(|| DataFusionError::Plan(format!("missing column {}", f.name())))?;
+            cols.push(cast(c, f.data_type())?);
+        }
+        parts.push(RecordBatch::try_new(schema.clone(), cols)?);
+    }
+    Ok(concat_batches(schema, &parts)?)
+}

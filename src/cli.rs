@@ -1,0 +1,148 @@
+//! The command line as typed. Nothing here runs anything: `settings` resolves these raw
+//! arguments (with windowwatch.toml) into one `Settings` before any command starts, as ripgrep does.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::PrintFormat;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "windowwatch",
+    version,
+    about = "Supervises medical-insurance service windows (医疗保障窗口服务监督): exports in, rules as SQL, reports out",
+    after_help = "Exit codes: 0 success (check: no red findings), 1 check found red findings, 2 error.\n\
+                  Start with `windowwatch demo`."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// The configuration file (default: ./windowwatch.toml when it exists).
+    #[arg(long, global = true, env = "WINDOWWATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The warehouse folder (default: data_dir from the config, else ./windowwatch-data).
+    #[arg(long, global = true, env = "WINDOWWATCH_DATA")]
+    pub data: Option<PathBuf>,
+    /// A working-day calendar file laid over the built-in one (date,kind,name); may repeat.
+    #[arg(long, global = true)]
+    pub calendar: Vec<PathBuf>,
+    /// Use only the --calendar files, not the built-in 2024–2026 calendar.
+    #[arg(long, global = true)]
+    pub no_builtin_calendar: bool,
+    /// A rule profile (TOML) overriding the default parameters.
+    #[arg(long, global = true)]
+    pub profile: Option<PathBuf>,
+    /// Read rules from this queries folder instead of the built-in ones.
+    #[arg(long, global = true)]
+    pub queries: Option<PathBuf>,
+    /// Memory limit for queries, e.g. 2GiB (spills to disk beyond it).
+    #[arg(long, global = true)]
+    pub memory_limit: Option<String>,
+    /// Less output (warnings and errors only).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// More log output (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load export files of one table into the warehouse (all files or none).
+    Ingest(IngestArgs),
+    /// Run every rule at an as-of instant and print the findings.
+    Check(CheckArgs),
+    /// List the rules with severity, seed clause and parameters.
+    Rules(RulesArgs),
+    /// Write sample exports with planted violations and their ground truth.
+    Generate(GenerateArgs),
+    /// The main job on built-in defaults: sample data → ingest → check → summary.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// tickets (排队叫号), cases (办件), ratings (好差评) or denials (否定备案).
+    #[arg(long, short)]
+    pub table: String,
+    /// Export files: CSV (UTF-8/GB18030), XLSX or JSON Lines; later files supersede earlier ones.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Text encoding of CSV/JSONL files (default: detected; e.g. gb18030, gbk, utf-8).
+    #[arg(long)]
+    pub encoding: Option<String>,
+    /// The XLSX sheet to read (default: the first).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// How the source codes numeric satisfaction levels: "1=非常满意" (GB/T 39046) or "1=非常不满意".
+    #[arg(long)]
+    pub numeric_levels: Option<String>,
+    /// Map an extra header to a contract column, e.g. --map 柜台号=window_id; may repeat.
+    #[arg(long = "map", value_name = "HEADER=COLUMN")]
+    pub map: Vec<String>,
+    /// Read files again even if the same content was ingested before.
+    #[arg(long)]
+    pub force: bool,
+    /// Print the reconciliation as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The as-of instant T, China time, e.g. "2026-11-01 00:00:00" (default: now).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: PrintFormat,
+    /// Write the findings to a file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Run only these rules (ids or prefixes such as `denial`); may repeat.
+    #[arg(long = "rule")]
+    pub rules: Vec<String>,
+    /// Do not record the run in the warehouse.
+    #[arg(long)]
+    pub no_record: bool,
+    /// Print personal data unmasked (findings carry none; accepted for symmetry with reports).
+    #[arg(long, hide = true)]
+    pub unmask: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: PrintFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 20261101)]
+    pub seed: u64,
+    /// small (the sample), medium, province, province10, or a multiplier such as 0.5 or 3.
+    #[arg(long, default_value = "small")]
+    pub scale: String,
+    /// Do not compute and write the ground truth (large scales).
+    #[arg(long)]
+    pub no_truth: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to put the demo's files (default: ./windowwatch-demo).
+    #[arg(long, default_value = "windowwatch-demo")]
+    pub dir: PathBuf,
+    /// Use the shipped sample-data/ instead of generating.
+    #[arg(long)]
+    pub sample: bool,
+}

@@ -1,0 +1,237 @@
+//! One function per CLI command, on resolved `Settings`. Each returns the exit code; errors carry
+//! their context up to `main`, which prints them once.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+
+use crate::checks::{self, CheckOptions, CheckRun};
+use crate::cli::{CheckArgs, Command, GenerateArgs, IngestArgs, RulesArgs};
+use crate::contract::{NumericLevels, Table};
+use crate::ingest::{self, IngestOptions, IngestReport};
+use crate::output::{self, PrintFormat};
+use crate::settings::Settings;
+use crate::store::Warehouse;
+
+pub fn run(command: Command, settings: Settings) -> Result<u8> {
+    match command {
+        Command::Ingest(a) => cmd_ingest(&a, &settings),
+        Command::Check(a) => cmd_check(&a, &settings),
+        Command::Rules(a) => cmd_rules(&a, &settings),
+        Command::Generate(a) => cmd_generate(&a, &settings),
+        Command::Demo(a) => crate::job::demo(&a, &settings),
+    }
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+/// Reads an instant in the contract's forms (a bare date means its first instant).
+pub fn parse_instant(s: &str) -> Result<chrono::NaiveDateTime> {
+    if let Some(t) = crate::ingest::values::parse_timestamp(s) {
+        return Ok(t);
+    }
+    if let Some(d) = crate::calendar::parse_date(s) {
+        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight"));
+    }
+    bail!("`{s}` is not an instant; write it as \"2026-11-01 00:00:00\" (China time)")
+}
+
+pub fn ingest_options(a: &IngestArgs, s: &Settings) -> Result<IngestOptions> {
+    let table = Table::parse(&a.table).with_context(|| format!("--table `{}`: expected tickets, cases, ratings or denials", a.table))?;
+    let encoding = match &a.encoding {
+        Some(e) => Some(encoding_rs::Encoding::for_label(e.as_bytes()).with_context(|| format!("--encoding `{e}` is not an encoding name (try gb18030, gbk, utf-8)"))?),
+        None => None,
+    };
+    let numeric_levels = match &a.numeric_levels {
+        Some(n) => Some(NumericLevels::parse(n).with_context(|| format!("--numeric-levels `{n}`: expected {}", NumericLevels::ACCEPTED))?),
+        None => s.config.numeric_levels,
+    };
+    let mut aliases: HashMap<String, String> = s.config.aliases.get(&table).map(|m| m.clone().into_iter().collect()).unwrap_or_default();
+    for m in &a.map {
+        let (h, c) = m.split_once('=').with_context(|| format!("--map `{m}`: expected HEADER=COLUMN"))?;
+        if table.spec().column(c.trim()).is_none() {
+            bail!("--map `{m}`: `{}` is not a column of {table}", c.trim());
+        }
+        aliases.insert(h.trim().to_string(), c.trim().to_string());
+    }
+    Ok(IngestOptions { table, files: a.files.clone(), encoding, sheet: a.sheet.clone(), numeric_levels, aliases, force: a.force })
+}
+
+fn cmd_ingest(a: &IngestArgs, s: &Settings) -> Result<u8> {
+    let opts = ingest_options(a, s)?;
+    let wh = Warehouse::open(&s.config.data_dir)?;
+    let report = ingest::ingest(&wh, &opts)?;
+    let mut out = std::io::stdout().lock();
+    if a.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else if !s.quiet {
+        print_ingest(&mut out, &report)?;
+    }
+    Ok(0)
+}
+
+/// The reconciliation, as a person reads it.
+pub fn print_ingest(out: &mut dyn Write, r: &IngestReport) -> Result<()> {
+    writeln!(out, "ingest #{} → {} ({}), warehouse snapshot {}", r.ingest_id, r.table, r.table.zh_name(), r.snapshot)?;
+    let mut rows = Vec::new();
+    for f in r.files.iter().chain(std::iter::once(&r.total())) {
+        let status = match f.skipped_as_ingest {
+            Some(id) => format!("skipped: same content as ingest #{id}"),
+            None => String::new(),
+        };
+        rows.push(vec![
+            f.file.clone(),
+            f.format.clone(),
+            f.encoding.clone().unwrap_or_default(),
+            f.rows_read.to_string(),
+            format!("{} ({} new, {} updated, {} unchanged)", f.loaded, f.new_records, f.updated_records, f.unchanged_records),
+            f.superseded.to_string(),
+            f.quarantined.to_string(),
+            status,
+        ]);
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(vec!["file", "format", "encoding", "rows read", "loaded", "superseded", "quarantined", ""]);
+    for r in rows {
+        t.add_row(r);
+    }
+    writeln!(out, "{t}")?;
+    let tot = r.total();
+    writeln!(
+        out,
+        "reconciled: rows read {} = loaded {} + superseded {} + quarantined {}{}",
+        tot.rows_read,
+        tot.loaded,
+        tot.superseded,
+        tot.quarantined,
+        if tot.rows_read == tot.loaded + tot.superseded + tot.quarantined { "" } else { "  ← DOES NOT ADD UP" }
+    )?;
+    writeln!(out, "{} now holds {} records", r.table, r.records_after)?;
+    for f in &r.files {
+        if !f.unknown_headers.is_empty() {
+            writeln!(out, "warning: {}: unknown columns ignored: {}", f.file, f.unknown_headers.join(", "))?;
+        }
+        if f.title_rows_skipped > 0 {
+            writeln!(out, "note: {}: {} title row(s) above the header skipped", f.file, f.title_rows_skipped)?;
+        }
+    }
+    if !r.quarantine_by_reason.is_empty() {
+        let by: Vec<String> = r.quarantine_by_reason.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(out, "quarantined by reason: {}", by.join(", "))?;
+        for q in r.quarantine_sample.iter().take(10) {
+            writeln!(out, "  {}:{}  {}  {}", q.file, q.line, q.reason, q.message)?;
+        }
+        writeln!(out, "  (all of them: windowwatch sql -c \"SELECT * FROM quarantine WHERE ingest_id = {}\")", r.ingest_id)?;
+    }
+    Ok(())
+}
+
+pub fn check_options(a: &CheckArgs, s: &Settings) -> Result<CheckOptions> {
+    let as_of = match &a.as_of {
+        Some(t) => parse_instant(t)?,
+        None => crate::clock::now_china(),
+    };
+    for r in &a.rules {
+        let known = s.catalog.rules.iter().any(|x| x.meta.id == *r || x.meta.id.starts_with(&format!("{}.", r.trim_end_matches('.'))));
+        if !known {
+            bail!("--rule `{r}` matches no rule (see `windowwatch rules`)");
+        }
+    }
+    Ok(CheckOptions {
+        as_of,
+        only: (!a.rules.is_empty()).then(|| a.rules.clone()),
+        record: !a.no_record,
+        engine: s.engine.clone(),
+    })
+}
+
+fn cmd_check(a: &CheckArgs, s: &Settings) -> Result<u8> {
+    let opts = check_options(a, s)?;
+    let wh = Warehouse::open(&s.config.data_dir)?;
+    let run = runtime()?.block_on(checks::run_checks(&wh, &s.calendar, &s.catalog, &s.profile, &opts))?;
+    let schema = checks::findings_schema();
+    match &a.output {
+        Some(path) => {
+            let format = if a.format == PrintFormat::Table { PrintFormat::from_extension(path).unwrap_or(PrintFormat::Csv) } else { a.format };
+            output::write_file(path, &schema, std::slice::from_ref(&run.findings), format)?;
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            output::print_batches(&mut out, &schema, std::slice::from_ref(&run.findings), a.format)?;
+        }
+    }
+    if !s.quiet {
+        eprintln!("{}", check_summary(&run));
+    }
+    Ok(if run.count(checks::catalog::Severity::Red) > 0 { 1 } else { 0 })
+}
+
+pub fn check_summary(run: &CheckRun) -> String {
+    use checks::catalog::Severity::*;
+    let mut s = format!(
+        "as of {}: {} findings ({} red, {} yellow, {} info) from {} rules",
+        run.as_of.format("%Y-%m-%d %H:%M:%S"),
+        run.findings.num_rows(),
+        run.count(Red),
+        run.count(Yellow),
+        run.count(Info),
+        run.rules_run
+    );
+    match (run.run_id, run.previous) {
+        (Some(id), Some((p, at))) => s.push_str(&format!(
+            "; run #{id}, against run #{p} (as of {}): {} new, {} resolved",
+            at.format("%Y-%m-%d %H:%M:%S"),
+            run.new_findings,
+            run.resolved_findings
+        )),
+        (Some(id), None) => s.push_str(&format!("; run #{id} (the first)")),
+        (None, _) => s.push_str("; not recorded"),
+    }
+    s
+}
+
+fn cmd_rules(a: &RulesArgs, s: &Settings) -> Result<u8> {
+    use datafusion::arrow::array::{RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use std::sync::Arc;
+    let rules: Vec<_> = s.catalog.rules.iter().filter(|r| !s.profile.disabled.contains(&r.meta.id)).collect();
+    let col = |f: &dyn Fn(&crate::checks::catalog::Rule) -> String| -> Arc<StringArray> { Arc::new(StringArray::from_iter_values(rules.iter().map(|r| f(r)))) };
+    let schema = Arc::new(Schema::new(
+        ["rule", "severity", "title", "entity", "month", "seed", "params", "file"].iter().map(|n| Field::new(*n, DataType::Utf8, false)).collect::<Vec<_>>(),
+    ));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            col(&|r| r.meta.id.clone()),
+            col(&|r| r.meta.severity.as_str().into()),
+            col(&|r| r.meta.title.clone()),
+            col(&|r| r.meta.entity.clone()),
+            col(&|r| r.meta.month.clone()),
+            col(&|r| r.meta.seed.clone()),
+            col(&|r| r.meta.params.iter().map(|p| format!("{p}={}", s.profile.get(p))).collect::<Vec<_>>().join(" ")),
+            col(&|r| format!("queries/{}", r.path)),
+        ],
+    )?;
+    output::print_batches(&mut std::io::stdout().lock(), &schema, &[batch], a.format)?;
+    Ok(0)
+}
+
+fn cmd_generate(a: &GenerateArgs, s: &Settings) -> Result<u8> {
+    let opts = crate::generate::GenerateOptions { out: a.out.clone(), seed: a.seed, scale: a.scale.clone(), truth: !a.no_truth };
+    let m = crate::generate::generate(&opts, &s.calendar)?;
+    if !s.quiet {
+        println!("wrote {} files for {} halls, months {}, to {}", m.files.len(), m.halls.len(), m.months.join(", "), a.out.display());
+        for f in &m.files {
+            println!("  {:<8} {:<40} {:>9} rows  {}{}", f.table, f.path, f.rows, f.format, f.encoding.as_deref().map(|e| format!(" {e}")).unwrap_or_default());
+        }
+        if let Some(t) = &m.truth {
+            println!("ground truth for as-of {}: {}", m.as_of, t);
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,635 @@
+//! `windowwatch.toml`: one file for the data folder, calendar, rule profile, ingest settings,
+//! engine limits, offices, SMTP and jobs.
+//!
+//! The file is validated as a whole (as vector does): syntax errors are recovered from, every key
+//! is checked for its type and meaning, unknown keys are named, and every problem is reported at
+//! once with its line, so a user fixes the file in one pass. Paths in the file are relative to the
+//! file's folder.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use crate::contract::{NumericLevels, Table};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigProblem {
+    pub line: usize,
+    pub key: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {n} problem{s}:\n{list}", file = .file.display(), n = .problems.len(), s = if .problems.len() == 1 { "" } else { "s" },
+        list = .problems.iter().map(|p| format!("  line {}: {}: {}", p.line, p.key, p.message)).collect::<Vec<_>>().join("\n"))]
+pub struct ConfigError {
+    pub file: PathBuf,
+    pub problems: Vec<ConfigProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Security {
+    /// Implicit TLS (port 465).
+    Tls,
+    /// STARTTLS (port 587).
+    StartTls,
+    /// No TLS: loopback and testing only.
+    Plain,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub user: Option<String>,
+    /// The environment variable holding the password (never the password itself).
+    pub password_env: String,
+    pub from: String,
+    pub timeout_secs: u64,
+    /// Extra root certificate (PEM) to trust, e.g. a hall's own mail server.
+    pub ca_file: Option<PathBuf>,
+    pub retries: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Office {
+    pub id: String,
+    pub name: String,
+    pub halls: Vec<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// zh-CN (default) or en.
+    pub language: String,
+    pub show_personal_data: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Job {
+    pub name: String,
+    pub kind: String,
+    pub cron: String,
+    pub options: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SqlUser {
+    pub name: String,
+    pub password_env: String,
+    pub office: Option<String>,
+}
+
+/// The whole configuration, paths resolved.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Config {
+    pub file: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub outbox: PathBuf,
+    pub reports_dir: PathBuf,
+    pub inbox: PathBuf,
+    pub calendar_builtin: bool,
+    pub calendar_files: Vec<PathBuf>,
+    pub profile: Option<PathBuf>,
+    pub queries: Option<PathBuf>,
+    pub numeric_levels: Option<NumericLevels>,
+    /// Per table: extra header → contract column.
+    pub aliases: BTreeMap<Table, BTreeMap<String, String>>,
+    pub target_partitions: usize,
+    pub memory_limit: Option<usize>,
+    pub offices: Vec<Office>,
+    pub smtp: Option<Smtp>,
+    pub jobs: Vec<Job>,
+    pub sql_users: Vec<SqlUser>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            file: None,
+            data_dir: PathBuf::from("windowwatch-data"),
+            outbox: PathBuf::from("outbox"),
+            reports_dir: PathBuf::from("reports"),
+            inbox: PathBuf::from("inbox"),
+            calendar_builtin: true,
+            calendar_files: Vec::new(),
+            profile: None,
+            queries: None,
+            numeric_levels: None,
+            aliases: BTreeMap::new(),
+            target_partitions: 0,
+            memory_limit: None,
+            offices: Vec::new(),
+            smtp: None,
+            jobs: Vec::new(),
+            sql_users: Vec::new(),
+        }
+    }
+}
+
+/// Parses `"2GiB"`, `"512MiB"`, `"1.5G"`, `"1000000"` into bytes.
+pub fn parse_bytes(s: &str) -> Option<usize> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" | "kib" => 1024.0,
+        "m" | "mb" | "mib" => 1024.0 * 1024.0,
+        "g" | "gb" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((n * mult) as usize)
+}
+
+/// The job kinds `serve` knows and their options.
+pub const JOB_KINDS: &[(&str, &[&str])] = &[
+    ("inbox", &["pattern", "settle_secs"]),
+    ("check", &["as_of"]),
+    ("daily", &["send"]),
+    ("monthly", &["send", "month"]),
+    ("register", &["send", "month", "format"]),
+];
+
+struct Walk<'s> {
+    src: &'s str,
+    problems: Vec<ConfigProblem>,
+}
+
+type Tbl<'i> = DeTable<'i>;
+
+impl<'s> Walk<'s> {
+    fn line(&self, span: &Range<usize>) -> usize {
+        self.src[..span.start.min(self.src.len())].matches('\n').count() + 1
+    }
+
+    fn problem(&mut self, span: &Range<usize>, key: &str, message: impl Into<String>) {
+        let line = self.line(span);
+        self.problems.push(ConfigProblem { line, key: key.to_string(), message: message.into() });
+    }
+
+    fn unknown_keys(&mut self, t: &Tbl<'_>, path: &str, known: &[&str]) {
+        for (k, _) in t.iter() {
+            if !known.contains(&k.get_ref().as_ref()) {
+                let name = join(path, k.get_ref());
+                self.problem(&k.span(), &name, format!("unknown key (known here: {})", known.join(", ")));
+            }
+        }
+    }
+
+    fn get<'t, 'i>(&self, t: &'t Tbl<'i>, key: &str) -> Option<&'t Spanned<DeValue<'i>>> {
+        t.iter().find(|(k, _)| k.get_ref().as_ref() == key).map(|(_, v)| v)
+    }
+
+    fn str(&mut self, t: &Tbl<'_>, path: &str, key: &str) -> Option<String> {
+        let v = self.get(t, key)?;
+        match v.get_ref().as_str() {
+            Some(s) => Some(s.to_string()),
+            None => {
+                self.problem(&v.span(), &join(path, key), format!("expected a string, found {}", v.get_ref().type_str()));
+                None
+            }
+        }
+    }
+
+    fn req_str(&mut self, t: &Tbl<'_>, span: &Range<usize>, path: &str, key: &str) -> Option<String> {
+        let r = self.str(t, path, key);
+        if r.is_none() && self.get(t, key).is_none() {
+            self.problem(span, &join(path, key), "missing (required)");
+        }
+        r
+    }
+
+    fn int(&mut self, t: &Tbl<'_>, path: &str, key: &str, min: i64, max: i64) -> Option<i64> {
+        let v = self.get(t, key)?;
+        let parsed = v.get_ref().as_integer().and_then(|i| i64::from_str_radix(i.as_str().replace('_', "").as_str(), i.radix()).ok());
+        match parsed {
+            Some(n) if (min..=max).contains(&n) => Some(n),
+            Some(n) => {
+                self.problem(&v.span(), &join(path, key), format!("{n} is outside {min}..={max}"));
+                None
+            }
+            None => {
+                self.problem(&v.span(), &join(path, key), format!("expected a whole number, found {}", v.get_ref().type_str()));
+                None
+            }
+        }
+    }
+
+    fn bool(&mut self, t: &Tbl<'_>, path: &str, key: &str) -> Option<bool> {
+        let v = self.get(t, key)?;
+        match v.get_ref().as_bool() {
+            Some(b) => Some(b),
+            None => {
+                self.problem(&v.span(), &join(path, key), format!("expected true or false, found {}", v.get_ref().type_str()));
+                None
+            }
+        }
+    }
+
+    fn str_list(&mut self, t: &Tbl<'_>, path: &str, key: &str) -> Option<Vec<String>> {
+        let v = self.get(t, key)?;
+        let Some(a) = v.get_ref().as_array() else {
+            self.problem(&v.span(), &join(path, key), format!("expected a list of strings, found {}", v.get_ref().type_str()));
+            return None;
+        };
+        let mut out = Vec::new();
+        for x in a.iter() {
+            match x.get_ref().as_str() {
+                Some(s) => out.push(s.to_string()),
+                None => self.problem(&x.span(), &join(path, key), format!("expected a string, found {}", x.get_ref().type_str())),
+            }
+        }
+        Some(out)
+    }
+
+    fn table<'t, 'i>(&mut self, t: &'t Tbl<'i>, path: &str, key: &str) -> Option<(&'t Tbl<'i>, Range<usize>)> {
+        let v = self.get(t, key)?;
+        match v.get_ref().as_table() {
+            Some(tt) => Some((tt, v.span())),
+            None => {
+                self.problem(&v.span(), &join(path, key), format!("expected a table, found {}", v.get_ref().type_str()));
+                None
+            }
+        }
+    }
+
+    fn tables<'t, 'i>(&mut self, t: &'t Tbl<'i>, key: &str) -> Vec<(&'t Tbl<'i>, Range<usize>)> {
+        let Some(v) = self.get(t, key) else { return Vec::new() };
+        let Some(a) = v.get_ref().as_array() else {
+            self.problem(&v.span(), key, format!("expected [[{key}]] tables, found {}", v.get_ref().type_str()));
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for x in a.iter() {
+            match x.get_ref().as_table() {
+                Some(tt) => out.push((tt, x.span())),
+                None => self.problem(&x.span(), key, format!("expected a table, found {}", x.get_ref().type_str())),
+            }
+        }
+        out
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
+}
+
+fn valid_email(s: &str) -> bool {
+    let addr = match (s.find('<'), s.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &s[a + 1..b],
+        _ => s,
+    };
+    let mut parts = addr.trim().split('@');
+    matches!((parts.next(), parts.next(), parts.next()), (Some(u), Some(d), None) if !u.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !addr.contains(char::is_whitespace))
+}
+
+impl Config {
+    /// Reads and validates a config file; every problem is reported at once.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            problems: vec![ConfigProblem { line: 0, key: "(file)".into(), message: e.to_string() }],
+        })?;
+        Config::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &str| -> PathBuf {
+            let pb = PathBuf::from(p);
+            if pb.is_absolute() || base.as_os_str().is_empty() { pb } else { base.join(pb) }
+        };
+        let (doc, syntax) = DeTable::parse_recoverable(text);
+        let mut w = Walk { src: text, problems: Vec::new() };
+        for e in syntax {
+            let span = e.span().unwrap_or(0..0);
+            w.problem(&span, "(syntax)", e.message().trim().to_string());
+        }
+        let root = doc.get_ref();
+        let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
+        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "smtp", "jobs", "sql"]);
+        for (key, slot) in [("data_dir", &mut c.data_dir), ("outbox", &mut c.outbox), ("reports_dir", &mut c.reports_dir), ("inbox", &mut c.inbox)] {
+            if let Some(s) = w.str(root, "", key) {
+                *slot = resolve(&s);
+            }
+        }
+        if !base.as_os_str().is_empty() {
+            for (key, slot) in [("data_dir", &mut c.data_dir), ("outbox", &mut c.outbox), ("reports_dir", &mut c.reports_dir), ("inbox", &mut c.inbox)] {
+                if w.get(root, key).is_none() {
+                    *slot = base.join(&*slot);
+                }
+            }
+        }
+        if let Some((t, _)) = w.table(root, "", "calendar") {
+            w.unknown_keys(t, "calendar", &["builtin", "files"]);
+            if let Some(b) = w.bool(t, "calendar", "builtin") {
+                c.calendar_builtin = b;
+            }
+            if let Some(files) = w.str_list(t, "calendar", "files") {
+                c.calendar_files = files.iter().map(|f| resolve(f)).collect();
+            }
+        }
+        if let Some((t, _)) = w.table(root, "", "rules") {
+            w.unknown_keys(t, "rules", &["profile", "queries"]);
+            c.profile = w.str(t, "rules", "profile").map(|s| resolve(&s));
+            c.queries = w.str(t, "rules", "queries").map(|s| resolve(&s));
+        }
+        if let Some((t, _)) = w.table(root, "", "ingest") {
+            w.unknown_keys(t, "ingest", &["numeric_levels", "aliases"]);
+            if let Some(s) = w.str(t, "ingest", "numeric_levels") {
+                match NumericLevels::parse(&s) {
+                    Some(n) => c.numeric_levels = Some(n),
+                    None => {
+                        let span = w.get(t, "numeric_levels").unwrap().span();
+                        w.problem(&span, "ingest.numeric_levels", format!("`{s}`: expected {}", NumericLevels::ACCEPTED));
+                    }
+                }
+            }
+            if let Some((al, _)) = w.table(t, "ingest", "aliases") {
+                w.unknown_keys(al, "ingest.aliases", &["tickets", "cases", "ratings", "denials"]);
+                for table in Table::ALL {
+                    let path = format!("ingest.aliases.{}", table.name());
+                    if let Some((m, _)) = w.table(al, "ingest.aliases", table.name()) {
+                        let mut map = BTreeMap::new();
+                        for (k, v) in m.iter() {
+                            let key = join(&path, k.get_ref());
+                            match v.get_ref().as_str() {
+                                Some(col) if table.spec().column(col).is_some() => {
+                                    map.insert(k.get_ref().to_string(), col.to_string());
+                                }
+                                Some(col) => w.problem(&v.span(), &key, format!("`{col}` is not a column of {}", table.name())),
+                                None => w.problem(&v.span(), &key, "expected the canonical column name as a string"),
+                            }
+                        }
+                        c.aliases.insert(table, map);
+                    }
+                }
+            }
+        }
+        if let Some((t, _)) = w.table(root, "", "engine") {
+            w.unknown_keys(t, "engine", &["target_partitions", "memory_limit"]);
+            if let Some(n) = w.int(t, "engine", "target_partitions", 0, 1024) {
+                c.target_partitions = n as usize;
+            }
+            if let Some(s) = w.str(t, "engine", "memory_limit") {
+                match parse_bytes(&s) {
+                    Some(b) if b >= 16 * 1024 * 1024 => c.memory_limit = Some(b),
+                    _ => {
+                        let span = w.get(t, "memory_limit").map(|v| v.span()).unwrap_or(0..0);
+                        w.problem(&span, "engine.memory_limit", format!("`{s}`: expected a size of at least 16MiB such as \"2GiB\""));
+                    }
+                }
+            }
+        }
+        let mut office_ids: Vec<String> = Vec::new();
+        for (t, span) in w.tables(root, "offices") {
+            let i = c.offices.len();
+            let path = format!("offices[{i}]");
+            w.unknown_keys(t, &path, &["id", "name", "halls", "to", "cc", "language", "show_personal_data"]);
+            let id = w.req_str(t, &span, &path, "id");
+            let name = w.req_str(t, &span, &path, "name");
+            let halls = w.str_list(t, &path, "halls");
+            if halls.is_none() && w.get(t, "halls").is_none() {
+                w.problem(&span, &join(&path, "halls"), "missing (required): the halls this office supervises");
+            }
+            let to = w.str_list(t, &path, "to").unwrap_or_default();
+            let cc = w.str_list(t, &path, "cc").unwrap_or_default();
+            for a in to.iter().chain(cc.iter()) {
+                if !valid_email(a) {
+                    let sp = w.get(t, if to.contains(a) { "to" } else { "cc" }).map(|v| v.span()).unwrap_or(span.clone());
+                    w.problem(&sp, &path, format!("`{a}` is not an e-mail address"));
+                }
+            }
+            let language = w.str(t, &path, "language").unwrap_or_else(|| "zh-CN".into());
+            if !["zh-CN", "en"].contains(&language.as_str()) {
+                let sp = w.get(t, "language").map(|v| v.span()).unwrap_or(span.clone());
+                w.problem(&sp, &join(&path, "language"), format!("`{language}`: expected zh-CN or en"));
+            }
+            let show = w.bool(t, &path, "show_personal_data").unwrap_or(false);
+            if let Some(id) = &id {
+                if office_ids.contains(id) {
+                    let sp = w.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
+                    w.problem(&sp, &join(&path, "id"), format!("office id `{id}` is used twice"));
+                }
+                office_ids.push(id.clone());
+            }
+            c.offices.push(Office {
+                id: id.unwrap_or_default(),
+                name: name.unwrap_or_default(),
+                halls: halls.unwrap_or_default(),
+                to,
+                cc,
+                language,
+                show_personal_data: show,
+            });
+        }
+        if let Some((t, span)) = w.table(root, "", "smtp") {
+            w.unknown_keys(t, "smtp", &["host", "port", "security", "user", "password", "password_env", "from", "timeout_secs", "ca_file", "retries"]);
+            let host = w.req_str(t, &span, "smtp", "host");
+            let security = match w.str(t, "smtp", "security").as_deref() {
+                None | Some("tls") => Security::Tls,
+                Some("starttls") => Security::StartTls,
+                Some("plain") => Security::Plain,
+                Some(other) => {
+                    let sp = w.get(t, "security").unwrap().span();
+                    w.problem(&sp, "smtp.security", format!("`{other}`: expected tls (465), starttls (587) or plain"));
+                    Security::Tls
+                }
+            };
+            let default_port = match security {
+                Security::Tls => 465,
+                Security::StartTls => 587,
+                Security::Plain => 25,
+            };
+            let port = w.int(t, "smtp", "port", 1, 65535).unwrap_or(default_port) as u16;
+            let from = w.req_str(t, &span, "smtp", "from");
+            if let Some(f) = &from {
+                if !valid_email(f) {
+                    let sp = w.get(t, "from").unwrap().span();
+                    w.problem(&sp, "smtp.from", format!("`{f}` is not an e-mail address"));
+                }
+            }
+            if w.get(t, "password").is_some() {
+                let sp = w.get(t, "password").unwrap().span();
+                w.problem(&sp, "smtp.password", "passwords never go in the file: set password_env to the name of an environment variable");
+            }
+            c.smtp = Some(Smtp {
+                host: host.unwrap_or_default(),
+                port,
+                security,
+                user: w.str(t, "smtp", "user"),
+                password_env: w.str(t, "smtp", "password_env").unwrap_or_else(|| "WINDOWWATCH_SMTP_PASSWORD".into()),
+                from: from.unwrap_or_default(),
+                timeout_secs: w.int(t, "smtp", "timeout_secs", 1, 3600).unwrap_or(30) as u64,
+                ca_file: w.str(t, "smtp", "ca_file").map(|s| resolve(&s)),
+                retries: w.int(t, "smtp", "retries", 0, 20).unwrap_or(3) as u32,
+            });
+        }
+        let mut job_names: Vec<String> = Vec::new();
+        for (t, span) in w.tables(root, "jobs") {
+            let i = c.jobs.len();
+            let path = format!("jobs[{i}]");
+            let kind = w.req_str(t, &span, &path, "type");
+            let known_opts: &[&str] = kind.as_deref().and_then(|k| JOB_KINDS.iter().find(|(n, _)| *n == k)).map(|(_, o)| *o).unwrap_or(&[]);
+            let mut known = vec!["name", "type", "cron"];
+            known.extend_from_slice(known_opts);
+            w.unknown_keys(t, &path, &known);
+            if let Some(k) = &kind {
+                if !JOB_KINDS.iter().any(|(n, _)| n == k) {
+                    let sp = w.get(t, "type").unwrap().span();
+                    let kinds: Vec<&str> = JOB_KINDS.iter().map(|(n, _)| *n).collect();
+                    w.problem(&sp, &join(&path, "type"), format!("`{k}`: expected one of {}", kinds.join(", ")));
+                }
+            }
+            let name = w.str(t, &path, "name").or_else(|| kind.clone()).unwrap_or_default();
+            if job_names.contains(&name) {
+                w.problem(&span, &join(&path, "name"), format!("job name `{name}` is used twice"));
+            }
+            job_names.push(name.clone());
+            let cron = w.req_str(t, &span, &path, "cron");
+            if let Some(cr) = &cron {
+                if let Err(e) = crate::config::validate_cron(cr) {
+                    let sp = w.get(t, "cron").unwrap().span();
+                    w.problem(&sp, &join(&path, "cron"), e);
+                }
+            }
+            let mut options = BTreeMap::new();
+            for o in known_opts {
+                if let Some(v) = w.get(t, o) {
+                    let s = match v.get_ref() {
+                        DeValue::String(s) => s.to_string(),
+                        DeValue::Integer(i) => i.as_str().to_string(),
+                        DeValue::Boolean(b) => b.to_string(),
+                        other => {
+                            w.problem(&v.span(), &join(&path, o), format!("expected a string, number or boolean, found {}", other.type_str()));
+                            continue;
+                        }
+                    };
+                    options.insert(o.to_string(), s);
+                }
+            }
+            c.jobs.push(Job { name, kind: kind.unwrap_or_default(), cron: cron.unwrap_or_default(), options });
+        }
+        if let Some((t, _)) = w.table(root, "", "sql") {
+            w.unknown_keys(t, "sql", &["users"]);
+            for (u, span) in w.tables(t, "users") {
+                let i = c.sql_users.len();
+                let path = format!("sql.users[{i}]");
+                w.unknown_keys(u, &path, &["name", "password_env", "office"]);
+                let name = w.req_str(u, &span, &path, "name");
+                let password_env = w.req_str(u, &span, &path, "password_env");
+                let office = w.str(u, &path, "office");
+                if let Some(o) = &office {
+                    if !office_ids.contains(o) {
+                        let sp = w.get(u, "office").unwrap().span();
+                        w.problem(&sp, &join(&path, "office"), format!("no office with id `{o}`"));
+                    }
+                }
+                c.sql_users.push(SqlUser { name: name.unwrap_or_default(), password_env: password_env.unwrap_or_default(), office });
+            }
+        }
+        if w.problems.is_empty() {
+            Ok(c)
+        } else {
+            w.problems.sort_by_key(|p| p.line);
+            Err(ConfigError { file: path.to_path_buf(), problems: w.problems })
+        }
+    }
+}
+
+/// Reads a cron expression exactly as tokio-cron-scheduler does (6 fields, seconds first;
+/// day-of-month and day-of-week must both match).
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    let n = expr.split_whitespace().count();
+    if !(6..=7).contains(&n) {
+        return Err(format!("`{expr}`: expected 6 fields (sec min hour day month weekday), found {n}"));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map_err(|e| format!("`{expr}`: {e}"))
+}
+
+pub fn validate_cron(expr: &str) -> Result<(), String> {
+    parse_cron(expr).map(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_good_file_resolves_paths_relative_to_itself() {
+        let text = r#"
+data_dir = "data"
+[calendar]
+files = ["local.csv"]
+[ingest]
+numeric_levels = "1=非常不满意"
+[ingest.aliases.tickets]
+"柜台号" = "window_id"
+[engine]
+memory_limit = "2GiB"
+[[offices]]
+id = "a"
+name = "甲监督科"
+halls = ["H01"]
+to = ["a@example.cn"]
+"#;
+        let c = Config::parse(text, Path::new("/etc/ww/windowwatch.toml")).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/etc/ww/data"));
+        assert_eq!(c.outbox, PathBuf::from("/etc/ww/outbox"));
+        assert_eq!(c.calendar_files, vec![PathBuf::from("/etc/ww/local.csv")]);
+        assert_eq!(c.numeric_levels, Some(NumericLevels::OneIsWorst));
+        assert_eq!(c.aliases[&Table::Tickets]["柜台号"], "window_id");
+        assert_eq!(c.memory_limit, Some(2 * 1024 * 1024 * 1024));
+        assert_eq!(c.offices[0].language, "zh-CN");
+    }
+
+    #[test]
+    fn every_mistake_is_reported_with_its_line() {
+        let text = r#"data_dir = 5
+colour = "blue"
+[ingest]
+numeric_levels = "1=好"
+[[offices]]
+name = "无编号"
+halls = ["H01"]
+to = ["not-an-address"]
+[smtp]
+host = "smtp.example.cn"
+security = "ssl"
+from = "ww@example.cn"
+password = "secret"
+[[jobs]]
+type = "monthly"
+cron = "0 0 8 1 * *"
+colour = 1
+"#;
+        let e = Config::parse(text, Path::new("w.toml")).unwrap_err();
+        let lines: Vec<(usize, &str)> = e.problems.iter().map(|p| (p.line, p.key.as_str())).collect();
+        assert!(lines.contains(&(1, "data_dir")), "{e}");
+        assert!(lines.contains(&(2, "colour")), "{e}");
+        assert!(lines.contains(&(4, "ingest.numeric_levels")), "{e}");
+        assert!(lines.iter().any(|(_, k)| *k == "offices[0].id"), "{e}");
+        assert!(lines.contains(&(8, "offices[0]")), "{e}");
+        assert!(lines.contains(&(11, "smtp.security")), "{e}");
+        assert!(lines.contains(&(13, "smtp.password")), "{e}");
+        assert!(lines.contains(&(17, "jobs[0].colour")), "{e}");
+        assert_eq!(e.problems.len(), 8, "{e}");
+        assert!(!e.to_string().contains("secret"), "the password itself is never echoed");
+    }
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!(parse_bytes("512MiB"), Some(512 * 1024 * 1024));
+        assert_eq!(parse_bytes("1.5G"), Some(1536 * 1024 * 1024));
+        assert_eq!(parse_bytes("lots"), None);
+    }
+}

@@ -1,0 +1,525 @@
+//! The format readers: CSV (UTF-8 with or without BOM, GB18030/GBK, UTF-16 with BOM; comma or
+//! tab), XLSX (first sheet or a named one) and JSON Lines.
+//!
+//! Each reader turns its file into rows of [`Cell`]s laid out in the contract's column order, with
+//! the line a person would look for in the file and, for quarantine, the row as it was written.
+//! Header matching and every whole-file problem (unreadable file, wrong encoding, missing required
+//! column) are decided here, before anything reaches the warehouse.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use calamine::{Data, Reader};
+use encoding_rs::Encoding;
+
+use super::IngestError;
+use super::values::{Cell, number_text};
+use crate::contract::TableSpec;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Xlsx,
+    Jsonl,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// What one pass over the bytes learnt about a file.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub path: PathBuf,
+    pub size: u64,
+    /// blake3 of the content: a file ingested before is recognised by it.
+    pub hash: String,
+    pub format: Format,
+    /// The text encoding (None for XLSX).
+    pub encoding: Option<&'static Encoding>,
+}
+
+/// How headers map to the contract for one file.
+#[derive(Debug, Default, Clone)]
+pub struct HeaderMap {
+    /// For each source column, the contract column it feeds.
+    pub targets: Vec<Option<usize>>,
+    pub unknown: Vec<String>,
+}
+
+/// A user's extra headers: header text → contract column index.
+pub type Aliases = HashMap<String, usize>;
+
+/// What the reader tells the ingest besides the rows.
+#[derive(Debug, Default, Clone)]
+pub struct ReadInfo {
+    pub unknown_headers: Vec<String>,
+    pub title_rows_skipped: usize,
+    pub sheet: Option<String>,
+    pub delimiter: Option<char>,
+}
+
+/// Receives rows as they are read.
+pub trait RowSink {
+    /// A row; `cells` is in contract column order; `raw` renders the row as written.
+    fn row(&mut self, line: u64, cells: &[Cell<'_>], raw: &dyn Fn() -> String);
+    /// A row the reader itself could not make sense of (broken JSON, too many fields).
+    fn unreadable(&mut self, line: u64, reason: String, raw: String);
+}
+
+fn detect_format(path: &Path, head: &[u8]) -> Format {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if head.starts_with(b"PK\x03\x04") || head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        return Format::Xlsx;
+    }
+    match ext.as_str() {
+        "xlsx" | "xlsm" | "xls" => Format::Xlsx,
+        "jsonl" | "ndjson" | "json" => Format::Jsonl,
+        "csv" | "tsv" | "txt" => Format::Csv,
+        _ => {
+            let first = head.iter().find(|b| !b.is_ascii_whitespace());
+            if first == Some(&b'{') { Format::Jsonl } else { Format::Csv }
+        }
+    }
+}
+
+/// Reads the file once for its hash, format and whether it is valid UTF-8; a text file that is not
+/// (or one whose encoding is forced, or that starts with a UTF-16 BOM) is read a second time to
+/// prove it decodes without a single malformed byte in that encoding (GB18030, which includes GBK,
+/// unless named otherwise).
+pub fn probe(path: &Path, forced: Option<&'static Encoding>) -> Result<Probe, IngestError> {
+    let io = |e: std::io::Error| IngestError::Unreadable { file: path.to_path_buf(), reason: e.to_string() };
+    let mut f = File::open(path).map_err(io)?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut head: Vec<u8> = Vec::new();
+    let mut size = 0u64;
+    let mut utf8_ok = true;
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        if head.len() < 4096 {
+            head.extend_from_slice(&chunk[..chunk.len().min(4096 - head.len())]);
+        }
+        hasher.update(chunk);
+        size += n as u64;
+        if utf8_ok {
+            carry.extend_from_slice(chunk);
+            match std::str::from_utf8(&carry) {
+                Ok(_) => carry.clear(),
+                // A character cut by the chunk boundary: keep its start for the next chunk.
+                Err(e) if e.error_len().is_none() => carry = carry.split_off(e.valid_up_to()),
+                Err(_) => utf8_ok = false,
+            }
+        }
+    }
+    if !carry.is_empty() {
+        utf8_ok = false;
+    }
+    let format = detect_format(path, &head);
+    let hash = hasher.finalize().to_hex().to_string();
+    if format == Format::Xlsx {
+        return Ok(Probe { path: path.to_path_buf(), size, hash, format, encoding: None });
+    }
+    let bom = Encoding::for_bom(&head).map(|(e, _)| e);
+    let encoding = match (forced, bom) {
+        (Some(e), _) => e,
+        (None, Some(e)) if e != encoding_rs::UTF_8 => e,
+        _ if utf8_ok => encoding_rs::UTF_8,
+        _ => encoding_rs::GB18030,
+    };
+    if !(encoding == encoding_rs::UTF_8 && utf8_ok) && !decodes_cleanly(path, encoding)? {
+        return Err(IngestError::Encoding {
+            file: path.to_path_buf(),
+            message: if forced.is_some() {
+                format!("the file does not decode as {} (check --encoding)", encoding.name())
+            } else {
+                "the file is neither valid UTF-8 nor valid GB18030/GBK; name its encoding with --encoding".into()
+            },
+        });
+    }
+    Ok(Probe { path: path.to_path_buf(), size, hash, format, encoding: Some(encoding) })
+}
+
+fn decodes_cleanly(path: &Path, encoding: &'static Encoding) -> Result<bool, IngestError> {
+    let io = |e: std::io::Error| IngestError::Unreadable { file: path.to_path_buf(), reason: e.to_string() };
+    let mut f = File::open(path).map_err(io)?;
+    let mut dec = encoding.new_decoder_with_bom_removal();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut out = String::with_capacity(1 << 21);
+    loop {
+        let n = f.read(&mut buf).map_err(io)?;
+        let last = n == 0;
+        let mut bytes = &buf[..n];
+        loop {
+            out.clear();
+            let (res, read) = dec.decode_to_string_without_replacement(bytes, &mut out, last);
+            match res {
+                encoding_rs::DecoderResult::InputEmpty => break,
+                encoding_rs::DecoderResult::OutputFull => bytes = &bytes[read..],
+                encoding_rs::DecoderResult::Malformed(_, _) => return Ok(false),
+            }
+        }
+        if last {
+            return Ok(true);
+        }
+    }
+}
+
+/// Matches a file's headers to the contract; a missing required column or two headers for one
+/// column is a whole-file error.
+pub fn map_headers(spec: &TableSpec, headers: &[String], aliases: &Aliases, file: &Path) -> Result<HeaderMap, IngestError> {
+    let mut targets = Vec::with_capacity(headers.len());
+    let mut unknown = Vec::new();
+    let mut seen: HashMap<usize, &str> = HashMap::new();
+    for h in headers {
+        let clean = h.trim().trim_start_matches('\u{feff}').trim();
+        let t = spec.resolve_header(clean).or_else(|| aliases.get(clean).copied());
+        if let Some(i) = t {
+            if let Some(prev) = seen.insert(i, clean) {
+                return Err(IngestError::AmbiguousColumn {
+                    file: file.to_path_buf(),
+                    column: spec.columns[i].name,
+                    headers: vec![prev.to_string(), clean.to_string()],
+                });
+            }
+        } else if !clean.is_empty() {
+            unknown.push(clean.to_string());
+        }
+        targets.push(t);
+    }
+    for (i, c) in spec.columns.iter().enumerate() {
+        if c.required && !seen.contains_key(&i) {
+            return Err(missing_column(spec, i, file, aliases));
+        }
+    }
+    Ok(HeaderMap { targets, unknown })
+}
+
+pub fn missing_column(spec: &TableSpec, i: usize, file: &Path, aliases: &Aliases) -> IngestError {
+    let c = &spec.columns[i];
+    let mut accepted: Vec<String> = c.accepted_headers().into_iter().map(String::from).collect();
+    accepted.extend(aliases.iter().filter(|(_, v)| **v == i).map(|(k, _)| k.clone()));
+    IngestError::MissingColumn { file: file.to_path_buf(), table: spec.table.name(), column: c.name, accepted }
+}
+
+/// How many cells of a row name a contract column: a header row has at least two.
+fn header_score(spec: &TableSpec, row: &[String], aliases: &Aliases) -> usize {
+    row.iter()
+        .filter(|h| {
+            let h = h.trim().trim_start_matches('\u{feff}').trim();
+            spec.resolve_header(h).is_some() || aliases.contains_key(h)
+        })
+        .count()
+}
+
+/// Rows a title may occupy above the header (e.g. "某某大厅排队记录 2026年10月").
+const MAX_TITLE_ROWS: usize = 10;
+
+fn raw_json(headers: &[String], fields: &[&str]) -> String {
+    let mut m = serde_json::Map::new();
+    for (i, f) in fields.iter().enumerate() {
+        let k = headers.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1));
+        m.insert(k, serde_json::Value::String((*f).to_string()));
+    }
+    serde_json::Value::Object(m).to_string()
+}
+
+fn decoded_reader(probe: &Probe) -> Result<Box<dyn Read>, IngestError> {
+    let f = File::open(&probe.path).map_err(|e| IngestError::Unreadable { file: probe.path.clone(), reason: e.to_string() })?;
+    let enc = probe.encoding.unwrap_or(encoding_rs::UTF_8);
+    Ok(Box::new(
+        encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(enc))
+            .bom_override(true)
+            .strip_bom(true)
+            .build(BufReader::with_capacity(1 << 20, f)),
+    ))
+}
+
+pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
+    let file = &probe.path;
+    // Sniff the delimiter from the first line: tab when it has more tabs than commas.
+    let mut first = Vec::new();
+    BufReader::new(decoded_reader(probe)?)
+        .read_until(b'\n', &mut first)
+        .map_err(|e| IngestError::Unreadable { file: file.clone(), reason: e.to_string() })?;
+    let tabs = first.iter().filter(|b| **b == b'\t').count();
+    let commas = first.iter().filter(|b| **b == b',').count();
+    let ext_tsv = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    let delim = if ext_tsv || tabs > commas { b'\t' } else { b',' };
+    // Start again from the top with the delimiter known.
+    let reader = decoded_reader(probe)?;
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(reader);
+    let mut rec = csv::StringRecord::new();
+    let csv_err = |e: csv::Error| IngestError::Unreadable { file: file.clone(), reason: e.to_string() };
+
+    // Find the header: the first row naming two contract columns within the first rows.
+    let mut pending: Vec<(u64, csv::StringRecord)> = Vec::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut skipped = 0;
+    while pending.len() < MAX_TITLE_ROWS && csv.read_record(&mut rec).map_err(csv_err)? {
+        let line = rec.position().map_or(0, |p| p.line());
+        let row: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
+        if row.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if header_score(spec, &row, aliases) >= 2 {
+            header = Some(row);
+            skipped = pending.len();
+            pending.clear();
+            break;
+        }
+        pending.push((line, rec.clone()));
+    }
+    let (header, replay) = match header {
+        Some(h) => (h, Vec::new()),
+        None if pending.is_empty() => return Err(IngestError::Empty { file: file.clone() }),
+        None => {
+            let (_, first) = pending.remove(0);
+            (first.iter().map(String::from).collect(), pending)
+        }
+    };
+    let map = map_headers(spec, &header, aliases, file)?;
+    let ncols = spec.columns.len();
+    let emit = |line: u64, r: &csv::StringRecord, sink: &mut dyn RowSink| {
+        let fields: Vec<&str> = r.iter().collect();
+        if fields.iter().all(|f| f.trim().is_empty()) {
+            return;
+        }
+        if fields.len() > header.len() && fields[header.len()..].iter().any(|f| !f.trim().is_empty()) {
+            sink.unreadable(
+                line,
+                format!("the row has {} fields but the header has {} (a stray delimiter or quote?)", fields.len(), header.len()),
+                raw_json(&header, &fields),
+            );
+            return;
+        }
+        let mut cells: Vec<Cell> = vec![Cell::Empty; ncols];
+        for (i, f) in fields.iter().enumerate() {
+            if let Some(Some(t)) = map.targets.get(i) {
+                cells[*t] = Cell::Text(f);
+            }
+        }
+        sink.row(line, &cells, &|| raw_json(&header, &fields));
+    };
+    for (line, r) in &replay {
+        emit(*line, r, sink);
+    }
+    while csv.read_record(&mut rec).map_err(csv_err)? {
+        let line = rec.position().map_or(0, |p| p.line());
+        emit(line, &rec, sink);
+    }
+    Ok(ReadInfo { unknown_headers: map.unknown, title_rows_skipped: skipped, sheet: None, delimiter: Some(delim as char) })
+}
+
+fn data_cell(d: &Data) -> Cell<'_> {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::String(s) => Cell::Text(s),
+        Data::DateTimeIso(s) => Cell::Text(s),
+        Data::DurationIso(s) => Cell::Text(s),
+        Data::Int(i) => Cell::Number(*i as f64),
+        Data::Float(f) => Cell::Number(*f),
+        Data::Bool(b) => Cell::Bool(*b),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) => Cell::DateTime(t),
+            None => Cell::Number(dt.as_f64()),
+        },
+        Data::Error(_) => Cell::Text("#ERROR"),
+    }
+}
+
+fn data_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => number_text(*f),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            None => number_text(dt.as_f64()),
+        },
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+pub fn read_xlsx(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sheet: Option<&str>, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
+    let file = &probe.path;
+    let unreadable = |reason: String| IngestError::Unreadable { file: file.clone(), reason };
+    let mut wb = calamine::open_workbook_auto(file).map_err(|e| unreadable(format!("not a readable workbook: {e}")))?;
+    let names = wb.sheet_names();
+    let name = match sheet {
+        Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| IngestError::SheetNotFound {
+            file: file.clone(),
+            sheet: s.to_string(),
+            available: names.clone(),
+        })?,
+        None => names.first().cloned().ok_or_else(|| IngestError::Empty { file: file.clone() })?,
+    };
+    let range = wb.worksheet_range(&name).map_err(|e| unreadable(format!("sheet {name}: {e}")))?;
+    let row0 = range.start().map_or(0, |(r, _)| r as u64);
+    let mut rows = range.rows().enumerate();
+    let mut header: Option<(usize, Vec<String>)> = None;
+    let mut first_nonempty: Option<(usize, Vec<String>)> = None;
+    let mut looked = 0;
+    for (i, r) in rows.by_ref() {
+        let texts: Vec<String> = r.iter().map(data_text).collect();
+        if texts.iter().all(|t| t.trim().is_empty()) {
+            continue;
+        }
+        if first_nonempty.is_none() {
+            first_nonempty = Some((i, texts.clone()));
+        }
+        if header_score(spec, &texts, aliases) >= 2 {
+            header = Some((i, texts));
+            break;
+        }
+        looked += 1;
+        if looked >= MAX_TITLE_ROWS {
+            break;
+        }
+    }
+    let (hidx, header) = match header.or(first_nonempty) {
+        Some(h) => h,
+        None => return Err(IngestError::Empty { file: file.clone() }),
+    };
+    let map = map_headers(spec, &header, aliases, file)?;
+    let skipped = range.rows().take(hidx).filter(|r| r.iter().any(|c| !data_text(c).trim().is_empty())).count();
+    for (i, r) in range.rows().enumerate().skip(hidx + 1) {
+        if r.iter().all(|c| matches!(c, Data::Empty) || data_text(c).trim().is_empty()) {
+            continue;
+        }
+        let line = row0 + i as u64 + 1;
+        if r.len() > header.len() && r[header.len()..].iter().any(|c| !data_text(c).trim().is_empty()) {
+            let fields: Vec<String> = r.iter().map(data_text).collect();
+            let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
+            sink.unreadable(line, "the row has cells beyond the header's last column".into(), raw_json(&header, &refs));
+            continue;
+        }
+        let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
+        for (j, d) in r.iter().enumerate() {
+            if let Some(Some(t)) = map.targets.get(j) {
+                cells[*t] = data_cell(d);
+            }
+        }
+        let raw = || {
+            let fields: Vec<String> = r.iter().map(data_text).collect();
+            let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
+            raw_json(&header, &refs)
+        };
+        sink.row(line, &cells, &raw);
+    }
+    Ok(ReadInfo { unknown_headers: map.unknown, title_rows_skipped: skipped, sheet: Some(name), delimiter: None })
+}
+
+pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
+    let file = &probe.path;
+    let reader = BufReader::with_capacity(1 << 20, decoded_reader(probe)?);
+    let mut seen = vec![false; spec.columns.len()];
+    let mut unknown: Vec<String> = Vec::new();
+    let mut key_target: HashMap<String, Option<usize>> = HashMap::new();
+    let mut any = false;
+    for (i, line) in reader.lines().enumerate() {
+        let line_no = i as u64 + 1;
+        let text = line.map_err(|e| IngestError::Unreadable { file: file.clone(), reason: format!("line {line_no}: {e}") })?;
+        let t = text.trim();
+        if t.is_empty() {
+            continue;
+        }
+        any = true;
+        let obj = match serde_json::from_str::<serde_json::Value>(t) {
+            Ok(serde_json::Value::Object(m)) => m,
+            Ok(_) => {
+                sink.unreadable(line_no, "the line is JSON but not an object".into(), text.clone());
+                continue;
+            }
+            Err(e) => {
+                sink.unreadable(line_no, format!("the line is not valid JSON: {e}"), text.clone());
+                continue;
+            }
+        };
+        let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
+        let mut filled: Vec<Option<&str>> = vec![None; spec.columns.len()];
+        let mut problem: Option<String> = None;
+        let mut numbers: Vec<String> = Vec::new();
+        // First pass: which column each key feeds.
+        let mut plan: Vec<(usize, &serde_json::Value)> = Vec::new();
+        for (k, v) in &obj {
+            let target = *key_target.entry(k.clone()).or_insert_with(|| {
+                let clean = k.trim();
+                spec.resolve_header(clean).or_else(|| aliases.get(clean).copied())
+            });
+            match target {
+                None => {
+                    if !unknown.contains(k) {
+                        unknown.push(k.clone());
+                    }
+                }
+                Some(t) => {
+                    if let Some(prev) = filled[t] {
+                        problem = Some(format!("keys `{prev}` and `{k}` both give {}", spec.columns[t].name));
+                    }
+                    filled[t] = Some(k.as_str());
+                    seen[t] = true;
+                    plan.push((t, v));
+                }
+            }
+        }
+        if let Some(p) = problem {
+            sink.unreadable(line_no, p, text.clone());
+            continue;
+        }
+        for (_, v) in &plan {
+            if let serde_json::Value::Number(n) = v {
+                numbers.push(n.to_string());
+            }
+        }
+        let mut ni = 0;
+        let mut nested = None;
+        for (t, v) in &plan {
+            cells[*t] = match v {
+                serde_json::Value::Null => Cell::Empty,
+                serde_json::Value::String(s) => Cell::Text(s),
+                serde_json::Value::Bool(b) => Cell::Bool(*b),
+                serde_json::Value::Number(_) => {
+                    let s = &numbers[ni];
+                    ni += 1;
+                    Cell::Text(s)
+                }
+                _ => {
+                    nested = Some(spec.columns[*t].name);
+                    Cell::Empty
+                }
+            };
+        }
+        if let Some(col) = nested {
+            sink.unreadable(line_no, format!("{col}: a nested JSON value is not a {}", spec.columns.iter().find(|c| c.name == col).map_or("value", |c| c.ty.describe())), text.clone());
+            continue;
+        }
+        sink.row(line_no, &cells, &|| text.clone());
+    }
+    if !any {
+        return Err(IngestError::Empty { file: file.clone() });
+    }
+    for (i, c) in spec.columns.iter().enumerate() {
+        if c.required && !seen[i] {
+            return Err(missing_column(spec, i, file, aliases));
+        }
+    }
+    Ok(ReadInfo { unknown_headers: unknown, title_rows_skipped: 0, sheet: None, delimiter: None })
+}

@@ -1,0 +1,263 @@
+//! Reading one cell as its contract type: timestamps in every accepted form and Excel date cells,
+//! booleans, integers, enums and satisfaction levels, and the missing markers.
+//!
+//! Kept apart from the format readers so CSV text, JSON values and XLSX cells go through exactly
+//! the same rules: a value that cannot be read is a reason to quarantine its row, never a guess.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+
+use crate::calendar::parse_date;
+use crate::contract::{ColType, NumericLevels, parse_level_label};
+
+/// One cell as a reader found it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell<'a> {
+    Empty,
+    Text(&'a str),
+    Number(f64),
+    Bool(bool),
+    /// An Excel date/time cell.
+    DateTime(NaiveDateTime),
+}
+
+/// One value, typed as its column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Str(String),
+    /// Microseconds since 1970-01-01 00:00:00, local China time.
+    Ts(i64),
+    /// Days since 1970-01-01.
+    Date(i32),
+    Bool(bool),
+    Int(i64),
+}
+
+/// Why a cell could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CellProblem {
+    /// Not readable as the column's type.
+    Bad(String),
+    /// Not one of the enumeration's values.
+    Unknown(String),
+    /// A numeric satisfaction level while no direction is configured (a whole-file error).
+    NumericLevelUnconfigured(String),
+}
+
+/// `""`, `NULL`, `null` and `-` mean missing (after trimming).
+pub fn is_missing(s: &str) -> bool {
+    matches!(s, "" | "NULL" | "null" | "-")
+}
+
+pub fn epoch_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()
+}
+
+pub fn ts_micros(t: NaiveDateTime) -> i64 {
+    t.and_utc().timestamp_micros()
+}
+
+pub fn micros_to_naive(us: i64) -> NaiveDateTime {
+    chrono::DateTime::from_timestamp_micros(us).expect("timestamp in range").naive_utc()
+}
+
+pub fn date_days(d: NaiveDate) -> i32 {
+    (d - epoch_date()).num_days() as i32
+}
+
+pub fn days_to_date(days: i32) -> NaiveDate {
+    epoch_date() + chrono::Duration::days(days as i64)
+}
+
+/// Reads the contract's timestamp forms: `2026-10-08 09:15:00`, `2026-10-08 09:15`,
+/// `2026/10/8 9:15:00`, `2026-10-08T09:15:00` (date part as in [`parse_date`], hour of one or
+/// two digits, minutes and seconds of two).
+pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim();
+    let (date, time) = s.split_once([' ', 'T'])?;
+    let date = parse_date(date)?;
+    let time = time.trim_start();
+    let mut parts = time.split(':');
+    let h = parts.next()?;
+    let m = parts.next()?;
+    let sec = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    let digits = |p: &str, lens: std::ops::RangeInclusive<usize>| lens.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(h, 1..=2) || !digits(m, 2..=2) || !sec.is_none_or(|x| digits(x, 2..=2)) {
+        return None;
+    }
+    let t = NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, sec.map_or(Some(0), |x| x.parse().ok())?)?;
+    Some(date.and_time(t))
+}
+
+/// An Excel date cell rounded to the second (Excel stores days as a float).
+fn round_to_second(t: NaiveDateTime) -> NaiveDateTime {
+    let nanos = t.nanosecond() as i64;
+    let base = t.with_nanosecond(0).unwrap();
+    if nanos >= 500_000_000 { base + chrono::Duration::seconds(1) } else { base }
+}
+
+/// Reads a boolean: 是/否, true/false, 1/0, Y/N in any case.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "是" | "true" | "1" | "y" => Some(true),
+        "否" | "false" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// Reads an integer written with ASCII digits (full-width digits are not numbers here).
+pub fn parse_int(s: &str) -> Option<i64> {
+    let body = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A number cell as text, the way a person reads it in Excel (1001, not 1001.0).
+pub fn number_text(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn type_word(ty: ColType) -> &'static str {
+    match ty {
+        ColType::Timestamp => "timestamp",
+        ColType::Date => "date",
+        ColType::Bool => "boolean",
+        ColType::Int => "integer",
+        _ => "value",
+    }
+}
+
+/// Reads one cell as `ty`. `levels` is the configured direction of numeric satisfaction levels.
+pub fn read_cell(cell: &Cell<'_>, ty: ColType, levels: Option<NumericLevels>) -> Result<Value, CellProblem> {
+    let bad = |shown: &str| CellProblem::Bad(format!("`{shown}` is not a {}", type_word(ty)));
+    let text: std::borrow::Cow<str> = match cell {
+        Cell::Empty => return Ok(Value::Null),
+        Cell::Text(s) => {
+            let t = s.trim();
+            if is_missing(t) {
+                return Ok(Value::Null);
+            }
+            t.into()
+        }
+        Cell::Number(n) => {
+            match ty {
+                ColType::Int => {
+                    return if n.fract() == 0.0 && n.is_finite() { Ok(Value::Int(*n as i64)) } else { Err(bad(&number_text(*n))) };
+                }
+                ColType::Timestamp | ColType::Date => return Err(bad(&number_text(*n))),
+                _ => number_text(*n).into(),
+            }
+        }
+        Cell::Bool(b) => match ty {
+            ColType::Bool => return Ok(Value::Bool(*b)),
+            _ => (if *b { "true" } else { "false" }).into(),
+        },
+        Cell::DateTime(t) => {
+            let t = round_to_second(*t);
+            return match ty {
+                ColType::Timestamp => Ok(Value::Ts(ts_micros(t))),
+                ColType::Date if t.time() == NaiveTime::MIN => Ok(Value::Date(date_days(t.date()))),
+                ColType::Text => Ok(Value::Str(t.format("%Y-%m-%d %H:%M:%S").to_string())),
+                _ => Err(bad(&t.format("%Y-%m-%d %H:%M:%S").to_string())),
+            };
+        }
+    };
+    let s: &str = &text;
+    match ty {
+        ColType::Text => Ok(Value::Str(s.to_string())),
+        ColType::Timestamp => parse_timestamp(s).map(|t| Value::Ts(ts_micros(t))).ok_or_else(|| bad(s)),
+        ColType::Date => parse_date(s).map(|d| Value::Date(date_days(d))).ok_or_else(|| bad(s)),
+        ColType::Bool => parse_bool(s).map(Value::Bool).ok_or_else(|| bad(s)),
+        ColType::Int => parse_int(s).map(Value::Int).ok_or_else(|| bad(s)),
+        ColType::Enum(kind) => kind
+            .parse(s)
+            .map(|v| Value::Str(v.to_string()))
+            .ok_or_else(|| CellProblem::Unknown(format!("`{s}` is not one of {}", kind.labels().join("/")))),
+        ColType::Level => {
+            if let Some(l) = parse_level_label(s) {
+                return Ok(Value::Str(l.to_string()));
+            }
+            match parse_int(s) {
+                Some(n) => match levels {
+                    None => Err(CellProblem::NumericLevelUnconfigured(s.to_string())),
+                    Some(dir) => dir
+                        .label(n)
+                        .map(|l| Value::Str(l.to_string()))
+                        .ok_or_else(|| CellProblem::Unknown(format!("level `{s}` is outside 1–5"))),
+                },
+                None => Err(CellProblem::Unknown(format!(
+                    "`{s}` is not a satisfaction level (非常满意/很满意, 满意, 基本满意/一般, 不满意, 非常不满意)"
+                ))),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::EnumKind;
+
+    fn ts(s: &str) -> Value {
+        Value::Ts(ts_micros(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()))
+    }
+    fn text(s: &str) -> Cell<'_> {
+        Cell::Text(s)
+    }
+
+    #[test]
+    fn every_timestamp_form_of_the_contract() {
+        for s in ["2026-10-08 09:15:00", "2026-10-08 09:15", "2026/10/8 9:15:00", "2026-10-08T09:15:00", " 2026/10/08 09:15 "] {
+            assert_eq!(read_cell(&text(s), ColType::Timestamp, None), Ok(ts("2026-10-08 09:15:00")), "{s}");
+        }
+        for s in ["2026-10-08", "２０２６-10-08 09:15", "2026-10-08 9:5", "2026-10-08 25:00", "08/10/2026 09:15", "2026-10-08 09:15:00.5", "yesterday"] {
+            assert!(matches!(read_cell(&text(s), ColType::Timestamp, None), Err(CellProblem::Bad(_))), "{s}");
+        }
+        let excel = NaiveDate::from_ymd_opt(2026, 10, 8).unwrap().and_hms_nano_opt(9, 14, 59, 999_900_000).unwrap();
+        assert_eq!(read_cell(&Cell::DateTime(excel), ColType::Timestamp, None), Ok(ts("2026-10-08 09:15:00")));
+        assert!(read_cell(&Cell::Number(46303.4), ColType::Timestamp, None).is_err(), "a plain number is not a date cell");
+    }
+
+    #[test]
+    fn dates_bools_ints_and_missing_markers() {
+        let d = Value::Date(date_days(NaiveDate::from_ymd_opt(2026, 10, 8).unwrap()));
+        assert_eq!(read_cell(&text("2026/10/8"), ColType::Date, None), Ok(d.clone()));
+        let midnight = NaiveDate::from_ymd_opt(2026, 10, 8).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        assert_eq!(read_cell(&Cell::DateTime(midnight), ColType::Date, None), Ok(d));
+        for (s, b) in [("是", true), ("否", false), ("TRUE", true), ("False", false), ("1", true), ("0", false), ("y", true), ("N", false)] {
+            assert_eq!(read_cell(&text(s), ColType::Bool, None), Ok(Value::Bool(b)), "{s}");
+        }
+        assert!(read_cell(&text("yes"), ColType::Bool, None).is_err());
+        assert_eq!(read_cell(&text("15"), ColType::Int, None), Ok(Value::Int(15)));
+        assert_eq!(read_cell(&Cell::Number(15.0), ColType::Int, None), Ok(Value::Int(15)));
+        assert!(read_cell(&text("１５"), ColType::Int, None).is_err(), "full-width digits are rejected");
+        assert!(read_cell(&text("15.0"), ColType::Int, None).is_err());
+        assert!(read_cell(&Cell::Number(1.5), ColType::Int, None).is_err());
+        for m in ["", "  ", "NULL", "null", "-"] {
+            assert_eq!(read_cell(&text(m), ColType::Int, None), Ok(Value::Null), "{m:?}");
+        }
+        assert_eq!(read_cell(&Cell::Number(1001.0), ColType::Text, None), Ok(Value::Str("1001".into())));
+        assert_eq!(read_cell(&text("  W01 "), ColType::Text, None), Ok(Value::Str("W01".into())));
+    }
+
+    #[test]
+    fn enums_and_levels() {
+        assert_eq!(read_cell(&text("2"), ColType::Enum(EnumKind::CaseType), None), Ok(Value::Str("承诺件".into())));
+        assert_eq!(read_cell(&Cell::Number(1.0), ColType::Enum(EnumKind::CaseType), None), Ok(Value::Str("即办件".into())));
+        assert!(matches!(read_cell(&text("已完成"), ColType::Enum(EnumKind::TicketStatus), None), Err(CellProblem::Unknown(_))));
+        assert_eq!(read_cell(&text("很满意"), ColType::Level, None), Ok(Value::Str("非常满意".into())));
+        assert_eq!(read_cell(&text("2"), ColType::Level, None), Err(CellProblem::NumericLevelUnconfigured("2".into())));
+        assert_eq!(read_cell(&Cell::Number(2.0), ColType::Level, Some(NumericLevels::OneIsWorst)), Ok(Value::Str("不满意".into())));
+        assert_eq!(read_cell(&text("2"), ColType::Level, Some(NumericLevels::OneIsBest)), Ok(Value::Str("满意".into())));
+        assert!(matches!(read_cell(&text("7"), ColType::Level, Some(NumericLevels::OneIsBest)), Err(CellProblem::Unknown(_))));
+    }
+}

@@ -1,0 +1,68 @@
+//! One module that wires a whole run together: the demo today (sample data → ingest → check →
+//! summary), and the jobs the daemon schedules.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::checks::{self, CheckOptions};
+use crate::cli::DemoArgs;
+use crate::commands::{check_summary, parse_instant, print_ingest, runtime};
+use crate::contract::{NumericLevels, Table};
+use crate::generate::{GenerateOptions, Manifest};
+use crate::ingest::{self, IngestOptions};
+use crate::settings::Settings;
+use crate::store::Warehouse;
+
+/// Ingests every file of a generated set, in the manifest's order.
+pub fn ingest_manifest(wh: &Warehouse, dir: &Path, m: &Manifest, quiet: bool) -> Result<()> {
+    for f in &m.files {
+        let table = Table::parse(&f.table).with_context(|| format!("manifest: unknown table {}", f.table))?;
+        let opts = IngestOptions {
+            table,
+            files: vec![dir.join(&f.path)],
+            encoding: None,
+            sheet: None,
+            numeric_levels: f.numeric_levels.as_deref().and_then(NumericLevels::parse),
+            aliases: Default::default(),
+            force: false,
+        };
+        let r = ingest::ingest(wh, &opts)?;
+        if !quiet {
+            print_ingest(&mut std::io::stdout().lock(), &r)?;
+        }
+    }
+    Ok(())
+}
+
+/// The sample set to use: `sample-data/` when it is here, else a freshly generated one.
+fn sample_set(a: &DemoArgs, s: &Settings) -> Result<(PathBuf, Manifest)> {
+    let shipped = PathBuf::from("sample-data");
+    if shipped.join("manifest.json").exists() {
+        return Ok((shipped.clone(), Manifest::load(&shipped)?));
+    }
+    if a.sample {
+        anyhow::bail!("--sample: no sample-data/manifest.json in {}", std::env::current_dir()?.display());
+    }
+    let out = a.dir.join("exports");
+    let m = crate::generate::generate(&GenerateOptions { out: out.clone(), seed: 20261101, scale: "small".into(), truth: true }, &s.calendar)?;
+    Ok((out, m))
+}
+
+pub fn demo(a: &DemoArgs, s: &Settings) -> Result<u8> {
+    let (dir, m) = sample_set(a, s)?;
+    println!("== windowwatch demo: {} halls, months {}, exports in {}", m.halls.len(), m.months.join(", "), dir.display());
+    let wh = Warehouse::open(&s.config.data_dir)?;
+    ingest_manifest(&wh, &dir, &m, s.quiet)?;
+    let as_of = parse_instant(&m.as_of)?;
+    let opts = CheckOptions { as_of, only: None, record: true, engine: s.engine.clone() };
+    let run = runtime()?.block_on(checks::run_checks(&wh, &s.calendar, &s.catalog, &s.profile, &opts))?;
+    println!("\n== findings per rule (as of {})", m.as_of);
+    for (rule, n) in run.per_rule() {
+        let title = s.catalog.rule(&rule).map(|r| r.meta.title.clone()).unwrap_or_default();
+        println!("  {rule:<34} {n:>5}  {title}");
+    }
+    println!("\n{}", check_summary(&run));
+    println!("warehouse: {} (query it: windowwatch sql)", s.config.data_dir.display());
+    Ok(0)
+}

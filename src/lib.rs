@@ -1,0 +1,19 @@
+//! windowwatch — supervision of medical-insurance service windows (医疗保障窗口服务监督).
+//!
+//! The data flows ingest → store → checks → report → deliver; `schedule` and `sql` sit beside
+//! them and `job` wires a whole run together. `contract` and `calendar` are the shared facts.
+
+pub mod calendar;
+pub mod contract;
+pub mod checks;
+pub mod cli;
+pub mod clock;
+pub mod commands;
+pub mod config;
+pub mod engine;
+pub mod generate;
+pub mod ingest;
+pub mod job;
+pub mod output;
+pub mod settings;
+pub mod store;

@@ -1,0 +1,293 @@
+//! One way to print results, for every command that prints rows: `check`, `sql` (its `-c`, `-f`
+//! and the interactive shell) and the reports' exports. `PrintFormat` serves both the `--format`
+//! flag and the shell's `\format`, as in datafusion-cli.
+//!
+//! Text formats show instants as `2026-10-15 23:59:59` (the contract's form) and nulls as empty
+//! (table, CSV) or `null` (JSON).
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, RecordBatch};
+use datafusion::arrow::compute::{CastOptions, cast_with_options};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::error::ArrowError;
+use datafusion::arrow::util::display::FormatOptions;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrintFormat {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Jsonl,
+    Parquet,
+    Xlsx,
+}
+
+impl PrintFormat {
+    pub fn parse(s: &str) -> Option<PrintFormat> {
+        <PrintFormat as clap::ValueEnum>::from_str(s.trim(), true).ok()
+    }
+
+    /// Binary formats go to a file, never to a terminal.
+    pub fn is_binary(self) -> bool {
+        matches!(self, PrintFormat::Parquet | PrintFormat::Xlsx)
+    }
+
+    pub fn from_extension(path: &Path) -> Option<PrintFormat> {
+        PrintFormat::parse(path.extension()?.to_str()?)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("{0}")]
+    Arrow(#[from] ArrowError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Parquet(#[from] datafusion::parquet::errors::ParquetError),
+    #[error("xlsx: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("{0} output goes to a file: add -o FILE")]
+    NeedsFile(&'static str),
+}
+
+const TS_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+fn format_options() -> FormatOptions<'static> {
+    FormatOptions::default()
+        .with_timestamp_format(Some(TS_FORMAT))
+        .with_datetime_format(Some(TS_FORMAT))
+        .with_date_format(Some("%Y-%m-%d"))
+        .with_null("")
+}
+
+/// Every column as text the way a person reads it (instants without the `T`, views as plain strings).
+pub fn textual(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let opts = CastOptions { safe: false, format_options: format_options() };
+    let mut fields = Vec::new();
+    let mut cols: Vec<ArrayRef> = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        let to_text = matches!(
+            f.data_type(),
+            DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Dictionary(_, _)
+        );
+        if to_text {
+            cols.push(cast_with_options(c, &DataType::Utf8, &opts)?);
+            fields.push(Field::new(f.name(), DataType::Utf8, true));
+        } else {
+            cols.push(Arc::clone(c));
+            fields.push(f.as_ref().clone());
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+}
+
+/// Prints batches in a text format.
+pub fn print_batches(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch], format: PrintFormat) -> Result<(), OutputError> {
+    let text: Vec<RecordBatch> = batches.iter().map(textual).collect::<Result<_, _>>()?;
+    let text_schema = match text.first() {
+        Some(b) => b.schema(),
+        None => textual(&RecordBatch::new_empty(schema.clone()))?.schema(),
+    };
+    match format {
+        PrintFormat::Table => {
+            if text.iter().all(|b| b.num_rows() == 0) {
+                let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+                writeln!(out, "(0 rows; columns: {})", names.join(", "))?;
+            } else {
+                let t = datafusion::arrow::util::pretty::pretty_format_batches_with_options(&text, &format_options())?;
+                writeln!(out, "{t}")?;
+            }
+        }
+        PrintFormat::Csv | PrintFormat::Tsv => {
+            let delim = if format == PrintFormat::Csv { b',' } else { b'\t' };
+            let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).with_delimiter(delim).build(&mut *out);
+            if text.is_empty() {
+                w.write(&RecordBatch::new_empty(text_schema))?;
+            }
+            for b in &text {
+                w.write(b)?;
+            }
+        }
+        PrintFormat::Jsonl => {
+            let mut w = datafusion::arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut *out);
+            for b in &text {
+                w.write(b)?;
+            }
+            w.finish()?;
+        }
+        PrintFormat::Json => {
+            let mut w = datafusion::arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, datafusion::arrow::json::writer::JsonArray>(&mut *out);
+            for b in &text {
+                w.write(b)?;
+            }
+            w.finish()?;
+            writeln!(out)?;
+        }
+        PrintFormat::Parquet => return Err(OutputError::NeedsFile("parquet")),
+        PrintFormat::Xlsx => return Err(OutputError::NeedsFile("xlsx")),
+    }
+    Ok(())
+}
+
+/// Writes batches to a file in any format (binary ones included).
+pub fn write_file(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], format: PrintFormat) -> Result<(), OutputError> {
+    match format {
+        PrintFormat::Parquet => {
+            let f = std::fs::File::create(path)?;
+            let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(f, schema.clone(), Some(crate::store::writer_properties()))?;
+            for b in batches {
+                w.write(b)?;
+            }
+            w.close()?;
+        }
+        PrintFormat::Xlsx => write_xlsx(path, schema, batches, None)?,
+        _ => {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+            print_batches(&mut f, schema, batches, format)?;
+            f.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes an XLSX sheet: bold frozen header row, widths fitted to the content (CJK counted
+/// double), numbers as numbers, instants as Excel date cells. `headers` replaces column names.
+pub fn write_xlsx(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], headers: Option<&[String]>) -> Result<(), OutputError> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    add_sheet_rows(sheet, schema, batches, headers)?;
+    wb.save(path)?;
+    Ok(())
+}
+
+/// Display width of text in a spreadsheet column (CJK characters are two wide).
+pub fn text_width(s: &str) -> usize {
+    s.chars().map(|c| if (c as u32) >= 0x2E80 { 2 } else { 1 }).sum()
+}
+
+pub fn add_sheet_rows(sheet: &mut rust_xlsxwriter::Worksheet, schema: &SchemaRef, batches: &[RecordBatch], headers: Option<&[String]>) -> Result<(), OutputError> {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::{Float64Type, Int64Type};
+    let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7));
+    let date_fmt = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let mut widths: Vec<usize> = Vec::new();
+    for (j, f) in schema.fields().iter().enumerate() {
+        let h = headers.and_then(|h| h.get(j)).cloned().unwrap_or_else(|| f.name().clone());
+        widths.push(text_width(&h));
+        sheet.write_with_format(0, j as u16, &h, &bold)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    let mut row = 1u32;
+    for b in batches {
+        let text = textual(b)?;
+        for i in 0..b.num_rows() {
+            for j in 0..b.num_columns() {
+                let c = b.column(j);
+                if c.is_null(i) {
+                    continue;
+                }
+                let col = j as u16;
+                match c.data_type() {
+                    DataType::Int64 => {
+                        sheet.write_number(row, col, c.as_primitive::<Int64Type>().value(i) as f64)?;
+                        widths[j] = widths[j].max(8);
+                    }
+                    DataType::Float64 => {
+                        sheet.write_number(row, col, c.as_primitive::<Float64Type>().value(i))?;
+                        widths[j] = widths[j].max(8);
+                    }
+                    DataType::Boolean => {
+                        let v = c.as_boolean().value(i);
+                        sheet.write_string(row, col, if v { "是" } else { "否" })?;
+                    }
+                    DataType::Timestamp(_, _) => {
+                        let s = text.column(j).as_string::<i32>().value(i).to_string();
+                        match chrono::NaiveDateTime::parse_from_str(&s, TS_FORMAT) {
+                            Ok(t) => {
+                                sheet.write_datetime_with_format(row, col, &t, &date_fmt)?;
+                            }
+                            Err(_) => {
+                                sheet.write_string(row, col, &s)?;
+                            }
+                        }
+                        widths[j] = widths[j].max(19);
+                    }
+                    _ => {
+                        let tc = text.column(j);
+                        let s = match tc.data_type() {
+                            DataType::Utf8 => tc.as_string::<i32>().value(i).to_string(),
+                            _ => datafusion::arrow::util::display::array_value_to_string(tc, i)?,
+                        };
+                        widths[j] = widths[j].max(text_width(&s).min(60));
+                        sheet.write_string(row, col, &s)?;
+                    }
+                }
+            }
+            row += 1;
+        }
+    }
+    for (j, w) in widths.iter().enumerate() {
+        sheet.set_column_width(j as u16, (*w as f64 + 2.0).min(62.0))?;
+    }
+    Ok(())
+}
+
+/// Writes a single column array count helper for summaries.
+pub fn rows(batches: &[RecordBatch]) -> usize {
+    batches.iter().map(|b| b.num_rows()).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{StringArray, TimestampMicrosecondArray};
+    use datafusion::arrow::datatypes::TimeUnit;
+
+    fn sample() -> (SchemaRef, RecordBatch) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("rule", DataType::Utf8, false),
+            Field::new("due_at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
+        ]));
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 10, 15).unwrap().and_hms_opt(23, 59, 59).unwrap();
+        let b = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec!["a", "b"])),
+                Arc::new(TimestampMicrosecondArray::from(vec![Some(t.and_utc().timestamp_micros()), None])),
+            ],
+        )
+        .unwrap();
+        (schema, b)
+    }
+
+    #[test]
+    fn jsonl_has_explicit_nulls_and_contract_timestamps() {
+        let (schema, b) = sample();
+        let mut out = Vec::new();
+        print_batches(&mut out, &schema, &[b], PrintFormat::Jsonl).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(s, "{\"rule\":\"a\",\"due_at\":\"2026-10-15 23:59:59\"}\n{\"rule\":\"b\",\"due_at\":null}\n");
+    }
+
+    #[test]
+    fn csv_and_table() {
+        let (schema, b) = sample();
+        let mut out = Vec::new();
+        print_batches(&mut out, &schema, std::slice::from_ref(&b), PrintFormat::Csv).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "rule,due_at\na,2026-10-15 23:59:59\nb,\n");
+        let mut out = Vec::new();
+        print_batches(&mut out, &schema, &[b], PrintFormat::Table).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("2026-10-15 23:59:59"));
+        assert_eq!(text_width("窗口A"), 5);
+    }
+}

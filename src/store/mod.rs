@@ -1,0 +1,450 @@
+//! The warehouse: Parquet on local disk, written atomically, readable by any engine.
+//!
+//! Layout (under `--data`, default `./windowwatch-data`):
+//!
+//! ```text
+//! current -> snapshots/000007          the committed state (a symlink; CURRENT holds its id too)
+//! snapshots/000007/
+//!     tickets/part-00000.parquet      the four tables, one record per natural key
+//!     cases/ ratings/ denials/
+//!     quarantine/ingest-000005.parquet rows an ingest refused, with file, line and reason
+//!     ingests/ingest-000005.parquet    each ingest's reconciliation, one row per file
+//!     findings/run-000003.parquet      each check run's findings, with run id and as-of
+//!     check_runs/run-000003.parquet    each check run: id, as-of, counts
+//!     calendar_days/part-00000.parquet the working-day calendar the last check used
+//!     warehouse.json                   counters (next ingest id, next run id)
+//! ```
+//!
+//! A write builds a whole new snapshot beside the current one (unchanged files are hard links,
+//! so this costs nothing) and then swaps the `current` symlink with one atomic rename. A reader
+//! that resolved `current` keeps a consistent state; a write that fails or is interrupted
+//! leaves the previous snapshot current and intact. One writer at a time holds `.lock`.
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::basic::{Compression, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("warehouse {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("warehouse {path}: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("warehouse {path}: cannot write Parquet: {source}")]
+    Parquet { path: PathBuf, source: datafusion::parquet::errors::ParquetError },
+    #[error("warehouse {path}: Arrow: {source}")]
+    Arrow { path: PathBuf, source: datafusion::arrow::error::ArrowError },
+    #[error("injected failure at {0} (WINDOWWATCH_FAILPOINT)")]
+    Failpoint(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.to_path_buf(), source }
+}
+
+/// Test hook: `WINDOWWATCH_FAILPOINT=<name>` makes the named step fail, to prove a write
+/// interrupted there leaves the warehouse as it was.
+pub fn failpoint(name: &str) -> Result<(), StoreError> {
+    match std::env::var("WINDOWWATCH_FAILPOINT") {
+        Ok(v) if v == name => Err(StoreError::Failpoint(name.to_string())),
+        _ => Ok(()),
+    }
+}
+
+/// Snapshots kept besides the current one, for readers that resolved an older one.
+const KEEP_SNAPSHOTS: usize = 3;
+
+#[derive(Debug, Clone)]
+pub struct Warehouse {
+    root: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub id: u64,
+    pub dir: PathBuf,
+}
+
+/// Counters kept with each snapshot.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Meta {
+    pub format: u32,
+    pub snapshot: u64,
+    pub next_ingest_id: i64,
+    pub next_run_id: i64,
+}
+
+/// Held while writing: one writer per warehouse.
+pub struct WriteLock {
+    _file: File,
+}
+
+impl Snapshot {
+    pub fn table_dir(&self, table: &str) -> PathBuf {
+        self.dir.join(table)
+    }
+
+    /// The Parquet files of a table, sorted by name (empty when the table has none yet).
+    pub fn files(&self, table: &str) -> Result<Vec<PathBuf>, StoreError> {
+        parquet_files(&self.table_dir(table))
+    }
+
+    pub fn meta(&self) -> Result<Meta, StoreError> {
+        let p = self.dir.join("warehouse.json");
+        let text = fs::read_to_string(&p).map_err(io(&p))?;
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { path: p, message: e.to_string() })
+    }
+
+    /// Reads a whole table into memory; `schema` is used when the table has no file yet.
+    pub fn read(&self, table: &str) -> Result<Vec<RecordBatch>, StoreError> {
+        let mut out = Vec::new();
+        for f in self.files(table)? {
+            out.extend(read_parquet(&f)?);
+        }
+        Ok(out)
+    }
+}
+
+fn parquet_files(dir: &Path) -> Result<Vec<PathBuf>, StoreError> {
+    let mut files = Vec::new();
+    match fs::read_dir(dir) {
+        Ok(rd) => {
+            for e in rd {
+                let e = e.map_err(io(dir))?;
+                let p = e.path();
+                if p.extension().is_some_and(|x| x == "parquet") {
+                    files.push(p);
+                }
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(StoreError::Io { path: dir.to_path_buf(), source: e }),
+    }
+    files.sort();
+    Ok(files)
+}
+
+pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, StoreError> {
+    let f = File::open(path).map_err(io(path))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+        .and_then(|b| b.with_batch_size(64 * 1024).build())
+        .map_err(|source| StoreError::Parquet { path: path.to_path_buf(), source })?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })
+}
+
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
+        .set_max_row_group_row_count(Some(256 * 1024))
+        .set_created_by("windowwatch".to_string())
+        .build()
+}
+
+/// Writes batches to one Parquet file (fsynced).
+pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), StoreError> {
+    let f = File::create(path).map_err(io(path))?;
+    let mut w = ArrowWriter::try_new(f, schema.clone(), Some(writer_properties()))
+        .map_err(|source| StoreError::Parquet { path: path.to_path_buf(), source })?;
+    for b in batches {
+        if b.num_rows() > 0 {
+            w.write(b).map_err(|source| StoreError::Parquet { path: path.to_path_buf(), source })?;
+        }
+    }
+    let f = w.into_inner().map_err(|source| StoreError::Parquet { path: path.to_path_buf(), source })?;
+    f.sync_all().map_err(io(path))?;
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    File::open(dir).and_then(|f| f.sync_all()).map_err(io(dir))
+}
+
+impl Warehouse {
+    /// Opens (creating if needed) the warehouse at `root`.
+    pub fn open(root: &Path) -> Result<Warehouse, StoreError> {
+        fs::create_dir_all(root.join("snapshots")).map_err(io(root))?;
+        Ok(Warehouse { root: root.to_path_buf() })
+    }
+
+    /// Opens an existing warehouse without creating anything.
+    pub fn open_existing(root: &Path) -> Result<Warehouse, StoreError> {
+        if !root.join("snapshots").is_dir() {
+            return Err(StoreError::Corrupt {
+                path: root.to_path_buf(),
+                message: "no warehouse here yet (run `windowwatch ingest` first, or pass --data)".into(),
+            });
+        }
+        Ok(Warehouse { root: root.to_path_buf() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Takes the write lock, waiting for another writer to finish.
+    pub fn lock(&self) -> Result<WriteLock, StoreError> {
+        let p = self.root.join(".lock");
+        let f = File::options().create(true).truncate(false).write(true).open(&p).map_err(io(&p))?;
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                tracing::info!("waiting for another windowwatch writing to {}", self.root.display());
+                f.lock().map_err(io(&p))?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(StoreError::Io { path: p, source: e }),
+        }
+        Ok(WriteLock { _file: f })
+    }
+
+    /// The committed snapshot, if anything was ever committed.
+    pub fn current(&self) -> Result<Option<Snapshot>, StoreError> {
+        let link = self.root.join("current");
+        let target = match fs::read_link(&link) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // No symlink (e.g. copied without links): fall back to the CURRENT file.
+                let cur = self.root.join("CURRENT");
+                match fs::read_to_string(&cur) {
+                    Ok(s) => Path::new("snapshots").join(s.trim()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(StoreError::Io { path: cur, source: e }),
+                }
+            }
+            Err(e) => return Err(StoreError::Io { path: link, source: e }),
+        };
+        let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let id: u64 = name.parse().map_err(|_| StoreError::Corrupt { path: link.clone(), message: format!("points at {}", target.display()) })?;
+        let dir = self.root.join("snapshots").join(name);
+        if !dir.is_dir() {
+            return Err(StoreError::Corrupt { path: link, message: format!("points at missing {}", dir.display()) });
+        }
+        Ok(Some(Snapshot { id, dir }))
+    }
+
+    /// Starts a write: a new snapshot directory holding hard links to everything current.
+    pub fn begin<'a>(&'a self, _lock: &'a WriteLock) -> Result<Txn<'a>, StoreError> {
+        self.clean_temporaries()?;
+        let base = self.current()?;
+        let meta = match &base {
+            Some(s) => s.meta()?,
+            None => Meta { format: 1, snapshot: 0, next_ingest_id: 1, next_run_id: 1 },
+        };
+        let id = base.as_ref().map_or(1, |s| s.id + 1);
+        let dir = self.root.join("snapshots").join(format!(".tmp-{id:06}-{}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        if let Some(b) = &base {
+            link_tree(&b.dir, &dir)?;
+        }
+        Ok(Txn { wh: self, dir, id, meta, done: false })
+    }
+
+    fn clean_temporaries(&self) -> Result<(), StoreError> {
+        let snaps = self.root.join("snapshots");
+        for e in fs::read_dir(&snaps).map_err(io(&snaps))? {
+            let p = e.map_err(io(&snaps))?.path();
+            if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(".tmp-")) {
+                fs::remove_dir_all(&p).map_err(io(&p))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn collect_garbage(&self, current: u64) -> Result<(), StoreError> {
+        let snaps = self.root.join("snapshots");
+        let mut ids: Vec<u64> = fs::read_dir(&snaps)
+            .map_err(io(&snaps))?
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+            .collect();
+        ids.sort_unstable();
+        for id in ids.iter().rev().skip(KEEP_SNAPSHOTS + 1) {
+            if *id != current {
+                let p = snaps.join(format!("{id:06}"));
+                fs::remove_dir_all(&p).map_err(io(&p))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn link_tree(from: &Path, to: &Path) -> Result<(), StoreError> {
+    for e in fs::read_dir(from).map_err(io(from))? {
+        let e = e.map_err(io(from))?;
+        let src = e.path();
+        let dst = to.join(e.file_name());
+        if e.file_type().map_err(io(&src))?.is_dir() {
+            fs::create_dir_all(&dst).map_err(io(&dst))?;
+            link_tree(&src, &dst)?;
+        } else if e.file_name() != "warehouse.json" {
+            fs::hard_link(&src, &dst).map_err(io(&dst))?;
+        }
+    }
+    Ok(())
+}
+
+/// A write in progress: nothing is visible until [`Txn::commit`].
+pub struct Txn<'a> {
+    wh: &'a Warehouse,
+    dir: PathBuf,
+    id: u64,
+    pub meta: Meta,
+    done: bool,
+}
+
+impl Txn<'_> {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The snapshot as it will be once committed (for reading what this write has staged).
+    pub fn staged(&self) -> Snapshot {
+        Snapshot { id: self.id, dir: self.dir.clone() }
+    }
+
+    /// Replaces a table's files with `batches` (split into parts of `rows_per_part` rows).
+    pub fn replace_table(&mut self, table: &str, schema: &SchemaRef, batches: &[RecordBatch], rows_per_part: usize) -> Result<(), StoreError> {
+        let dir = self.dir.join(table);
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        }
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let mut part = 0;
+        let mut pending: Vec<RecordBatch> = Vec::new();
+        let mut rows = 0;
+        for b in batches {
+            let mut offset = 0;
+            while offset < b.num_rows() {
+                let take = (rows_per_part - rows).min(b.num_rows() - offset);
+                pending.push(b.slice(offset, take));
+                rows += take;
+                offset += take;
+                if rows == rows_per_part {
+                    write_parquet(&dir.join(format!("part-{part:05}.parquet")), schema, &pending)?;
+                    part += 1;
+                    pending.clear();
+                    rows = 0;
+                }
+            }
+        }
+        if rows > 0 || part == 0 {
+            write_parquet(&dir.join(format!("part-{part:05}.parquet")), schema, &pending)?;
+        }
+        Ok(())
+    }
+
+    /// Adds one file to an append-only table (quarantine, ingests, findings, check runs).
+    pub fn add_file(&mut self, table: &str, file_name: &str, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), StoreError> {
+        let dir = self.dir.join(table);
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        write_parquet(&dir.join(file_name), schema, batches)
+    }
+
+    /// Makes the new snapshot current, atomically.
+    pub fn commit(mut self) -> Result<Snapshot, StoreError> {
+        self.meta.format = 1;
+        self.meta.snapshot = self.id;
+        let mp = self.dir.join("warehouse.json");
+        fs::write(&mp, serde_json::to_vec_pretty(&self.meta).expect("meta serialises")).map_err(io(&mp))?;
+        sync_tree(&self.dir)?;
+        failpoint("before_commit")?;
+        let snaps = self.wh.root.join("snapshots");
+        let name = format!("{:06}", self.id);
+        let final_dir = snaps.join(&name);
+        fs::rename(&self.dir, &final_dir).map_err(io(&final_dir))?;
+        self.done = true;
+        sync_dir(&snaps)?;
+        let tmp_link = self.wh.root.join(format!(".current-{}", std::process::id()));
+        let _ = fs::remove_file(&tmp_link);
+        std::os::unix::fs::symlink(Path::new("snapshots").join(&name), &tmp_link).map_err(io(&tmp_link))?;
+        fs::rename(&tmp_link, self.wh.root.join("current")).map_err(io(&tmp_link))?;
+        let cur = self.wh.root.join("CURRENT");
+        let cur_tmp = self.wh.root.join(format!(".CURRENT-{}", std::process::id()));
+        fs::write(&cur_tmp, format!("{name}\n")).map_err(io(&cur_tmp))?;
+        fs::rename(&cur_tmp, &cur).map_err(io(&cur))?;
+        sync_dir(&self.wh.root)?;
+        self.wh.collect_garbage(self.id)?;
+        Ok(Snapshot { id: self.id, dir: final_dir })
+    }
+}
+
+fn sync_tree(dir: &Path) -> Result<(), StoreError> {
+    for e in fs::read_dir(dir).map_err(io(dir))? {
+        let p = e.map_err(io(dir))?.path();
+        if p.is_dir() {
+            sync_tree(&p)?;
+        }
+    }
+    sync_dir(dir)
+}
+
+impl Drop for Txn<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// An empty batch of `schema` (for registering tables that have no rows yet).
+pub fn empty_batch(schema: &SchemaRef) -> RecordBatch {
+    RecordBatch::new_empty(Arc::clone(schema))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+
+    fn batch(v: &[i64]) -> (SchemaRef, RecordBatch) {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
+        let b = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(v.to_vec()))]).unwrap();
+        (schema, b)
+    }
+
+    #[test]
+    fn commit_swaps_atomically_and_a_dropped_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        assert!(wh.current().unwrap().is_none());
+        let lock = wh.lock().unwrap();
+        let (schema, b) = batch(&[1, 2, 3]);
+        let mut t = wh.begin(&lock).unwrap();
+        t.replace_table("t", &schema, &[b], 2).unwrap();
+        let s1 = t.commit().unwrap();
+        assert_eq!(s1.files("t").unwrap().len(), 2, "3 rows at 2 per part");
+        assert_eq!(wh.current().unwrap().unwrap(), s1);
+
+        // A write that is dropped before commit changes nothing and leaves no temporary.
+        let (_, b2) = batch(&[9]);
+        let mut t = wh.begin(&lock).unwrap();
+        t.replace_table("t", &schema, &[b2.clone()], 10).unwrap();
+        drop(t);
+        let cur = wh.current().unwrap().unwrap();
+        assert_eq!(cur, s1);
+        let rows: usize = cur.read("t").unwrap().iter().map(|b| b.num_rows()).sum();
+        assert_eq!(rows, 3);
+        assert_eq!(fs::read_dir(dir.path().join("snapshots")).unwrap().count(), 1);
+
+        // A later commit links unchanged tables and keeps only a few snapshots.
+        for _ in 0..6 {
+            let mut t = wh.begin(&lock).unwrap();
+            t.add_file("log", &format!("x-{}.parquet", t.staged().id), &schema, &[b2.clone()]).unwrap();
+            t.commit().unwrap();
+        }
+        let cur = wh.current().unwrap().unwrap();
+        assert_eq!(cur.id, 7);
+        assert_eq!(cur.files("log").unwrap().len(), 6);
+        assert_eq!(cur.read("t").unwrap().iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+        assert_eq!(fs::read_dir(dir.path().join("snapshots")).unwrap().count(), KEEP_SNAPSHOTS + 1);
+        assert_eq!(fs::read_to_string(dir.path().join("CURRENT")).unwrap().trim(), "000007");
+    }
+}
