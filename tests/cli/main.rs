@@ -1,0 +1,6 @@
+//! The one integration-test binary: it drives the real `windowwatch` CLI on real files in a
+//! temporary folder and reads back what it wrote (Parquet, XLSX, mail).
+
+mod common;
+mod ingest;
+mod checks;
