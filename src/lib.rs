@@ -17,3 +17,5 @@ pub mod job;
 pub mod output;
 pub mod settings;
 pub mod store;
+pub mod mask;
+pub mod deliver;
