@@ -63,8 +63,69 @@ pub enum Command {
     Rules(RulesArgs),
     /// Write sample exports with planted violations and their ground truth.
     Generate(GenerateArgs),
-    /// The main job on built-in defaults: sample data → ingest → check → summary.
+    /// The main job on built-in defaults: sample data → ingest → check → reports → outbox.
     Demo(DemoArgs),
+    /// Render a report per office: the monthly supervision report or the daily warning.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Write the denial-filing register (否定备案登记表) of a month per office.
+    Register(RegisterArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// 月度监督通报: headline figures and 环比, rankings, queue, every red finding.
+    Monthly(MonthlyArgs),
+    /// 预警日报: cases due within a working day, newly overdue cases, unverified bad reviews.
+    Daily(DailyArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ReportOut {
+    /// Only this office (default: every office in the config).
+    #[arg(long)]
+    pub office: Option<String>,
+    /// Where the files go (default: reports_dir of the config, else ./reports).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Use these templates instead of the built-in ones (same file names as report-templates/).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct MonthlyArgs {
+    /// The month, e.g. 2026-10.
+    #[arg(long)]
+    pub month: String,
+    /// The as-of instant (default: the first instant of the next month).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub out: ReportOut,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct DailyArgs {
+    /// The as-of instant (default: now, China time).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub out: ReportOut,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RegisterArgs {
+    /// The month whose decisions the register lists, e.g. 2026-10.
+    #[arg(long)]
+    pub month: String,
+    #[arg(long, value_parser = ["xlsx", "csv"], default_value = "xlsx")]
+    pub format: String,
+    /// The as-of instant for completeness (default: now, China time).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[command(flatten)]
+    pub out: ReportOut,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,8 @@ use std::io::Write;
 use anyhow::{Context, Result, bail};
 
 use crate::checks::{self, CheckOptions, CheckRun};
-use crate::cli::{CheckArgs, Command, GenerateArgs, IngestArgs, RulesArgs};
+use crate::cli::{CheckArgs, Command, DailyArgs, GenerateArgs, IngestArgs, MonthlyArgs, RegisterArgs, ReportCommand, RulesArgs};
+use crate::report::{self, Month, Rendered};
 use crate::contract::{NumericLevels, Table};
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::output::{self, PrintFormat};
@@ -21,6 +22,9 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         Command::Rules(a) => cmd_rules(&a, &settings),
         Command::Generate(a) => cmd_generate(&a, &settings),
         Command::Demo(a) => crate::job::demo(&a, &settings),
+        Command::Report(ReportCommand::Monthly(a)) => cmd_monthly(&a, &settings),
+        Command::Report(ReportCommand::Daily(a)) => cmd_daily(&a, &settings),
+        Command::Register(a) => cmd_register(&a, &settings),
     }
 }
 
@@ -233,5 +237,80 @@ fn cmd_generate(a: &GenerateArgs, s: &Settings) -> Result<u8> {
             println!("ground truth for as-of {}: {}", m.as_of, t);
         }
     }
+    Ok(0)
+}
+
+pub fn monthly_options(a: &MonthlyArgs, s: &Settings) -> Result<report::monthly::MonthlyOptions> {
+    Ok(report::monthly::MonthlyOptions {
+        month: Month::parse(&a.month)?,
+        as_of: a.as_of.as_deref().map(parse_instant).transpose()?,
+        office: a.out.office.clone(),
+        out: report::monthly::out_dir(s, a.out.out.as_deref()),
+        templates: a.out.templates.clone(),
+    })
+}
+
+pub fn daily_options(a: &DailyArgs, s: &Settings) -> Result<report::daily::DailyOptions> {
+    Ok(report::daily::DailyOptions {
+        as_of: match &a.as_of {
+            Some(t) => parse_instant(t)?,
+            None => crate::clock::now_china(),
+        },
+        office: a.out.office.clone(),
+        out: report::monthly::out_dir(s, a.out.out.as_deref()),
+        templates: a.out.templates.clone(),
+    })
+}
+
+pub fn register_options(a: &RegisterArgs, s: &Settings) -> Result<report::register::RegisterOptions> {
+    Ok(report::register::RegisterOptions {
+        month: Month::parse(&a.month)?,
+        as_of: match &a.as_of {
+            Some(t) => parse_instant(t)?,
+            None => crate::clock::now_china(),
+        },
+        office: a.out.office.clone(),
+        format: if a.format == "csv" { report::register::RegisterFormat::Csv } else { report::register::RegisterFormat::Xlsx },
+        out: report::monthly::out_dir(s, a.out.out.as_deref()),
+        templates: a.out.templates.clone(),
+    })
+}
+
+/// Lists what a report run wrote, office by office.
+pub fn print_rendered(what: &str, rendered: &[Rendered]) {
+    for r in rendered {
+        match &r.message {
+            None => println!("{what} · {} ({}): nothing to report, no message", r.office.id, r.office.name),
+            Some(m) => {
+                println!("{what} · {} ({}): {}", r.office.id, r.office.name, m.subject);
+                for f in &r.files {
+                    println!("  {}", f.display());
+                }
+            }
+        }
+    }
+}
+
+fn cmd_monthly(a: &MonthlyArgs, s: &Settings) -> Result<u8> {
+    let opts = monthly_options(a, s)?;
+    let wh = Warehouse::open(&s.config.data_dir)?;
+    let r = runtime()?.block_on(report::monthly::render_all(s, &wh, &opts))?;
+    print_rendered("monthly", &r);
+    Ok(0)
+}
+
+fn cmd_daily(a: &DailyArgs, s: &Settings) -> Result<u8> {
+    let opts = daily_options(a, s)?;
+    let wh = Warehouse::open(&s.config.data_dir)?;
+    let r = runtime()?.block_on(report::daily::render_all(s, &wh, &opts))?;
+    print_rendered("daily", &r);
+    Ok(0)
+}
+
+fn cmd_register(a: &RegisterArgs, s: &Settings) -> Result<u8> {
+    let opts = register_options(a, s)?;
+    let wh = Warehouse::open(&s.config.data_dir)?;
+    let r = runtime()?.block_on(report::register::render_all(s, &wh, &opts))?;
+    print_rendered("register", &r);
     Ok(0)
 }

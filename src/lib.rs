@@ -19,3 +19,4 @@ pub mod settings;
 pub mod store;
 pub mod mask;
 pub mod deliver;
+pub mod report;

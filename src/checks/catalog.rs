@@ -71,6 +71,8 @@ pub struct Catalog {
     pub views: Vec<View>,
     pub rules: Vec<Rule>,
     pub metrics: Vec<View>,
+    /// The reports' queries (`queries/reports/`).
+    pub reports: Vec<View>,
     /// The shipped rule profile (`queries/profile.toml`).
     pub default_profile: String,
     pub origin: String,
@@ -114,8 +116,14 @@ impl Catalog {
     /// A queries directory on disk (same layout as `queries/`).
     pub fn from_dir(dir: &Path) -> Result<Catalog, CheckError> {
         let mut files = BTreeMap::new();
-        for sub in ["views", "rules", "metrics"] {
+        for sub in ["views", "rules", "metrics", "reports"] {
             let d = dir.join(sub);
+            if sub == "reports" && !d.exists() {
+                for r in Catalog::builtin().reports {
+                    files.insert(r.path.clone(), r.sql.clone());
+                }
+                continue;
+            }
             let rd = std::fs::read_dir(&d).map_err(|e| CheckError::Catalog(format!("{}: {e}", d.display())))?;
             for e in rd {
                 let p = e.map_err(|e| CheckError::Catalog(format!("{}: {e}", d.display())))?.path();
@@ -135,6 +143,7 @@ impl Catalog {
     fn from_files(files: BTreeMap<String, String>, origin: String) -> Result<Catalog, CheckError> {
         let mut views = Vec::new();
         let mut metrics = Vec::new();
+        let mut reports = Vec::new();
         let mut rules = Vec::new();
         for (path, text) in &files {
             let Some((dir, file)) = path.split_once('/') else { continue };
@@ -144,6 +153,7 @@ impl Catalog {
             match dir {
                 "views" => views.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
                 "metrics" => metrics.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
+                "reports" => reports.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
                 "rules" => {
                     let meta_path = path.replace(".sql", ".toml");
                     let meta_text = files
@@ -162,7 +172,33 @@ impl Catalog {
         views.sort_by(|a, b| a.path.cmp(&b.path));
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
         let default_profile = files.get("profile.toml").cloned().unwrap_or_default();
-        Ok(Catalog { views, rules, metrics, default_profile, origin, hb: handlebars() })
+        Ok(Catalog { views, rules, metrics, reports, default_profile, origin, hb: handlebars() })
+    }
+
+    /// The rules as a table (`rule_catalog`): id, title, severity, entity, month, seed clause.
+    pub fn rules_batch(&self) -> datafusion::arrow::array::RecordBatch {
+        use datafusion::arrow::array::StringArray;
+        use datafusion::arrow::datatypes::{DataType, Field, Schema};
+        use std::sync::Arc;
+        let names = ["rule", "title", "title_en", "severity", "entity", "month", "seed", "seed_text", "params", "file"];
+        let schema = Arc::new(Schema::new(names.iter().map(|n| Field::new(*n, DataType::Utf8, false)).collect::<Vec<_>>()));
+        let col = |f: &dyn Fn(&Rule) -> String| -> Arc<dyn datafusion::arrow::array::Array> { Arc::new(StringArray::from_iter_values(self.rules.iter().map(f))) };
+        datafusion::arrow::array::RecordBatch::try_new(
+            schema,
+            vec![
+                col(&|r| r.meta.id.clone()),
+                col(&|r| r.meta.title.clone()),
+                col(&|r| r.meta.title_en.clone()),
+                col(&|r| r.meta.severity.as_str().to_string()),
+                col(&|r| r.meta.entity.clone()),
+                col(&|r| r.meta.month.clone()),
+                col(&|r| r.meta.seed.clone()),
+                col(&|r| r.meta.seed_text.clone()),
+                col(&|r| r.meta.params.join(",")),
+                col(&|r| format!("queries/{}", r.path)),
+            ],
+        )
+        .expect("rule catalog batch")
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {

@@ -19,6 +19,7 @@ use datafusion::arrow::compute::{SortColumn, cast, concat_batches, lexsort_to_in
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::catalog::MemTable;
 use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
 
 use crate::calendar::Calendar;
 use crate::engine::{self, EngineSettings};
@@ -243,14 +244,19 @@ fn finding_keys(b: &RecordBatch, offset: usize) -> Vec<String> {
         .collect()
 }
 
-/// Runs the checks at `opts.as_of`.
-pub async fn run_checks(wh: &Warehouse, cal: &Calendar, catalog: &Catalog, profile: &Profile, opts: &CheckOptions) -> Result<CheckRun, CheckError> {
-    let started = crate::clock::now_china();
-    let snapshot = wh.current()?;
-    let ctx = engine::session(snapshot.as_ref(), cal, catalog, profile, opts.as_of, &opts.engine).await?;
-    let vars = template_vars(profile, opts.as_of);
+/// Findings and rates of one evaluation.
+pub struct Evaluation {
+    pub findings: RecordBatch,
+    pub rates: RecordBatch,
+    pub rules_run: usize,
+}
 
-    let rules: Vec<&catalog::Rule> = catalog.rules.iter().filter(|r| selected(r, profile, &opts.only)).collect();
+/// Runs the selected rules and the rates in an open session (its views already as of `as_of`),
+/// and leaves this evaluation in the session as `run_findings` and `run_rates` for further
+/// queries (the reports read them).
+pub async fn evaluate(ctx: &SessionContext, catalog: &Catalog, profile: &Profile, as_of: NaiveDateTime, only: &Option<Vec<String>>) -> Result<Evaluation, CheckError> {
+    let vars = template_vars(profile, as_of);
+    let rules: Vec<&catalog::Rule> = catalog.rules.iter().filter(|r| selected(r, profile, only)).collect();
     let mut parts: Vec<RecordBatch> = Vec::new();
     for rule in &rules {
         let sql = catalog.render(&rule.path, &rule.sql, &vars)?;
@@ -263,6 +269,7 @@ pub async fn run_checks(wh: &Warehouse, cal: &Calendar, catalog: &Catalog, profi
 
     // Rates, from this run's findings.
     let mem = MemTable::try_new(findings_schema(), vec![vec![findings.clone()]]).map_err(CheckError::Engine)?;
+    ctx.deregister_table("run_findings").map_err(CheckError::Engine)?;
     ctx.register_table("run_findings", Arc::new(mem)).map_err(CheckError::Engine)?;
     let mut rates_parts = Vec::new();
     for m in &catalog.metrics {
@@ -276,6 +283,32 @@ pub async fn run_checks(wh: &Warehouse, cal: &Calendar, catalog: &Catalog, profi
     }
     let rates_schema = Arc::new(Schema::new(rates_fields()));
     let rates = conform(&rates_parts, &rates_schema).map_err(CheckError::Engine)?;
+    let mem = MemTable::try_new(rates_schema, vec![vec![rates.clone()]]).map_err(CheckError::Engine)?;
+    ctx.deregister_table("run_rates").map_err(CheckError::Engine)?;
+    ctx.register_table("run_rates", Arc::new(mem)).map_err(CheckError::Engine)?;
+    Ok(Evaluation { findings, rates, rules_run: rules.len() })
+}
+
+/// Runs the checks at `opts.as_of` in a fresh session and records the run (unless told not to).
+pub async fn run_checks(wh: &Warehouse, cal: &Calendar, catalog: &Catalog, profile: &Profile, opts: &CheckOptions) -> Result<CheckRun, CheckError> {
+    let snapshot = wh.current()?;
+    let ctx = engine::session(snapshot.as_ref(), cal, catalog, profile, opts.as_of, &opts.engine).await?;
+    run_in(&ctx, wh, snapshot.as_ref(), cal, catalog, profile, opts).await
+}
+
+/// As [`run_checks`], in a session the caller opened on `snapshot` (reports query it afterwards).
+pub async fn run_in(
+    ctx: &SessionContext,
+    wh: &Warehouse,
+    snapshot: Option<&crate::store::Snapshot>,
+    cal: &Calendar,
+    catalog: &Catalog,
+    profile: &Profile,
+    opts: &CheckOptions,
+) -> Result<CheckRun, CheckError> {
+    let started = crate::clock::now_china();
+    let Evaluation { findings, rates, rules_run } = evaluate(ctx, catalog, profile, opts.as_of, &opts.only).await?;
+    let snapshot = snapshot.cloned();
 
     // Compare with the previous run.
     let mut previous = None;
@@ -340,7 +373,7 @@ pub async fn run_checks(wh: &Warehouse, cal: &Calendar, catalog: &Catalog, profi
             Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(started)])),
             Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(finished)])),
             Arc::new(Int64Array::from(vec![snapshot.as_ref().map_or(0, |s| s.id as i64)])),
-            Arc::new(Int64Array::from(vec![rules.len() as i64])),
+            Arc::new(Int64Array::from(vec![rules_run as i64])),
             Arc::new(Int64Array::from(vec![n as i64])),
             Arc::new(Int64Array::from(vec![count("red")])),
             Arc::new(Int64Array::from(vec![count("yellow")])),
@@ -357,7 +390,7 @@ pub async fn run_checks(wh: &Warehouse, cal: &Calendar, catalog: &Catalog, profi
         txn.commit()?;
         run_id = Some(id);
     }
-    Ok(CheckRun { run_id, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run: rules.len() })
+    Ok(CheckRun { run_id, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run })
 }
 
 /// Casts query output to a fixed schema (by column name), one batch.

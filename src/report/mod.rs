@@ -1,0 +1,290 @@
+//! Reports: the monthly supervision report (月度监督通报), the daily warning (预警日报) and the
+//! denial-filing register (否定备案登记表), rendered per supervisory office from the findings of a
+//! check run, each holding only that office's halls (report bursting) and with personal data
+//! masked unless the office may see it.
+//!
+//! Every figure comes from SQL under `queries/reports/`, run in the same session as the check it
+//! renders (`run_findings`, `run_rates`), filtered to the office's halls in the query itself.
+
+pub mod charts;
+pub mod daily;
+pub mod monthly;
+pub mod register;
+pub mod render;
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use datafusion::prelude::SessionContext;
+use serde_json::{Map, Value};
+
+use crate::checks::{self, CheckError, CheckOptions, CheckRun};
+use crate::config::Office;
+use crate::settings::Settings;
+use crate::store::Warehouse;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    #[error("{0}")]
+    Query(String),
+    #[error(transparent)]
+    Chart(#[from] charts::ChartError),
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+    #[error("no office with id `{0}` in the configuration")]
+    UnknownOffice(String),
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{0}")]
+    Output(#[from] crate::output::OutputError),
+    #[error("`{0}` is not a month; write it as 2026-10")]
+    Month(String),
+}
+
+/// A calendar month `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Month {
+    pub fn parse(s: &str) -> Result<Month, ReportError> {
+        let (y, m) = s.trim().split_once('-').ok_or_else(|| ReportError::Month(s.into()))?;
+        let (year, month) = (y.parse().map_err(|_| ReportError::Month(s.into()))?, m.parse().map_err(|_| ReportError::Month(s.into()))?);
+        if !(1..=12).contains(&month) || y.len() != 4 {
+            return Err(ReportError::Month(s.into()));
+        }
+        Ok(Month { year, month })
+    }
+
+    pub fn of(t: NaiveDateTime) -> Month {
+        Month { year: t.year(), month: t.month() }
+    }
+
+    pub fn start(self) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap().and_hms_opt(0, 0, 0).unwrap()
+    }
+
+    pub fn next(self) -> Month {
+        if self.month == 12 { Month { year: self.year + 1, month: 1 } } else { Month { year: self.year, month: self.month + 1 } }
+    }
+
+    pub fn prev(self) -> Month {
+        if self.month == 1 { Month { year: self.year - 1, month: 12 } } else { Month { year: self.year, month: self.month - 1 } }
+    }
+
+    pub fn minus(self, n: u32) -> Month {
+        (0..n).fold(self, |m, _| m.prev())
+    }
+
+    pub fn zh(self) -> String {
+        format!("{}年{}月", self.year, self.month)
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// The offices a report goes to: those configured (optionally one of them), or — with none
+/// configured — one office for all halls in the data, delivered to the outbox only.
+pub fn offices(settings: &Settings, only: Option<&str>, all_halls: &[String]) -> Result<Vec<Office>, ReportError> {
+    let list = if settings.config.offices.is_empty() {
+        vec![Office {
+            id: "all".into(),
+            name: "全部大厅".into(),
+            halls: all_halls.to_vec(),
+            to: Vec::new(),
+            cc: Vec::new(),
+            language: "zh-CN".into(),
+            show_personal_data: false,
+        }]
+    } else {
+        settings.config.offices.clone()
+    };
+    match only {
+        None => Ok(list),
+        Some(id) => list.into_iter().find(|o| o.id == id).map(|o| vec![o]).ok_or_else(|| ReportError::UnknownOffice(id.into())),
+    }
+}
+
+/// A session on the current warehouse with a check evaluated at `as_of` (and recorded).
+pub struct Session {
+    pub ctx: SessionContext,
+    pub run: CheckRun,
+    pub as_of: NaiveDateTime,
+}
+
+impl Session {
+    pub async fn open(settings: &Settings, wh: &Warehouse, as_of: NaiveDateTime, record: bool) -> Result<Session, ReportError> {
+        let snapshot = wh.current().map_err(CheckError::from)?;
+        let ctx = crate::engine::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
+        let opts = CheckOptions { as_of, only: None, record, engine: settings.engine.clone() };
+        let run = checks::run_in(&ctx, wh, snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, &opts).await?;
+        Ok(Session { ctx, run, as_of })
+    }
+
+    /// Every hall that appears in any table at this instant.
+    pub async fn halls(&self) -> Result<Vec<String>, ReportError> {
+        let rows = self
+            .sql("SELECT DISTINCT hall_id FROM (SELECT hall_id FROM tickets_at UNION ALL SELECT hall_id FROM cases_at UNION ALL SELECT hall_id FROM ratings_at UNION ALL SELECT hall_id FROM denials_at) h WHERE hall_id IS NOT NULL ORDER BY hall_id")
+            .await?;
+        Ok(rows.iter().filter_map(|r| r.get("hall_id").and_then(|v| v.as_str()).map(String::from)).collect())
+    }
+
+    /// Runs SQL and returns rows as JSON objects (instants as text, numbers as numbers).
+    pub async fn sql(&self, sql: &str) -> Result<Vec<Map<String, Value>>, ReportError> {
+        let batches = self
+            .ctx
+            .sql(sql)
+            .await
+            .map_err(|e| ReportError::Query(e.to_string()))?
+            .collect()
+            .await
+            .map_err(|e| ReportError::Query(e.to_string()))?;
+        batches_json(&batches)
+    }
+
+    /// Runs one of `queries/reports/` with the report's variables.
+    pub async fn report_query(&self, settings: &Settings, name: &str, vars: &Value) -> Result<Vec<Map<String, Value>>, ReportError> {
+        let q = settings
+            .catalog
+            .reports
+            .iter()
+            .find(|r| r.name == name)
+            .ok_or_else(|| ReportError::Query(format!("queries/reports/{name}.sql is missing")))?;
+        let sql = settings.catalog.render(&q.path, &q.sql, vars)?;
+        self.sql(&sql).await.map_err(|e| ReportError::Query(format!("{}: {e}", q.path)))
+    }
+}
+
+pub fn batches_json(batches: &[datafusion::arrow::array::RecordBatch]) -> Result<Vec<Map<String, Value>>, ReportError> {
+    let mut buf = Vec::new();
+    {
+        let mut w = datafusion::arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut buf);
+        for b in batches {
+            let t = crate::output::textual(b).map_err(|e| ReportError::Query(e.to_string()))?;
+            w.write(&t).map_err(|e| ReportError::Query(e.to_string()))?;
+        }
+        w.finish().map_err(|e| ReportError::Query(e.to_string()))?;
+    }
+    let text = String::from_utf8(buf).map_err(|e| ReportError::Query(e.to_string()))?;
+    Ok(text
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| match serde_json::from_str::<Value>(l) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        })
+        .collect())
+}
+
+/// The SQL list literal of hall ids (`'H01', 'H02'`), or `NULL` (matching nothing).
+pub fn halls_literal(halls: &[String]) -> String {
+    if halls.is_empty() {
+        return "NULL".into();
+    }
+    halls.iter().map(|h| format!("'{}'", h.replace('\'', "''"))).collect::<Vec<_>>().join(", ")
+}
+
+/// The variables report queries see: the profile's, T, the office's halls and the month.
+pub fn vars(settings: &Settings, as_of: NaiveDateTime, halls: &[String], month: Option<Month>, extra: &[(&str, String)]) -> Value {
+    let mut v = checks::template_vars(&settings.profile, as_of);
+    let m = v.as_object_mut().expect("object");
+    m.insert("halls".into(), halls_literal(halls).into());
+    if let Some(month) = month {
+        m.insert("month".into(), month.to_string().into());
+        m.insert("month_start".into(), crate::engine::ts_literal(month.start()).into());
+        m.insert("month_end".into(), crate::engine::ts_literal(month.next().start()).into());
+        m.insert("month_minus_12".into(), month.minus(12).to_string().into());
+    }
+    for (k, val) in extra {
+        m.insert((*k).into(), val.clone().into());
+    }
+    v
+}
+
+/// Columns holding personal data, and free-text columns scrubbed of ID/phone-shaped numbers.
+const NAME_COLS: [&str; 1] = ["applicant_name"];
+const ID_COLS: [&str; 1] = ["applicant_id_no"];
+const PHONE_COLS: [&str; 1] = ["applicant_phone"];
+const FREE_TEXT: [&str; 8] = ["detail", "comment", "reason", "legal_basis", "extension_reason", "problems", "rectify_extension_reason", "approver"];
+
+/// Masks personal data in rows unless `show` (the office may see it).
+pub fn mask_rows(rows: &mut [Map<String, Value>], show: bool) {
+    if show {
+        return;
+    }
+    for r in rows.iter_mut() {
+        for (k, v) in r.iter_mut() {
+            let Some(s) = v.as_str() else { continue };
+            let masked = if NAME_COLS.contains(&k.as_str()) {
+                crate::mask::mask_name(s)
+            } else if ID_COLS.contains(&k.as_str()) {
+                crate::mask::mask_id(s)
+            } else if PHONE_COLS.contains(&k.as_str()) {
+                crate::mask::mask_phone(s)
+            } else if FREE_TEXT.contains(&k.as_str()) {
+                crate::mask::mask_text(s)
+            } else {
+                continue;
+            };
+            *v = Value::String(masked);
+        }
+    }
+}
+
+/// One office's rendered report: files written and the message to deliver.
+pub struct Rendered {
+    pub office: Office,
+    pub files: Vec<std::path::PathBuf>,
+    /// None when there is nothing to send (a daily warning with nothing to warn about).
+    pub message: Option<crate::deliver::Message>,
+}
+
+pub fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), ReportError> {
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).map_err(|e| ReportError::Io { path: p.display().to_string(), source: e })?;
+    }
+    std::fs::write(path, bytes).map_err(|e| ReportError::Io { path: path.display().to_string(), source: e })
+}
+
+/// Percent with one decimal, or a dash.
+pub fn pct(v: Option<f64>) -> String {
+    match v {
+        Some(x) => format!("{:.1}%", x * 100.0),
+        None => "—".into(),
+    }
+}
+
+pub fn num(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+pub fn get<'a>(row: &'a Map<String, Value>, k: &str) -> &'a Value {
+    row.get(k).unwrap_or(&Value::Null)
+}
+
+/// Groups rows by a text column, keeping order of first appearance.
+pub fn group_by(rows: Vec<Map<String, Value>>, key: &str) -> Vec<(String, Vec<Map<String, Value>>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<String, Vec<Map<String, Value>>> = BTreeMap::new();
+    for r in rows {
+        let k = r.get(key).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        if !groups.contains_key(&k) {
+            order.push(k.clone());
+        }
+        groups.entry(k).or_default().push(r);
+    }
+    order.into_iter().map(|k| {
+        let v = groups.remove(&k).unwrap_or_default();
+        (k, v)
+    }).collect()
+}

@@ -1,0 +1,372 @@
+//! The monthly supervision report (月度监督通报) of one month, one per office: headline figures
+//! with their change against the previous month (环比), the window ranking of each hall with
+//! 文明窗口 / most-unsatisfied / consecutive-bottom marked, staff figures, the queue, and every red
+//! finding grouped by rule with the clause of the standard it breaks.
+//!
+//! The month M is judged as of the first instant of M+1 unless told otherwise (so re-running
+//! October later gives October's answer); the previous month as of the first instant of M.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDateTime;
+use serde_json::{Map, Value, json};
+
+use super::{Month, Rendered, ReportError, Session, charts, get, group_by, mask_rows, offices, pct, render, vars, write};
+use crate::config::Office;
+use crate::deliver::{Attachment, InlineImage, Message};
+use crate::settings::Settings;
+use crate::store::Warehouse;
+
+pub struct MonthlyOptions {
+    pub month: Month,
+    pub as_of: Option<NaiveDateTime>,
+    pub office: Option<String>,
+    pub out: PathBuf,
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Count,
+    Pct,
+    Minutes,
+}
+
+/// (key, 中文, English, kind, higher is better)
+const HEADLINE: &[(&str, &str, &str, Kind, Option<bool>)] = &[
+    ("cases_accepted", "受理件数", "Cases accepted", Kind::Count, None),
+    ("cases_completed", "办结件数", "Cases completed", Kind::Count, None),
+    ("on_time_rate", "按时办结率", "On-time completion rate", Kind::Pct, Some(true)),
+    ("early_rate", "提前办结率", "Early completion rate (承诺件)", Kind::Pct, Some(true)),
+    ("overdue_completed", "超期办结件数", "Completed late", Kind::Count, Some(false)),
+    ("overdue_open", "超期未办结（红牌）", "Open past deadline (red cards)", Kind::Count, Some(false)),
+    ("due_soon", "临期预警（黄牌）", "Due within a working day (yellow)", Kind::Count, Some(false)),
+    ("denials", "否定决定件数", "Denials", Kind::Count, None),
+    ("denial_completeness", "否定备案完整率", "Denial filing completeness", Kind::Pct, Some(true)),
+    ("bad_reviews", "差评件数", "Bad reviews", Kind::Count, Some(false)),
+    ("verified_in_time_share", "差评24小时内核实率", "Bad reviews verified within 24 h", Kind::Pct, Some(true)),
+    ("rectified_in_time_share", "差评按期整改率", "Confirmed bad reviews rectified in time", Kind::Pct, Some(true)),
+    ("served", "排队已办理人次", "Tickets served", Kind::Count, None),
+    ("mean_wait_min", "平均等候时间", "Mean wait", Kind::Minutes, Some(false)),
+    ("p90_wait_min", "90%等候时间", "90th percentile wait", Kind::Minutes, Some(false)),
+    ("long_wait_share", "等候超30分钟占比", "Share of waits over 30 min", Kind::Pct, Some(false)),
+    ("no_show", "过号人次", "No-shows (过号)", Kind::Count, None),
+    ("no_show_rate", "过号率", "No-show rate", Kind::Pct, Some(false)),
+    ("unserved", "取号未叫号人次", "Never called (未叫号)", Kind::Count, Some(false)),
+];
+
+fn fmt(kind: Kind, v: &Value, en: bool) -> String {
+    match (kind, v.as_f64()) {
+        (_, None) => "—".into(),
+        (Kind::Count, Some(x)) => format!("{}", x as i64),
+        (Kind::Pct, Some(x)) => pct(Some(x)),
+        (Kind::Minutes, Some(x)) => {
+            if en {
+                format!("{x:.1} min")
+            } else {
+                format!("{x:.1}分钟")
+            }
+        }
+    }
+}
+
+fn delta(kind: Kind, cur: &Value, prev: &Value, better_up: Option<bool>, en: bool) -> (String, &'static str) {
+    let (Some(c), Some(p)) = (cur.as_f64(), prev.as_f64()) else { return ("—".into(), "flat") };
+    let d = c - p;
+    let text = match kind {
+        Kind::Count => format!("{:+}", d as i64),
+        Kind::Pct => {
+            if en {
+                format!("{:+.1} pp", d * 100.0)
+            } else {
+                format!("{:+.1}个百分点", d * 100.0)
+            }
+        }
+        Kind::Minutes => {
+            if en {
+                format!("{d:+.1} min")
+            } else {
+                format!("{d:+.1}分钟")
+            }
+        }
+    };
+    let trend = match better_up {
+        _ if d.abs() < 1e-9 => "flat",
+        None => "flat",
+        Some(up) if (d > 0.0) == up => "good",
+        Some(_) => "bad",
+    };
+    (text, trend)
+}
+
+/// Renders the monthly report of every office (or one), writing files under `out/<office>/`.
+pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &MonthlyOptions) -> Result<Vec<Rendered>, ReportError> {
+    let as_of = opts.as_of.unwrap_or(opts.month.next().start());
+    let cur = Session::open(settings, wh, as_of, true).await?;
+    let prev = Session::open(settings, wh, opts.month.start(), false).await?;
+    let halls = cur.halls().await?;
+    let mut out = Vec::new();
+    for office in offices(settings, opts.office.as_deref(), &halls)? {
+        out.push(render_office(settings, &cur, &prev, &office, opts).await?);
+    }
+    Ok(out)
+}
+
+async fn render_office(settings: &Settings, cur: &Session, prev: &Session, office: &Office, opts: &MonthlyOptions) -> Result<Rendered, ReportError> {
+    let en = office.language == "en";
+    let month = opts.month;
+    let v = vars(settings, cur.as_of, &office.halls, Some(month), &[]);
+    let pv = vars(settings, prev.as_of, &office.halls, Some(month.prev()), &[]);
+    let head = cur.report_query(settings, "headline", &v).await?.into_iter().next().unwrap_or_default();
+    let head_prev = prev.report_query(settings, "headline", &pv).await?.into_iter().next().unwrap_or_default();
+    let headline: Vec<Value> = HEADLINE
+        .iter()
+        .map(|(k, zh, en_label, kind, up)| {
+            let (d, trend) = delta(*kind, get(&head, k), get(&head_prev, k), *up, en);
+            json!({
+                "key": k,
+                "label": if en { *en_label } else { *zh },
+                "value": fmt(*kind, get(&head, k), en),
+                "prev": fmt(*kind, get(&head_prev, k), en),
+                "delta": d,
+                "trend": trend,
+            })
+        })
+        .collect();
+
+    let dir = opts.out.join(&office.id);
+    let stem = format!("monthly-{month}");
+    let mut images: Vec<(String, Vec<u8>)> = Vec::new();
+
+    // Rankings per hall, with a chart each.
+    let ranking = cur.report_query(settings, "ranking", &v).await?;
+    let mut rankings = Vec::new();
+    for (hall, rows) in group_by(ranking, "hall_id") {
+        let bars: Vec<charts::RankBar> = rows
+            .iter()
+            .map(|r| charts::RankBar {
+                label: get(r, "window_id").as_str().unwrap_or("").to_string(),
+                satisfied: get(r, "satisfied").as_i64().unwrap_or(0),
+                unsatisfied: get(r, "unsatisfied").as_i64().unwrap_or(0),
+            })
+            .collect();
+        let (title, s, u) = if en {
+            (format!("Window ranking {hall} {month}"), "satisfied", "unsatisfied")
+        } else {
+            (format!("{hall} {} 窗口满意度排名", month.zh()), "满意票", "不满意票")
+        };
+        let name = format!("ranking-{}", safe(&hall));
+        images.push((name.clone(), charts::ranking(&title, &bars, s, u)?));
+        let rows: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "rank": get(r, "window_rank"), "window_id": get(r, "window_id"), "satisfied": get(r, "satisfied"),
+                    "unsatisfied": get(r, "unsatisfied"), "total": get(r, "total"), "rate": pct(get(r, "satisfaction_rate").as_f64()),
+                    "model": get(r, "model_window"), "worst": get(r, "most_unsatisfied"), "bottom": get(r, "consecutive_bottom"),
+                })
+            })
+            .collect();
+        rankings.push(json!({ "hall_id": hall, "chart_name": name, "rows": rows }));
+    }
+
+    let staff = cur.report_query(settings, "staff", &v).await?;
+
+    let wait = cur.report_query(settings, "wait_by_hour", &v).await?;
+    let hours: Vec<(i64, f64)> = wait.iter().filter_map(|r| Some((get(r, "hour").as_i64()?, get(r, "mean_wait_min").as_f64()?))).collect();
+    let wait_minutes = settings.profile.get("wait_explain_minutes");
+    if !hours.is_empty() {
+        let (t, y, x) = if en { ("Mean wait by hour of day (minutes)", "minutes", "hour ticket taken") } else { ("各时段平均等候时间（分钟）", "分钟", "取号时段") };
+        let line = if en { format!("{wait_minutes} min") } else { format!("{wait_minutes}分钟") };
+        images.push(("wait".into(), charts::wait_by_hour(t, &hours, wait_minutes as f64, &line, y, x)?));
+    }
+    let wait_rows: Vec<Value> = wait
+        .iter()
+        .map(|r| json!({"hour": get(r, "hour"), "tickets": get(r, "tickets"), "mean_wait": get(r, "mean_wait_min").as_f64().map(|x| format!("{x:.1}")).unwrap_or("—".into()), "long_waits": get(r, "long_waits")}))
+        .collect();
+
+    let trend = cur.report_query(settings, "trend", &v).await?;
+    let points: Vec<(String, f64)> = trend.iter().filter_map(|r| Some((get(r, "month").as_str()?.to_string(), get(r, "on_time_rate").as_f64()?))).collect();
+    if !points.is_empty() {
+        let (t, y) = if en { ("On-time completion rate, last 12 months", "rate") } else { ("按时办结率（近12个月）", "按时办结率") };
+        images.push(("trend".into(), charts::trend(t, &points, y)?));
+    }
+
+    let mut red = cur.report_query(settings, "red_findings", &v).await?;
+    mask_rows(&mut red, office.show_personal_data);
+    let red_total = red.len();
+    let red_groups: Vec<Value> = group_by(red.clone(), "rule")
+        .into_iter()
+        .map(|(rule, rows)| {
+            let first = rows.first().cloned().unwrap_or_default();
+            json!({
+                "rule": rule,
+                "title": if en { get(&first, "title_en").clone() } else { get(&first, "title").clone() },
+                "seed": get(&first, "seed"), "seed_text": get(&first, "seed_text"),
+                "count": rows.len(), "rows": rows,
+            })
+        })
+        .collect();
+
+    let generated_at = crate::clock::now_china().format("%Y-%m-%d %H:%M:%S").to_string();
+    let mut data = json!({
+        "office": {"id": office.id, "name": office.name},
+        "month": month.to_string(), "month_label": if en { month.to_string() } else { month.zh() },
+        "as_of": cur.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
+        "generated_at": generated_at,
+        "halls": office.halls.join(if en { ", " } else { "、" }),
+        "masked": !office.show_personal_data,
+        "headline": headline,
+        "rankings": rankings,
+        "staff": staff, "has_staff": !staff.is_empty(),
+        "wait_rows": wait_rows, "wait_minutes": wait_minutes,
+        "red_groups": red_groups, "red_total": red_total,
+        "font": charts::font_source(),
+    });
+    let lang = office.language.as_str();
+
+    // The file on disk refers to PNG files beside it; the mail to inline parts by Content-ID.
+    let mut files = Vec::new();
+    for (name, png) in &images {
+        let p = dir.join(format!("{stem}-{name}.png"));
+        write(&p, png)?;
+        files.push(p);
+    }
+    set_images(&mut data, &images, |n| format!("{stem}-{n}.png"));
+    let html_file = render::render("monthly", lang, true, &data, opts.templates.as_deref())?;
+    let text = render::render("monthly", lang, false, &data, opts.templates.as_deref())?;
+    set_images(&mut data, &images, |n| format!("cid:{n}"));
+    let html_mail = render::render("monthly", lang, true, &data, opts.templates.as_deref())?;
+    let hp = dir.join(format!("{stem}.html"));
+    let tp = dir.join(format!("{stem}.txt"));
+    write(&hp, html_file.as_bytes())?;
+    write(&tp, text.as_bytes())?;
+    files.push(hp);
+    files.push(tp);
+
+    // The red findings as attachments (XLSX and CSV).
+    let (xlsx, csv) = findings_files(&red, en)?;
+    let base = if en { format!("red-findings-{}-{month}", office.id) } else { format!("红色问题明细-{}-{month}", office.id) };
+    let xp = dir.join(format!("{stem}-red-findings.xlsx"));
+    let cp = dir.join(format!("{stem}-red-findings.csv"));
+    write(&xp, &xlsx)?;
+    write(&cp, &csv)?;
+    files.push(xp);
+    files.push(cp);
+
+    let subject = if en {
+        format!("Monthly supervision report {month} — {}", office.name)
+    } else {
+        format!("【月度监督通报】{} {}医保窗口服务情况", office.name, month.zh())
+    };
+    let message = Message {
+        office_id: office.id.clone(),
+        report: "monthly".into(),
+        period: month.to_string(),
+        to: office.to.clone(),
+        cc: office.cc.clone(),
+        subject,
+        text,
+        html: html_mail,
+        inline: images.iter().map(|(n, b)| InlineImage { cid: n.clone(), content_type: "image/png".into(), bytes: b.clone() }).collect(),
+        attachments: vec![
+            Attachment { filename: format!("{base}.xlsx"), content_type: XLSX_MIME.into(), bytes: xlsx },
+            Attachment { filename: format!("{base}.csv"), content_type: "text/csv; charset=utf-8".into(), bytes: csv },
+        ],
+    };
+    Ok(Rendered { office: office.clone(), files, message: Some(message) })
+}
+
+pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn safe(s: &str) -> String {
+    s.chars().map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+}
+
+fn set_images(data: &mut Value, images: &[(String, Vec<u8>)], src: impl Fn(&str) -> String) {
+    let has = |n: &str| images.iter().any(|(x, _)| x == n);
+    data["charts"] = json!({
+        "wait": if has("wait") { Value::String(src("wait")) } else { Value::Null },
+        "trend": if has("trend") { Value::String(src("trend")) } else { Value::Null },
+    });
+    if let Some(rs) = data["rankings"].as_array_mut() {
+        for r in rs {
+            let n = r["chart_name"].as_str().unwrap_or("").to_string();
+            r["chart"] = if has(&n) { Value::String(src(&n)) } else { Value::Null };
+        }
+    }
+}
+
+/// The columns of the red-findings attachment: (row key, 中文表头, English header).
+const FINDING_COLUMNS: &[(&str, &str, &str)] = &[
+    ("rule", "规则", "rule"),
+    ("title", "问题", "finding"),
+    ("hall_id", "大厅", "hall"),
+    ("window_id", "窗口", "window"),
+    ("staff_id", "工号", "staff"),
+    ("entity", "对象类型", "entity"),
+    ("entity_id", "对象编号", "record"),
+    ("due_at", "期限", "due"),
+    ("month", "所属月份", "month"),
+    ("detail", "说明", "detail"),
+    ("seed", "依据条款", "standard"),
+];
+
+/// Rows (already masked) → an XLSX (Chinese headers, widths, frozen header) and a CSV with BOM.
+pub fn findings_files(rows: &[Map<String, Value>], en: bool) -> Result<(Vec<u8>, Vec<u8>), ReportError> {
+    let headers: Vec<String> = FINDING_COLUMNS.iter().map(|(_, zh, e)| if en { e.to_string() } else { zh.to_string() }).collect();
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| FINDING_COLUMNS.iter().map(|(k, _, _)| get(r, k).as_str().map(String::from).unwrap_or_else(|| match get(r, k) { Value::Null => String::new(), v => v.to_string() })).collect())
+        .collect();
+    Ok((xlsx_bytes("红色问题明细", &headers, &table)?, csv_bytes(&headers, &table)?))
+}
+
+/// A sheet of text cells with a bold frozen header and fitted widths, as bytes.
+pub fn xlsx_bytes(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, ReportError> {
+    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Output(e.into());
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(err)?;
+    write_sheet(ws, headers, rows).map_err(err)?;
+    wb.save_to_buffer().map_err(err)
+}
+
+pub fn write_sheet(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], rows: &[Vec<String>]) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7)).set_border(rust_xlsxwriter::FormatBorder::Thin);
+    let mut widths: Vec<usize> = headers.iter().map(|h| crate::output::text_width(h)).collect();
+    for (j, h) in headers.iter().enumerate() {
+        ws.write_with_format(0, j as u16, h, &bold)?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (j, v) in r.iter().enumerate() {
+            if !v.is_empty() {
+                ws.write_string(i as u32 + 1, j as u16, v)?;
+            }
+            widths[j] = widths[j].max(crate::output::text_width(v).min(60));
+        }
+    }
+    for (j, w) in widths.iter().enumerate() {
+        ws.set_column_width(j as u16, (*w as f64 + 2.0).min(62.0))?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    Ok(())
+}
+
+/// CSV with a UTF-8 BOM, so Excel and WPS open the Chinese correctly.
+pub fn csv_bytes(headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, ReportError> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        w.write_record(headers).map_err(|e| ReportError::Query(e.to_string()))?;
+        for r in rows {
+            w.write_record(r).map_err(|e| ReportError::Query(e.to_string()))?;
+        }
+        w.flush().map_err(|e| ReportError::Io { path: "csv".into(), source: e })?;
+    }
+    Ok(out)
+}
+
+pub fn out_dir(settings: &Settings, out: Option<&Path>) -> PathBuf {
+    out.map(Path::to_path_buf).unwrap_or_else(|| settings.config.reports_dir.clone())
+}
