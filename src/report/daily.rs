@@ -50,6 +50,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
             "as_of": opts.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
             "halls": office.halls.join(if en { ", " } else { "、" }),
             "masked": !office.show_personal_data,
+            "counts": {"due_soon": due_soon.len(), "new_overdue": new_overdue.len(), "unverified": unverified.len()},
             "due_soon": due_soon, "new_overdue": new_overdue, "unverified": unverified,
         });
         let lang = office.language.as_str();
