@@ -200,28 +200,16 @@ pub fn check_summary(run: &CheckRun) -> String {
 }
 
 fn cmd_rules(a: &RulesArgs, s: &Settings) -> Result<u8> {
-    use datafusion::arrow::array::{RecordBatch, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    use std::sync::Arc;
-    let rules: Vec<_> = s.catalog.rules.iter().filter(|r| !s.profile.disabled.contains(&r.meta.id)).collect();
-    let col = |f: &dyn Fn(&crate::checks::catalog::Rule) -> String| -> Arc<StringArray> { Arc::new(StringArray::from_iter_values(rules.iter().map(|r| f(r)))) };
-    let schema = Arc::new(Schema::new(
-        ["rule", "severity", "title", "entity", "month", "seed", "params", "file"].iter().map(|n| Field::new(*n, DataType::Utf8, false)).collect::<Vec<_>>(),
-    ));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            col(&|r| r.meta.id.clone()),
-            col(&|r| r.meta.severity.as_str().into()),
-            col(&|r| r.meta.title.clone()),
-            col(&|r| r.meta.entity.clone()),
-            col(&|r| r.meta.month.clone()),
-            col(&|r| r.meta.seed.clone()),
-            col(&|r| r.meta.params.iter().map(|p| format!("{p}={}", s.profile.get(p))).collect::<Vec<_>>().join(" ")),
-            col(&|r| format!("queries/{}", r.path)),
-        ],
-    )?;
-    output::print_batches(&mut std::io::stdout().lock(), &schema, &[batch], a.format)?;
+    use datafusion::arrow::array::{AsArray, BooleanArray};
+    use datafusion::arrow::compute::filter_record_batch;
+    let all = s.catalog.rules_batch(Some(&s.profile));
+    let ids = all.column(0).as_string::<i32>();
+    let enabled = BooleanArray::from_iter(ids.iter().map(|id| Some(!s.profile.disabled.iter().any(|d| Some(d.as_str()) == id))));
+    let shown = filter_record_batch(&all, &enabled)?;
+    let cols = ["rule", "severity", "title", "entity", "month", "seed", "params", "file"];
+    let idx: Vec<usize> = cols.iter().map(|c| shown.schema().index_of(c)).collect::<Result<_, _>>()?;
+    let batch = shown.project(&idx)?;
+    output::print_batches(&mut std::io::stdout().lock(), &batch.schema(), &[batch.clone()], a.format)?;
     Ok(0)
 }
 

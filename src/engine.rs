@@ -123,7 +123,7 @@ pub async fn session(
 ) -> Result<SessionContext, crate::checks::CheckError> {
     let ctx = new_context(settings).map_err(crate::checks::CheckError::Engine)?;
     register_tables(&ctx, snapshot, cal).await.map_err(crate::checks::CheckError::Engine)?;
-    let rules = catalog.rules_batch();
+    let rules = catalog.rules_batch(Some(profile));
     let mem = MemTable::try_new(rules.schema(), vec![vec![rules]]).map_err(crate::checks::CheckError::Engine)?;
     ctx.register_table("rule_catalog", Arc::new(mem)).map_err(crate::checks::CheckError::Engine)?;
     register_views(&ctx, catalog, profile, as_of).await?;

@@ -175,8 +175,9 @@ impl Catalog {
         Ok(Catalog { views, rules, metrics, reports, default_profile, origin, hb: handlebars() })
     }
 
-    /// The rules as a table (`rule_catalog`): id, title, severity, entity, month, seed clause.
-    pub fn rules_batch(&self) -> datafusion::arrow::array::RecordBatch {
+    /// The rules as a table (`rule_catalog`): id, titles, severity, entity, month, seed clause,
+    /// parameters (with their values when a profile is given) and file.
+    pub fn rules_batch(&self, profile: Option<&super::profile::Profile>) -> datafusion::arrow::array::RecordBatch {
         use datafusion::arrow::array::StringArray;
         use datafusion::arrow::datatypes::{DataType, Field, Schema};
         use std::sync::Arc;
@@ -194,7 +195,12 @@ impl Catalog {
                 col(&|r| r.meta.month.clone()),
                 col(&|r| r.meta.seed.clone()),
                 col(&|r| r.meta.seed_text.clone()),
-                col(&|r| r.meta.params.join(",")),
+                col(&|r| {
+                    r.meta.params.iter().map(|p| match profile {
+                        Some(pr) => format!("{p}={}", pr.get(p)),
+                        None => p.clone(),
+                    }).collect::<Vec<_>>().join(" ")
+                }),
                 col(&|r| format!("queries/{}", r.path)),
             ],
         )
