@@ -28,6 +28,7 @@ pub fn log_tables() -> Vec<(&'static str, SchemaRef)> {
         ("findings", crate::checks::findings_store_schema()),
         ("check_runs", crate::checks::runs_schema()),
         ("rates", crate::checks::rates_store_schema()),
+        (crate::deliver::ledger::TABLE, crate::deliver::ledger::schema()),
     ]
 }
 

@@ -5,3 +5,4 @@ mod common;
 mod ingest;
 mod checks;
 mod reports;
+mod deliver;
