@@ -70,6 +70,44 @@ pub enum Command {
     Report(ReportCommand),
     /// Write the denial-filing register (否定备案登记表) of a month per office.
     Register(RegisterArgs),
+    /// Render a report and deliver it: by SMTP when configured, else as .eml files in the outbox.
+    #[command(subcommand)]
+    Send(SendCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SendCommand {
+    /// Send the monthly supervision report of a month to every office.
+    Monthly {
+        #[command(flatten)]
+        args: MonthlyArgs,
+        #[command(flatten)]
+        send: SendFlags,
+    },
+    /// Send the daily warning (offices with nothing to warn about get nothing).
+    Daily {
+        #[command(flatten)]
+        args: DailyArgs,
+        #[command(flatten)]
+        send: SendFlags,
+    },
+    /// Send the denial-filing register of a month (XLSX attached).
+    Register {
+        #[command(flatten)]
+        args: RegisterArgs,
+        #[command(flatten)]
+        send: SendFlags,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SendFlags {
+    /// Mail recipients again even if the ledger says they already have this report.
+    #[arg(long)]
+    pub resend: bool,
+    /// Show what would be sent without sending or recording anything.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::{Context, Result, bail};
 
 use crate::checks::{self, CheckOptions, CheckRun};
-use crate::cli::{CheckArgs, Command, DailyArgs, GenerateArgs, IngestArgs, MonthlyArgs, RegisterArgs, ReportCommand, RulesArgs};
+use crate::cli::{CheckArgs, Command, DailyArgs, GenerateArgs, IngestArgs, MonthlyArgs, RegisterArgs, ReportCommand, RulesArgs, SendCommand, SendFlags};
 use crate::report::{self, Month, Rendered};
 use crate::contract::{NumericLevels, Table};
 use crate::ingest::{self, IngestOptions, IngestReport};
@@ -25,6 +25,7 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         Command::Report(ReportCommand::Monthly(a)) => cmd_monthly(&a, &settings),
         Command::Report(ReportCommand::Daily(a)) => cmd_daily(&a, &settings),
         Command::Register(a) => cmd_register(&a, &settings),
+        Command::Send(c) => cmd_send(c, &settings),
     }
 }
 
@@ -301,4 +302,20 @@ fn cmd_register(a: &RegisterArgs, s: &Settings) -> Result<u8> {
     let r = runtime()?.block_on(report::register::render_all(s, &wh, &opts))?;
     print_rendered("register", &r);
     Ok(0)
+}
+
+fn cmd_send(c: SendCommand, s: &Settings) -> Result<u8> {
+    let wh = Warehouse::open(&s.config.data_dir)?;
+    let rt = runtime()?;
+    let (what, rendered, flags): (&str, Vec<Rendered>, SendFlags) = match c {
+        SendCommand::Monthly { args, send } => ("monthly", rt.block_on(report::monthly::render_all(s, &wh, &monthly_options(&args, s)?))?, send),
+        SendCommand::Daily { args, send } => ("daily", rt.block_on(report::daily::render_all(s, &wh, &daily_options(&args, s)?))?, send),
+        SendCommand::Register { args, send } => ("register", rt.block_on(report::register::render_all(s, &wh, &register_options(&args, s)?))?, send),
+    };
+    if !s.quiet {
+        print_rendered(what, &rendered);
+    }
+    let report = rt.block_on(crate::job::deliver_rendered(s, &wh, &rendered, flags.resend, flags.dry_run))?;
+    println!("{report}");
+    Ok(if report.complete() { 0 } else { 2 })
 }

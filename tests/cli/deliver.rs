@@ -790,3 +790,70 @@ async fn bad_addresses_and_empty_recipient_lists_stop_before_anything_goes_out()
     assert!(!env.path("outbox").exists());
     assert!(wh.current().unwrap().is_none());
 }
+
+/// The whole path through the CLI: two offices, real reports, a real SMTP server. Each office's
+/// recipients get their own office's report only, with inline charts and attachments that open,
+/// masked; a second `send` of the same period mails nothing.
+#[test]
+fn send_through_the_cli_mails_each_office_its_own_reports_once() {
+    let env = Env::new();
+    crate::reports::seed(&env);
+    let server = Server::start(&env, "cli", "plain", None, None);
+    let config = format!("{}\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\nfrom = \"窗口监督 <ww@jiandu.example.cn>\"\nretries = 1\n", crate::reports::CONFIG, server.port);
+    env.write("windowwatch.toml", config);
+    let now = [("WINDOWWATCH_NOW", "2026-11-02 08:00:00")];
+    env.ww_env(&["send", "monthly", "--month", "2026-10"], &now).ok();
+    env.ww_env(&["send", "register", "--month", "2026-10", "--as-of", "2026-11-05 09:00:00"], &now).ok();
+    let per = server.per_recipient();
+    assert_eq!(per.get("jia@example.cn"), Some(&2), "{per:?}");
+    assert_eq!(per.get("yi@example.cn"), Some(&2), "{per:?}");
+    assert_eq!(per.get("yi-boss@example.cn"), Some(&2), "{per:?}");
+    for r in server.received() {
+        let m = MessageParser::default().parse(&r.raw).expect("parses");
+        let subject = m.subject().unwrap().to_string();
+        let body = format!("{}\n{}", m.body_text(0).unwrap_or_default(), m.body_html(0).unwrap_or_default());
+        let mut everything = body.clone();
+        let office_jia = r.rcpt_tos[0].starts_with("jia@");
+        let atts: Vec<_> = m.attachments().filter(|a| a.content_disposition().is_some_and(|d| d.ctype() == "attachment")).collect();
+        for a in &atts {
+            let name = a.attachment_name().unwrap_or_default().to_string();
+            if name.ends_with(".xlsx") {
+                let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(a.contents().to_vec())).expect("the XLSX opens");
+                for sheet in wb.sheet_names() {
+                    for row in wb.worksheet_range(&sheet).unwrap().rows() {
+                        for c in row {
+                            everything.push_str(&c.to_string());
+                            everything.push('\t');
+                        }
+                    }
+                }
+            } else {
+                everything.push_str(&String::from_utf8_lossy(a.contents()));
+            }
+        }
+        if subject.contains("月度监督通报") || subject.starts_with("Monthly") {
+            let html = m.body_html(0).unwrap();
+            let cids: Vec<&str> = html.match_indices("cid:").map(|(i, _)| &html[i + 4..i + 4 + html[i + 4..].find('"').unwrap()]).collect();
+            assert!(cids.len() >= 3, "charts inline: {cids:?}");
+            for cid in cids {
+                let part = m.parts.iter().find(|p| p.content_id() == Some(cid)).unwrap_or_else(|| panic!("no part for cid:{cid}"));
+                assert!(part.contents().starts_with(b"\x89PNG"));
+            }
+            assert_eq!(atts.len(), 2, "findings as XLSX and CSV");
+        } else {
+            assert_eq!(atts.len(), 1, "the register as XLSX");
+            assert!(everything.contains("备案编号"));
+        }
+        let theirs: &[&str] = if office_jia { &["H03", "C-H03-", "R-H03-"] } else { &["H01", "H02", "C-H01-", "C-H02-", "D-H0"] };
+        for mark in theirs {
+            assert!(!everything.contains(mark), "{} got {mark} of the other office in {subject}", r.rcpt_tos[0]);
+        }
+        for secret in crate::reports::IDS.iter().chain(crate::reports::PHONES.iter()) {
+            assert!(!everything.contains(secret), "{subject} shows {secret}");
+        }
+    }
+    let before = server.received().len();
+    let r = env.ww_env(&["send", "monthly", "--month", "2026-10"], &now).ok();
+    assert!(r.stdout.contains("sent 0"), "{}", r.stdout);
+    assert_eq!(server.received().len(), before, "a second send of the same period mails nothing");
+}

@@ -4,5 +4,5 @@
 mod common;
 mod ingest;
 mod checks;
-mod reports;
+pub mod reports;
 mod deliver;
