@@ -334,22 +334,36 @@ pub fn xlsx_bytes(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Resu
 
 pub fn write_sheet(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], rows: &[Vec<String>]) -> Result<(), rust_xlsxwriter::XlsxError> {
     let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7)).set_border(rust_xlsxwriter::FormatBorder::Thin);
+    // Long text wraps inside a column of at most WIDE characters instead of stretching the sheet.
+    const WIDE: usize = 40;
+    let wrap = rust_xlsxwriter::Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
     let mut widths: Vec<usize> = headers.iter().map(|h| crate::output::text_width(h)).collect();
     for (j, h) in headers.iter().enumerate() {
         ws.write_with_format(0, j as u16, h, &bold)?;
     }
     for (i, r) in rows.iter().enumerate() {
         for (j, v) in r.iter().enumerate() {
-            if !v.is_empty() {
+            let w = crate::output::text_width(v);
+            if w > WIDE {
+                ws.write_string_with_format(i as u32 + 1, j as u16, v, &wrap)?;
+            } else if !v.is_empty() {
                 ws.write_string(i as u32 + 1, j as u16, v)?;
             }
-            widths[j] = widths[j].max(crate::output::text_width(v).min(60));
+            widths[j] = widths[j].max(w.min(WIDE));
         }
     }
     for (j, w) in widths.iter().enumerate() {
-        ws.set_column_width(j as u16, (*w as f64 + 2.0).min(62.0))?;
+        ws.set_column_width(j as u16, *w as f64 + 2.0)?;
     }
     ws.set_freeze_panes(1, 0)?;
+    // Printable as filed: A4 landscape, one page wide, the header row on every page; filters on.
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    if !headers.is_empty() {
+        ws.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
+    }
     Ok(())
 }
 
