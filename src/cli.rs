@@ -51,6 +51,15 @@ pub struct GlobalArgs {
     /// More log output (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log lines as text or as JSON objects (one per line; for journald, Loki, Elasticsearch).
+    #[arg(long, global = true, value_enum, default_value = "text", env = "WINDOWWATCH_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +82,60 @@ pub enum Command {
     /// Render a report and deliver it: by SMTP when configured, else as .eml files in the outbox.
     #[command(subcommand)]
     Send(SendCommand),
+    /// Run the daemon: the [[jobs]] of the config on their cron schedules (China time), with
+    /// catch-up after downtime; stops cleanly on SIGTERM/SIGINT.
+    Serve(ServeArgs),
+    /// List the jobs with their cron, next run and last run.
+    Jobs(JobsArgs),
+    /// Run one job now (recorded in job_runs like a scheduled run).
+    Run(RunArgs),
+    /// Write a commented starter windowwatch.toml and its folders.
+    Init(InitArgs),
+    /// Exit 0 when a `serve` holds this data folder and its heartbeat is recent (for probes).
+    Health(HealthArgs),
+    /// Work with windowwatch.toml.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {}
+
+#[derive(Debug, Args)]
+pub struct JobsArgs {
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: PrintFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The job's name (see `windowwatch jobs`).
+    pub job: String,
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// The oldest heartbeat still healthy, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub max_age_secs: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to set up (default: the current folder).
+    pub dir: Option<PathBuf>,
+    /// Replace an existing windowwatch.toml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and report every problem at once, with its line.
+    Check {
+        /// The file (default: --config, else ./windowwatch.toml).
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -26,6 +26,74 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         Command::Report(ReportCommand::Daily(a)) => cmd_daily(&a, &settings),
         Command::Register(a) => cmd_register(&a, &settings),
         Command::Send(c) => cmd_send(c, &settings),
+        Command::Serve(_) => {
+            crate::schedule::daemon::serve(settings)?;
+            Ok(0)
+        }
+        Command::Jobs(a) => {
+            let batch = crate::schedule::jobs_batch(&settings)?;
+            output::print_batches(&mut std::io::stdout().lock(), &batch.schema(), &[batch.clone()], a.format)?;
+            Ok(0)
+        }
+        Command::Run(a) => cmd_run(&a.job, settings),
+        Command::Health(a) => match crate::schedule::health::check(&settings.config.data_dir, std::time::Duration::from_secs(a.max_age_secs)) {
+            Ok(m) => {
+                println!("{m}");
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("windowwatch: unhealthy: {e}");
+                Ok(1)
+            }
+        },
+        Command::Init(a) => cmd_init(a.dir.as_deref(), a.force),
+        Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref()),
+    }
+}
+
+/// `windowwatch run JOB`: exit 0 when the run ended ok, 2 when it failed.
+fn cmd_run(job: &str, settings: Settings) -> Result<u8> {
+    let quiet = settings.quiet;
+    let rec = runtime()?.block_on(crate::schedule::run_now(std::sync::Arc::new(settings), job))?;
+    match rec {
+        None => {
+            if !quiet {
+                println!("{job}: nothing to do");
+            }
+            Ok(0)
+        }
+        Some(r) => {
+            println!("{} {} (scheduled {}): {}{}", r.job, r.status, r.scheduled_at.format("%Y-%m-%d %H:%M:%S"), r.detail.clone().unwrap_or_default(), r.error.as_ref().map(|e| format!("\n  error: {e}")).unwrap_or_default());
+            Ok(if crate::schedule::succeeded(&r) { 0 } else { 2 })
+        }
+    }
+}
+
+/// `windowwatch init [DIR]`.
+pub fn cmd_init(dir: Option<&std::path::Path>, force: bool) -> Result<u8> {
+    let dir = dir.unwrap_or(std::path::Path::new("."));
+    let made = crate::setup::init(dir, force)?;
+    for p in &made {
+        println!("created {}", p.display());
+    }
+    println!("next: edit {} (offices, smtp), check it with `windowwatch --config {} config check`, then `windowwatch --config {} serve`", made[0].display(), made[0].display(), made[0].display());
+    Ok(0)
+}
+
+/// `windowwatch config check [FILE]`: 0 and a summary when valid, 2 with every problem otherwise.
+pub fn cmd_config_check(file: Option<&std::path::Path>) -> Result<u8> {
+    match crate::setup::check(file) {
+        Ok(c) => {
+            println!("{}", crate::setup::summary(&c.config));
+            for w in &c.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("windowwatch: {e}");
+            Ok(2)
+        }
     }
 }
 

@@ -145,14 +145,80 @@ pub fn parse_bytes(s: &str) -> Option<usize> {
     Some((n * mult) as usize)
 }
 
-/// The job kinds `serve` knows and their options.
+/// The job kinds `serve` knows and their options (docs/operations.md describes each).
+/// `catch_up` and `retry_secs` apply to every kind.
 pub const JOB_KINDS: &[(&str, &[&str])] = &[
-    ("inbox", &["pattern", "settle_secs"]),
-    ("check", &["as_of"]),
-    ("daily", &["send"]),
-    ("monthly", &["send", "month"]),
-    ("register", &["send", "month", "format"]),
+    ("inbox", &["pattern", "settle_secs", "tickets", "cases", "ratings", "denials", "sniff", "catch_up", "retry_secs"]),
+    ("check", &["as_of", "catch_up", "retry_secs"]),
+    ("daily", &["send", "catch_up", "retry_secs"]),
+    ("monthly", &["send", "month", "catch_up", "retry_secs"]),
+    ("register", &["send", "month", "format", "catch_up", "retry_secs"]),
 ];
+
+/// Reads a file-name pattern of an inbox job: `re:<regex>` or a glob (`*`, `?`, `[…]`) matched
+/// against the whole file name, case-insensitively.
+pub fn name_pattern(s: &str) -> Result<regex::Regex, String> {
+    let source = match s.strip_prefix("re:") {
+        Some(re) => re.to_string(),
+        None => {
+            let mut out = String::from("^");
+            let mut chars = s.chars().peekable();
+            while let Some(c) = chars.next() {
+                match c {
+                    '*' => out.push_str(".*"),
+                    '?' => out.push('.'),
+                    '[' => {
+                        let mut class = String::from("[");
+                        if chars.peek() == Some(&'!') {
+                            chars.next();
+                            class.push('^');
+                        }
+                        let mut closed = false;
+                        for d in chars.by_ref() {
+                            if d == ']' {
+                                closed = true;
+                                break;
+                            }
+                            if d == '\\' || d == '[' {
+                                class.push('\\');
+                            }
+                            class.push(d);
+                        }
+                        if !closed {
+                            return Err(format!("`{s}`: a `[` without its `]`"));
+                        }
+                        class.push(']');
+                        out.push_str(&class);
+                    }
+                    c => out.push_str(&regex::escape(&c.to_string())),
+                }
+            }
+            out.push('$');
+            out
+        }
+    };
+    regex::RegexBuilder::new(&source).case_insensitive(true).build().map_err(|e| format!("`{s}`: {e}"))
+}
+
+/// Checks the value of one job option (already read as text).
+pub fn validate_job_option(key: &str, value: &str) -> Result<(), String> {
+    let one_of = |allowed: &[&str]| {
+        if allowed.contains(&value) { Ok(()) } else { Err(format!("`{value}`: expected {}", allowed.join(" or "))) }
+    };
+    match key {
+        "settle_secs" | "retry_secs" => match value.replace('_', "").parse::<i64>() {
+            Ok(n) if (0..=86_400).contains(&n) => Ok(()),
+            _ => Err(format!("`{value}`: expected a whole number of seconds in 0..=86400")),
+        },
+        "send" | "sniff" => one_of(&["true", "false"]),
+        "month" => one_of(&["previous", "current"]),
+        "format" => one_of(&["xlsx", "csv"]),
+        "as_of" => one_of(&["scheduled", "now"]),
+        "catch_up" => one_of(&["all", "latest"]),
+        "pattern" | "tickets" | "cases" | "ratings" | "denials" => name_pattern(value).map(|_| ()),
+        _ => Ok(()),
+    }
+}
 
 struct Walk<'s> {
     src: &'s str,
@@ -509,6 +575,10 @@ impl Config {
                             continue;
                         }
                     };
+                    if let Err(e) = validate_job_option(o, &s) {
+                        w.problem(&v.span(), &join(&path, o), e);
+                        continue;
+                    }
                     options.insert(o.to_string(), s);
                 }
             }
@@ -624,6 +694,18 @@ colour = 1
         assert!(lines.contains(&(17, "jobs[0].colour")), "{e}");
         assert_eq!(e.problems.len(), 8, "{e}");
         assert!(!e.to_string().contains("secret"), "the password itself is never echoed");
+    }
+
+    #[test]
+    fn name_patterns_are_globs_or_regexes_on_the_whole_name() {
+        let g = name_pattern("*排队*.csv").unwrap();
+        assert!(g.is_match("大厅排队记录.CSV") && !g.is_match("排队.csv.tmp"));
+        let g = name_pattern("cases-[0-9]?.xlsx").unwrap();
+        assert!(g.is_match("cases-12.xlsx") && !g.is_match("xcases-12.xlsx"));
+        assert!(name_pattern("re:^q_\\d+\\.csv$").unwrap().is_match("q_7.csv"));
+        assert!(name_pattern("[abc").is_err() && name_pattern("re:(").is_err());
+        assert!(validate_job_option("settle_secs", "30").is_ok() && validate_job_option("settle_secs", "-1").is_err());
+        assert!(validate_job_option("catch_up", "all").is_ok() && validate_job_option("send", "yes").is_err());
     }
 
     #[test]

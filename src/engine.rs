@@ -29,6 +29,7 @@ pub fn log_tables() -> Vec<(&'static str, SchemaRef)> {
         ("check_runs", crate::checks::runs_schema()),
         ("rates", crate::checks::rates_store_schema()),
         (crate::deliver::ledger::TABLE, crate::deliver::ledger::schema()),
+        (crate::schedule::ledger::TABLE, crate::schedule::ledger::schema()),
     ]
 }
 

@@ -4,23 +4,48 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use windowwatch::cli::Cli;
+use windowwatch::cli::{Cli, Command, ConfigCommand, LogFormat};
 use windowwatch::{commands, settings::Settings};
 
-fn init_tracing(quiet: bool, verbose: u8) {
+fn init_tracing(quiet: bool, verbose: u8, daemon: bool, format: LogFormat) {
     let default = match (quiet, verbose) {
         (true, _) => "warn",
+        // The daemon logs every run: info is its normal level.
+        (false, 0) if daemon => "info,datafusion=warn,tokio_cron_scheduler=warn",
         (false, 0) => "warn",
         (false, 1) => "info,datafusion=warn",
         (false, _) => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("WINDOWWATCH_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.global.quiet, cli.global.verbose);
+    let daemon = matches!(cli.command, Command::Serve(_));
+    init_tracing(cli.global.quiet, cli.global.verbose, daemon, cli.global.log_format);
+    if cli.global.quiet {
+        windowwatch::progress::disable();
+    }
+    // These work on the config file itself, so a broken or missing one must not stop them.
+    let early = match &cli.command {
+        Command::Init(a) => Some(commands::cmd_init(a.dir.as_deref(), a.force)),
+        Command::Config(ConfigCommand::Check { file }) => Some(commands::cmd_config_check(file.as_deref().or(cli.global.config.as_deref()))),
+        _ => None,
+    };
+    if let Some(r) = early {
+        return match r {
+            Ok(code) => ExitCode::from(code),
+            Err(e) => {
+                eprintln!("windowwatch: {e:#}");
+                ExitCode::from(2)
+            }
+        };
+    }
     let settings = match Settings::resolve(&cli.global) {
         Ok(s) => s,
         Err(e) => {

@@ -11,6 +11,7 @@
 pub mod parse;
 pub mod quarantine;
 pub mod read;
+pub mod sniff;
 pub mod values;
 
 use std::collections::HashMap;
@@ -164,11 +165,15 @@ fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: 
     let spec = opts.table.spec();
     let source = path.display().to_string();
     let mut parser = parse::Parser::new(opts.table, opts.numeric_levels, ingest_id, source.clone());
+    let pb = crate::progress::rows(format!("{} {}", opts.table.name(), path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+    let mut sink = Counting { inner: &mut parser, pb: &pb, n: 0 };
     let info = match probe.format {
-        Format::Csv => read::read_csv(probe, spec, aliases, &mut parser)?,
-        Format::Xlsx => read::read_xlsx(probe, spec, aliases, opts.sheet.as_deref(), &mut parser)?,
-        Format::Jsonl => read::read_jsonl(probe, spec, aliases, &mut parser)?,
+        Format::Csv => read::read_csv(probe, spec, aliases, &mut sink),
+        Format::Xlsx => read::read_xlsx(probe, spec, aliases, opts.sheet.as_deref(), &mut sink),
+        Format::Jsonl => read::read_jsonl(probe, spec, aliases, &mut sink),
     };
+    pb.finish_and_clear();
+    let info = info?;
     let parser = parser.finish();
     if let Some((line, value)) = parser.unconfigured_level.clone() {
         return Err(IngestError::NumericLevels { file: path.to_path_buf(), line, value });
@@ -237,6 +242,34 @@ fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: 
         ..Default::default()
     };
     Ok(FileRows { report, batch, keys, rows, keep, quarantine })
+}
+
+/// Passes rows on to the parser and counts them on a progress spinner (drawn only in a terminal).
+struct Counting<'a> {
+    inner: &'a mut dyn read::RowSink,
+    pb: &'a indicatif::ProgressBar,
+    n: u64,
+}
+
+impl read::RowSink for Counting<'_> {
+    fn row(&mut self, line: u64, cells: &[values::Cell<'_>], raw: &dyn Fn() -> String) {
+        self.inner.row(line, cells, raw);
+        self.tick();
+    }
+
+    fn unreadable(&mut self, line: u64, reason: String, raw: String) {
+        self.inner.unreadable(line, reason, raw);
+        self.tick();
+    }
+}
+
+impl Counting<'_> {
+    fn tick(&mut self) {
+        self.n += 1;
+        if self.n % 8192 == 0 {
+            self.pb.set_position(self.n);
+        }
+    }
 }
 
 /// Files of `table` already ingested, by content hash → ingest id.

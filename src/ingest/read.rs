@@ -227,7 +227,7 @@ fn header_score(spec: &TableSpec, row: &[String], aliases: &Aliases) -> usize {
 }
 
 /// Rows a title may occupy above the header (e.g. "某某大厅排队记录 2026年10月").
-const MAX_TITLE_ROWS: usize = 10;
+pub(crate) const MAX_TITLE_ROWS: usize = 10;
 
 fn raw_json(headers: &[String], fields: &[&str]) -> String {
     let mut m = serde_json::Map::new();
@@ -238,7 +238,7 @@ fn raw_json(headers: &[String], fields: &[&str]) -> String {
     serde_json::Value::Object(m).to_string()
 }
 
-fn decoded_reader(probe: &Probe) -> Result<Box<dyn Read>, IngestError> {
+pub(crate) fn decoded_reader(probe: &Probe) -> Result<Box<dyn Read>, IngestError> {
     let f = File::open(&probe.path).map_err(|e| IngestError::Unreadable { file: probe.path.clone(), reason: e.to_string() })?;
     let enc = probe.encoding.unwrap_or(encoding_rs::UTF_8);
     Ok(Box::new(
@@ -343,7 +343,7 @@ fn data_cell(d: &Data) -> Cell<'_> {
     }
 }
 
-fn data_text(d: &Data) -> String {
+pub(crate) fn data_text(d: &Data) -> String {
     match d {
         Data::Empty => String::new(),
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),

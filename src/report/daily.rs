@@ -27,7 +27,10 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
     let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
     let date = opts.as_of.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
-    for office in offices(settings, opts.office.as_deref(), &halls)? {
+    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let pb = crate::progress::items(list.len() as u64, format!("daily {date}"));
+    for office in list {
+        pb.inc(1);
         let en = office.language == "en";
         let v = vars(settings, opts.as_of, &office.halls, None, &[("since", since.clone())]);
         let mut due_soon = s.report_query(settings, "daily_due_soon", &v).await?;
@@ -81,5 +84,6 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
         };
         out.push(Rendered { office, files: vec![hp, tp], message: Some(message) });
     }
+    pb.finish_and_clear();
     Ok(out)
 }

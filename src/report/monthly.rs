@@ -106,9 +106,13 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &MonthlyOptio
     let prev = Session::open(settings, wh, opts.month.start(), false).await?;
     let halls = cur.halls().await?;
     let mut out = Vec::new();
-    for office in offices(settings, opts.office.as_deref(), &halls)? {
+    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let pb = crate::progress::items(list.len() as u64, format!("monthly {}", opts.month));
+    for office in list {
         out.push(render_office(settings, &cur, &prev, &office, opts).await?);
+        pb.inc(1);
     }
+    pb.finish_and_clear();
     Ok(out)
 }
 

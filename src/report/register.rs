@@ -86,7 +86,10 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
     let halls = s.halls().await?;
     let month = opts.month;
     let mut out = Vec::new();
-    for office in offices(settings, opts.office.as_deref(), &halls)? {
+    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let pb = crate::progress::items(list.len() as u64, format!("register {month}"));
+    for office in list {
+        pb.inc(1);
         let en = office.language == "en";
         let v = vars(settings, opts.as_of, &office.halls, Some(month), &[]);
         let mut rows = s.report_query(settings, "register", &v).await?;
@@ -167,5 +170,6 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
         };
         out.push(Rendered { office, files, message: Some(message) });
     }
+    pb.finish_and_clear();
     Ok(out)
 }

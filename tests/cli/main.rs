@@ -6,3 +6,5 @@ mod ingest;
 mod checks;
 pub mod reports;
 mod deliver;
+mod serve;
+mod config;
