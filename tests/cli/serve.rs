@@ -328,3 +328,36 @@ fn sigterm_during_an_inbox_run_stops_at_a_safe_point_and_leaves_warehouse_and_le
     no_temporary_snapshot(&env);
     assert_eq!(env.rows("tickets").len(), 6);
 }
+
+#[test]
+fn cron_hours_are_china_time_whatever_the_host_zone() {
+    use chrono::{Timelike, Utc};
+    // Keep clear of an hour boundary so "this hour" stays this hour for the test.
+    let now = Utc::now();
+    if now.minute() == 59 && now.second() > 30 {
+        std::thread::sleep(Duration::from_secs(u64::from(62 - now.second())));
+    }
+    let now = Utc::now();
+    let china = now.with_timezone(&chrono_tz::Asia::Shanghai).hour();
+    let new_york = now.with_timezone(&chrono_tz::America::New_York).hour();
+    assert_ne!(china, new_york);
+    let env = Env::new();
+    env.write(
+        "windowwatch.toml",
+        format!(
+            "[[jobs]]\nname = \"china-hour\"\ntype = \"check\"\ncron = \"*/2 * {china} * * *\"\n\
+             [[jobs]]\nname = \"host-hour\"\ntype = \"check\"\ncron = \"*/2 * {new_york} * * *\"\n"
+        ),
+    );
+    // The daemon runs with TZ=America/New_York: only the job whose hour is China's fires.
+    let mut d = Daemon::start(&env, &[]);
+    d.wait_for("job finished", Some("china-hour"), 30);
+    std::thread::sleep(Duration::from_secs(3));
+    let (code, log) = d.stop(20);
+    assert_eq!(code, 0, "{log}");
+    assert!(!log.contains("\"job\":\"host-hour\",\"kind\":\"check\",\"trigger\""), "the host-zone hour fired:\n{log}");
+    assert!(runs(&env, "host-hour").iter().all(|r| r.trigger == "baseline"));
+    let china_runs: Vec<_> = runs(&env, "china-hour").into_iter().filter(|r| r.status == "ok").collect();
+    assert!(!china_runs.is_empty());
+    assert!(china_runs.iter().all(|r| r.scheduled_at.hour() == china), "{china_runs:?}");
+}
