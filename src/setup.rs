@@ -89,19 +89,20 @@ pub fn check(file: Option<&Path>) -> Result<Checked, SetupError> {
         },
         None => Some(Catalog::builtin()),
     };
-    if let (Some(c), Some(p)) = (&catalog, &config.profile) {
-        if let Err(e) = Profile::load(p, c) {
-            problems.push(e.to_string());
-        }
+    if let (Some(c), Some(p)) = (&catalog, &config.profile)
+        && let Err(e) = Profile::load(p, c)
+    {
+        problems.push(e.to_string());
     }
     if !problems.is_empty() {
         return Err(SetupError::Resolve { file: path, problems });
     }
     let mut warnings = Vec::new();
-    if let Some(s) = &config.smtp {
-        if s.user.is_some() && std::env::var(&s.password_env).map(|v| v.is_empty()).unwrap_or(true) {
-            warnings.push(format!("smtp.user is set but ${} is not set in this environment (the daemon needs it to send)", s.password_env));
-        }
+    if let Some(s) = &config.smtp
+        && s.user.is_some()
+        && std::env::var(&s.password_env).map(|v| v.is_empty()).unwrap_or(true)
+    {
+        warnings.push(format!("smtp.user is set but ${} is not set in this environment (the daemon needs it to send)", s.password_env));
     }
     for (what, dir) in [("inbox", &config.inbox), ("data_dir", &config.data_dir)] {
         if !dir.exists() {

@@ -125,7 +125,7 @@ pub fn sniff_table(path: &Path, aliases: &BTreeMap<Table, BTreeMap<String, Strin
             None => why.extend(first_err),
         }
     }
-    fits.sort_by(|a, b| b.1.cmp(&a.1));
+    fits.sort_by_key(|f| std::cmp::Reverse(f.1));
     match fits.as_slice() {
         [] => Err(SniffError::NoTable { file: path.to_path_buf(), why }),
         [(t, _)] => Ok(*t),
