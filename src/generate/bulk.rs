@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::model::{Case, Denial, Rating, Ticket, Ts, Val, at, label, ymd};
 use super::oracle::{Finding, Oracle, RULES, Tallies, sort_findings};
-use super::scenarios::{BAD_COMMENTS, DENIAL_REASONS, EXTENSION_REASONS, Item, LEGAL_BASES, SATISFIED_COMMENTS, random_item};
+use super::scenarios::{BAD_COMMENTS, DENIAL_REASONS, EXTENSION_REASONS, Item, LEGAL_BASES, SATISFIED_COMMENTS, random_item, wait_seconds};
 use super::writers::{Encoding, Headers, header_of};
 use super::{GenerateError, ManifestFile, names};
 use crate::calendar::Calendar;
@@ -286,10 +286,7 @@ impl HallGen<'_> {
         } else {
             label::NEVER_CALLED
         };
-        let wait = {
-            let u: f64 = self.rng.random_range(0.0001..1.0);
-            ((-u.ln()) * 8.0 * 60.0) as i64 + self.rng.random_range(20..90)
-        };
+        let wait = wait_seconds(&mut self.rng);
         let called = (status == label::SERVED || status == label::NO_SHOW).then(|| issued + Duration::seconds(wait));
         let finished = (status == label::SERVED).then(|| called.expect("served") + Duration::seconds(self.rng.random_range(120..1500)));
         let (win, staff) = {
@@ -430,6 +427,8 @@ impl HallGen<'_> {
         let decided = c.completed_at.expect("completed");
         let day = decided.date();
         let n = self.next_id();
+        let approval_type = self.pick(&[label::LEADER, label::LEADER, label::MEETING]);
+        let approver = names::denial_approver(&mut self.rng, approval_type);
         let mut d = Denial {
             register_id: format!("FDBA-{}-2026-{:06}", self.hall, n),
             case_id: c.case_id.clone(),
@@ -440,8 +439,8 @@ impl HallGen<'_> {
             decided_at: decided,
             reason: Some(self.pick(DENIAL_REASONS).to_string()),
             legal_basis: Some(self.pick(LEGAL_BASES).to_string()),
-            approval_type: Some(self.pick(&[label::LEADER, label::LEADER, label::MEETING]).to_string()),
-            approver: Some(names::leader(&mut self.rng)),
+            approval_type: Some(approval_type.to_string()),
+            approver: Some(approver),
             notice_served_at: None,
             filed_at: None,
             archived: Some(true),

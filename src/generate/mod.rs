@@ -75,6 +75,10 @@ pub struct Manifest {
     pub truth: Option<String>,
     /// expected_quarantine.jsonl: {"table","file","line","reason"} per planted bad row.
     pub quarantine: Option<String>,
+    /// planted.jsonl: what each planted scenario is meant to produce (or not):
+    /// {"rule","entity_id","month","present","what"}. The truth is the oracle's; this is the intent.
+    #[serde(default)]
+    pub planted: Option<String>,
 }
 
 impl Manifest {
@@ -99,6 +103,7 @@ pub fn as_of() -> Ts {
 
 pub const TRUTH_FILE: &str = "ground_truth.jsonl";
 pub const QUARANTINE_FILE: &str = "expected_quarantine.jsonl";
+pub const PLANTED_FILE: &str = "planted.jsonl";
 
 /// A multiplier of the province volume (per month ≈ 3M tickets, 2.5M cases, 1.8M ratings,
 /// 20k denials) for the streamed part, or none (the sample only).
@@ -276,6 +281,12 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
     }
     q.flush()?;
 
+    let mut p = BufWriter::new(std::fs::File::create(opts.out.join(PLANTED_FILE))?);
+    for e in &sample.expect {
+        json_line(&mut p, e)?;
+    }
+    p.flush()?;
+
     let truth = if opts.truth {
         let findings = oracle.evaluate(&sample.finals);
         write_truth(&opts.out.join(TRUTH_FILE), &findings, bulk.as_ref())?;
@@ -296,6 +307,7 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
         files,
         truth,
         quarantine: Some(QUARANTINE_FILE.to_string()),
+        planted: Some(PLANTED_FILE.to_string()),
     };
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| GenerateError::Other(e.to_string()))?;
     std::fs::write(opts.out.join("manifest.json"), text + "\n")?;

@@ -71,6 +71,11 @@ pub fn leader(rng: &mut impl Rng) -> String {
     person_name(rng)
 }
 
+/// The signer of a denial: the leader in charge, or the collective meeting by its name.
+pub fn denial_approver(rng: &mut impl Rng, approval_type: &str) -> String {
+    if approval_type == "办公会" { format!("2026年第{}次局长办公会", rng.random_range(5..=24)) } else { person_name(rng) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

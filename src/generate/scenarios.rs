@@ -61,6 +61,19 @@ pub fn random_item(rng: &mut ChaCha8Rng) -> &'static Item {
     &ITEMS[0]
 }
 
+/// A queue wait in seconds: mostly a few minutes, now and then long (integer arithmetic only,
+/// so a seed gives the same waits on every platform).
+pub fn wait_seconds(rng: &mut ChaCha8Rng) -> i64 {
+    let mut w = rng.random_range(30..=900);
+    if rng.random_range(0..4) == 0 {
+        w += rng.random_range(0..=1500);
+    }
+    if rng.random_range(0..25) == 0 {
+        w += rng.random_range(0..=2400);
+    }
+    w
+}
+
 pub const SATISFIED_COMMENTS: &[&str] =
     &["服务热情，办事效率高", "一次办好，点赞！", "工作人员耐心讲解政策", "不用跑第二趟，很方便", "异地备案当场就办好了", "窗口人员态度好"];
 
@@ -91,7 +104,7 @@ pub const EXTENSION_REASONS: &[&str] =
     &["需调取异地就医结算明细，等待参保地回函", "涉及跨省转移接续，需对方经办机构核对缴费记录", "票据需医疗机构补充盖章,申请人同意延期"];
 
 /// A planted intent: this rule should (or should not) find this entity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Expect {
     pub rule: &'static str,
     pub entity_id: String,
@@ -359,6 +372,8 @@ impl<'a> Gen<'a> {
         let notice_day = self.cal.add_workdays(d, 1);
         let file_day = self.cal.add_workdays(d, self.rng.random_range(2..=4));
         let register_id = self.register_id(h);
+        let approval_type = if self.rng.random_bool(0.7) { label::LEADER } else { label::MEETING };
+        let approver = names::denial_approver(&mut self.rng, approval_type);
         Denial {
             register_id,
             case_id: c.case_id.clone(),
@@ -369,8 +384,8 @@ impl<'a> Gen<'a> {
             decided_at: decided,
             reason: Some(self.pick(DENIAL_REASONS).to_string()),
             legal_basis: Some(self.pick(LEGAL_BASES).to_string()),
-            approval_type: Some(if self.rng.random_bool(0.7) { label::LEADER } else { label::MEETING }.to_string()),
-            approver: Some(names::leader(&mut self.rng)),
+            approval_type: Some(approval_type.to_string()),
+            approver: Some(approver),
             notice_served_at: Some(self.time_in(notice_day, 9, 17)),
             filed_at: Some(self.time_in(file_day, 9, 17)),
             archived: Some(true),
@@ -488,10 +503,7 @@ impl<'a> Gen<'a> {
     fn ordinary_visit(&mut self, h: usize, wi: usize, d: NaiveDate) {
         let item = random_item(&mut self.rng);
         let issued = self.time_in(d, 8, 16);
-        let wait_s: i64 = {
-            let u: f64 = self.rng.random_range(0.0001..1.0);
-            ((-u.ln()) * 9.0 * 60.0) as i64 + self.rng.random_range(30..120)
-        };
+        let wait_s = wait_seconds(&mut self.rng);
         let x: f64 = self.rng.random();
         let status = if x < 0.905 {
             label::SERVED
@@ -828,10 +840,9 @@ impl<'a> Gen<'a> {
         let t = self.time_in(d, 9, 17);
         let level = self.bad_level();
         let mut r = self.new_rating(h, wi, t, level);
-        if wi.is_some() && h == 1 && r.channel.as_deref() == Some("窗口评价器") && self.rng.random_bool(0.5) {
-            // Half of hall B's planted evaluator ratings stay in the evaluator export.
-        } else if wi.is_some() && h == 1 {
-            r.channel = Some("二维码".to_string());
+        if wi.is_some() && h == 1 {
+            // Hall B: about half come from the window evaluators (their own export), half by QR code.
+            r.channel = Some(if self.rng.random_bool(0.5) { "窗口评价器" } else { "二维码" }.to_string());
         }
         r
     }

@@ -597,6 +597,16 @@ fn medium_scale_merges_sample_and_bulk_in_order() {
     oracle::sort_findings(&mut sorted);
     assert!(all == sorted, "ground_truth.jsonl is sorted by rule, hall, month, entity");
     assert!(!dir.path().join(".truth-parts").exists());
+    // The streamed files go through the real ingest without a single rejected row.
+    let wh = crate::store::Warehouse::open(&dir.path().join("wh")).unwrap();
+    crate::job::ingest_manifest(&wh, dir.path(), &m, true).unwrap();
+    let snap = wh.current().unwrap().unwrap();
+    let quarantined: usize = snap.read("quarantine").unwrap().iter().map(|b| b.num_rows()).sum();
+    let planted = std::fs::read_to_string(dir.path().join(QUARANTINE_FILE)).unwrap().lines().count();
+    assert_eq!(quarantined, planted);
+    let tickets: usize = snap.read("tickets").unwrap().iter().map(|b| b.num_rows()).sum();
+    let bulk_tickets: u64 = m.files.iter().filter(|f| f.table == "tickets" && f.path.starts_with("bulk/")).map(|f| f.rows).sum();
+    assert!(tickets as u64 > bulk_tickets && bulk_tickets > 10_000);
     assert!(parse_scale("nonsense").is_err());
     assert_eq!(parse_scale("0.01").unwrap(), Some(0.01));
 }
