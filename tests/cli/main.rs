@@ -5,4 +5,5 @@ mod common;
 mod ingest;
 mod checks;
 pub mod reports;
+mod truth;
 mod deliver;
