@@ -50,6 +50,13 @@ impl BulkOutput {
     }
 }
 
+impl Drop for BulkOutput {
+    /// The per-rule parts are scratch: gone once the truth is written (or the run failed).
+    fn drop(&mut self) {
+        self.cleanup();
+    }
+}
+
 /// The export instant of the streamed files.
 fn exported_at() -> Ts {
     at(ymd(2026, 11, 3), 8, 0, 0)
@@ -125,7 +132,8 @@ impl Stream {
     fn flush(&mut self) -> Result<(), GenerateError> {
         match self.encoding {
             Encoding::Gb18030 => {
-                let (bytes, _, _) = encoding_rs::GB18030.encode(&self.buf);
+                let mut bytes = Vec::with_capacity(self.buf.len());
+                gb18030(&self.buf, &mut bytes);
                 self.file.write_all(&bytes)?;
             }
             // The BOM, if any, is the first character of the first chunk.
@@ -146,6 +154,56 @@ impl Stream {
             numeric_levels: None,
             rows: self.rows,
         })
+    }
+}
+
+/// GB18030 bytes of the CJK ideographs U+4E00..=U+9FFF, built once with encoding_rs.
+fn cjk_table() -> &'static [([u8; 4], u8)] {
+    static TABLE: std::sync::OnceLock<Vec<([u8; 4], u8)>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0x4E00u32..=0x9FFF)
+            .map(|c| {
+                let ch = char::from_u32(c).expect("a CJK ideograph");
+                let mut tmp = [0u8; 4];
+                let (bytes, _, _) = encoding_rs::GB18030.encode(ch.encode_utf8(&mut tmp));
+                let mut out = [0u8; 4];
+                out[..bytes.len()].copy_from_slice(&bytes);
+                (out, bytes.len() as u8)
+            })
+            .collect()
+    })
+}
+
+/// Encodes `s` as GB18030 into `out`: ASCII runs are copied, ideographs come from a table and
+/// anything else (punctuation, full-width forms) goes through encoding_rs. The same bytes as
+/// encoding_rs alone, several times faster on these mostly-ASCII rows.
+pub fn gb18030(s: &str, out: &mut Vec<u8>) {
+    let table = cjk_table();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && b[i] < 0x80 {
+            i += 1;
+        }
+        out.extend_from_slice(&b[start..i]);
+        if i >= b.len() {
+            break;
+        }
+        let len = match b[i] {
+            x if x >= 0xF0 => 4,
+            x if x >= 0xE0 => 3,
+            _ => 2,
+        };
+        let piece = &s[i..i + len];
+        let c = piece.chars().next().expect("a character") as u32;
+        if (0x4E00..=0x9FFF).contains(&c) {
+            let (bytes, n) = &table[(c - 0x4E00) as usize];
+            out.extend_from_slice(&bytes[..*n as usize]);
+        } else {
+            out.extend_from_slice(&encoding_rs::GB18030.encode(piece).0);
+        }
+        i += len;
     }
 }
 
@@ -416,11 +474,11 @@ impl HallGen<'_> {
         c
     }
 
-    /// The register row of a denied case (5% never registered); 0.2% of granted cases get a
+    /// The register row of a denied case (5% never registered); 0.05% of granted cases get a
     /// row by mistake, and 0.2% of rows name a case the business system does not have.
     fn register(&mut self, c: &Case) -> Option<(Denial, bool)> {
         let denied = c.outcome == label::REFUSED || c.outcome == label::DENIED;
-        let mistaken = !denied && self.rng.random_bool(0.002);
+        let mistaken = !denied && self.rng.random_bool(0.0005);
         if !(denied || mistaken) || (denied && self.rng.random_bool(0.05)) {
             return None;
         }

@@ -7,6 +7,10 @@
 //! export wins by key, bad rows left out) and runs the independent oracle over the result for
 //! `ground_truth.jsonl`. Larger scales add streamed CSV exports of many more halls (`bulk`),
 //! whose findings the oracle computes as the rows are written.
+//!
+//! Beside the exports: `manifest.json` (files in ingest order), `ground_truth.jsonl` (the oracle's
+//! findings at the as-of instant), `expected_quarantine.jsonl` (every planted bad row: table, file,
+//! line, reason) and `planted.jsonl` (what each planted scenario is meant to produce or not).
 
 pub mod bulk;
 pub mod layout;
@@ -295,9 +299,7 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
         let _ = std::fs::remove_file(opts.out.join(TRUTH_FILE));
         None
     };
-    if let Some(b) = &bulk {
-        b.cleanup();
-    }
+    drop(bulk);
     let manifest = Manifest {
         seed: opts.seed,
         scale: opts.scale.clone(),

@@ -582,7 +582,6 @@ fn streamed_truth_equals_the_in_memory_oracle() {
     assert!(b.halls.len() >= 2 && b.files.len() == 8);
     let per_rule: BTreeSet<&str> = got.iter().map(|f| f.rule.as_str()).collect();
     assert!(per_rule.len() >= 18, "bulk data has findings of most rules: {per_rule:?}");
-    b.cleanup();
 }
 
 #[test]
@@ -609,4 +608,26 @@ fn medium_scale_merges_sample_and_bulk_in_order() {
     assert!(tickets as u64 > bulk_tickets && bulk_tickets > 10_000);
     assert!(parse_scale("nonsense").is_err());
     assert_eq!(parse_scale("0.01").unwrap(), Some(0.01));
+}
+
+#[test]
+fn fast_gb18030_matches_encoding_rs() {
+    use super::scenarios::*;
+    let mut text = String::new();
+    for i in ITEMS {
+        text.push_str(i.name);
+    }
+    for list in [SATISFIED_COMMENTS, BAD_COMMENTS, DENIAL_REASONS, LEGAL_BASES, EXTENSION_REASONS] {
+        for x in list {
+            text.push_str(x);
+            text.push_str(",\r\n");
+        }
+    }
+    text.push_str("２０２６-10-20 10:00:00 ① € 𠀀 龥 鿿 ABC xyz 是否 非常不满意\u{feff}");
+    for c in (0x4E00u32..=0x9FFF).step_by(7) {
+        text.push(char::from_u32(c).unwrap());
+    }
+    let mut fast = Vec::new();
+    bulk::gb18030(&text, &mut fast);
+    assert_eq!(fast, encoding_rs::GB18030.encode(&text).0.into_owned());
 }
