@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 
 use crate::checks::{self, CheckOptions};
 use crate::cli::DemoArgs;
-use crate::commands::{check_summary, parse_instant, print_ingest, runtime};
+use crate::commands::{check_summary, parse_instant, runtime};
 use crate::contract::{NumericLevels, Table};
 use crate::generate::{GenerateOptions, Manifest};
 use crate::ingest::{self, IngestOptions};
@@ -34,7 +34,15 @@ pub fn ingest_manifest(wh: &Warehouse, dir: &Path, m: &Manifest, quiet: bool) ->
         };
         let r = ingest::ingest(wh, &opts)?;
         if !quiet {
-            print_ingest(&mut std::io::stdout().lock(), &r)?;
+            for f in &r.files {
+                match f.skipped_as_ingest {
+                    Some(id) => println!("  {:<8} {:<44} already ingested as #{id}", r.table, f.file),
+                    None => println!(
+                        "  {:<8} {:<44} read {:>6} = loaded {:>6} + superseded {:>4} + quarantined {:>3}",
+                        r.table, f.file, f.rows_read, f.loaded, f.superseded, f.quarantined
+                    ),
+                }
+            }
         }
     }
     Ok(())
@@ -58,6 +66,7 @@ pub fn demo(a: &DemoArgs, s: &Settings) -> Result<u8> {
     let (dir, m) = sample_set(a, s)?;
     println!("== windowwatch demo: {} halls, months {}, exports in {}", m.halls.len(), m.months.join(", "), dir.display());
     let wh = Warehouse::open(&s.config.data_dir)?;
+    println!("\n== ingest (rows read = loaded + superseded + quarantined; all rows: windowwatch sql -c \"SELECT * FROM ingests\")");
     ingest_manifest(&wh, &dir, &m, s.quiet)?;
     let as_of = parse_instant(&m.as_of)?;
     let rt = runtime()?;

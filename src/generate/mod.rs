@@ -1,11 +1,42 @@
 //! Sample data: the four exports of a few halls over several months, in mixed formats, with
 //! violations of every rule planted and a ground truth of the findings.
 //!
-//! (Being written; the manifest below is the interface the demo and the tests rely on.)
+//! `generate` builds the sample set (three halls, 2026-08 to 2026-10 plus a few days of November,
+//! every file format and spelling the contract allows, overlapping exports, planted violations
+//! and bad rows), splits it into export files, folds the files the way the ingest will (later
+//! export wins by key, bad rows left out) and runs the independent oracle over the result for
+//! `ground_truth.jsonl`. Larger scales add streamed CSV exports of many more halls (`bulk`),
+//! whose findings the oracle computes as the rows are written.
+//!
+//! Beside the exports: `manifest.json` (files in ingest order), `ground_truth.jsonl` (the oracle's
+//! findings at the as-of instant), `expected_quarantine.jsonl` (every planted bad row: table, file,
+//! line, reason) and `planted.jsonl` (what each planted scenario is meant to produce or not).
 
+pub mod bulk;
+pub mod layout;
+pub mod model;
+pub mod names;
+pub mod oracle;
+pub mod scenarios;
+pub mod writers;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
 use crate::calendar::Calendar;
+use crate::contract::Table;
+use layout::FileSpec;
+use model::{Record, Records, Ts, at, ymd};
+use oracle::{Finding, Oracle};
+use scenarios::{Expect, World};
+use writers::Row;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenerateError {
@@ -48,6 +79,10 @@ pub struct Manifest {
     pub truth: Option<String>,
     /// expected_quarantine.jsonl: {"table","file","line","reason"} per planted bad row.
     pub quarantine: Option<String>,
+    /// planted.jsonl: what each planted scenario is meant to produce (or not):
+    /// {"rule","entity_id","month","present","what"}. The truth is the oracle's; this is the intent.
+    #[serde(default)]
+    pub planted: Option<String>,
 }
 
 impl Manifest {
@@ -65,6 +100,239 @@ pub struct GenerateOptions {
     pub truth: bool,
 }
 
-pub fn generate(_opts: &GenerateOptions, _cal: &Calendar) -> Result<Manifest, GenerateError> {
-    Err(GenerateError::Other("not yet written".into()))
+/// The as-of instant of every generated set: 2026-11-01 00:00:00 (October has ended).
+pub fn as_of() -> Ts {
+    at(ymd(2026, 11, 1), 0, 0, 0)
+}
+
+pub const TRUTH_FILE: &str = "ground_truth.jsonl";
+pub const QUARANTINE_FILE: &str = "expected_quarantine.jsonl";
+pub const PLANTED_FILE: &str = "planted.jsonl";
+
+/// A multiplier of the province volume (per month ≈ 3M tickets, 2.5M cases, 1.8M ratings,
+/// 20k denials) for the streamed part, or none (the sample only).
+pub fn parse_scale(s: &str) -> Result<Option<f64>, GenerateError> {
+    match s.trim() {
+        "small" => Ok(None),
+        // About ten times the sample's rows.
+        "medium" => Ok(Some(0.005)),
+        "province" => Ok(Some(1.0)),
+        "province10" => Ok(Some(10.0)),
+        other => match other.parse::<f64>() {
+            Ok(x) if x.is_finite() && x > 0.0 && x <= 100.0 => Ok(Some(x)),
+            _ => Err(GenerateError::Scale(s.to_string())),
+        },
+    }
+}
+
+/// One expected quarantine line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QuarantineLine {
+    pub table: String,
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// The sample set once written: its files, what the warehouse will hold, what the planting meant.
+pub struct Sample {
+    pub files: Vec<ManifestFile>,
+    pub halls: Vec<String>,
+    pub finals: Records,
+    pub quarantine: Vec<QuarantineLine>,
+    pub expect: Vec<Expect>,
+}
+
+fn creation(r: &Record) -> Ts {
+    match r {
+        Record::Ticket(x) => x.issued_at,
+        Record::Case(x) => x.accepted_at,
+        Record::Rating(x) => x.rated_at,
+        Record::Denial(x) => x.decided_at,
+    }
+}
+
+/// The records file `spec` holds, as of its export instant, in time order.
+fn records_for(w: &World, spec: &FileSpec, roles: &layout::Roles) -> Vec<Record> {
+    let x = spec.exported_at;
+    let mut out: Vec<Record> = Vec::new();
+    match spec.table {
+        Table::Tickets => {
+            for t in &w.tickets {
+                if layout::ticket_file(t) == spec.id && t.issued_at <= x {
+                    out.push(Record::Ticket(t.clone()));
+                }
+            }
+        }
+        Table::Cases => {
+            for c in &w.cases {
+                if layout::case_files(c, roles).contains(&spec.id)
+                    && let Some(c) = c.exported_at(x)
+                {
+                    out.push(Record::Case(c));
+                }
+            }
+        }
+        Table::Ratings => {
+            for (r, route) in &w.ratings {
+                if layout::rating_files(r, *route).contains(&spec.id)
+                    && let Some(r) = r.exported_at(x)
+                {
+                    out.push(Record::Rating(r));
+                }
+            }
+        }
+        Table::Denials => {
+            for (d, route) in &w.denials {
+                if layout::denial_files(d, *route, roles).contains(&spec.id)
+                    && let Some(d) = d.exported_at(x)
+                {
+                    out.push(Record::Denial(d));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|r| (creation(r), r.key()));
+    out
+}
+
+/// Builds and writes the sample set into `out`.
+pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, GenerateError> {
+    std::fs::create_dir_all(out)?;
+    let rng = ChaCha8Rng::seed_from_u64(seed);
+    let (world, mut rng) = scenarios::build(rng, cal);
+    let roles = world.roles();
+    let specs = layout::plan(&roles);
+    let mut files = Vec::new();
+    let mut quarantine = Vec::new();
+    // key → record, folded in ingest order: the later file's row replaces the earlier one.
+    let mut finals: BTreeMap<(Table, String), Record> = BTreeMap::new();
+    for spec in &specs {
+        let good = records_for(&world, spec, &roles);
+        let mut rows: Vec<(Row, Option<&'static str>)> = good.iter().map(|r| (Row::Cells(r.cells()), None)).collect();
+        for b in world.bad.iter().filter(|b| b.file == spec.id) {
+            let at = rng.random_range(0..=rows.len());
+            rows.insert(at, (b.row.clone(), Some(b.reason)));
+        }
+        for _ in world.duplicates.iter().filter(|f| **f == spec.id) {
+            let goods: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].1.is_none()).collect();
+            if goods.is_empty() {
+                continue;
+            }
+            let i = goods[rng.random_range(0..goods.len())];
+            let copy = rows[i].0.clone();
+            let at = rng.random_range(i + 1..=rows.len());
+            rows.insert(at, (copy, None));
+        }
+        let path = out.join(&spec.path);
+        let plain: Vec<Row> = rows.iter().map(|(r, _)| r.clone()).collect();
+        let written = writers::write_file(&path, spec.table, &spec.style, &plain, &mut rng, spec.exported_at)?;
+        for ((_, reason), line) in rows.iter().zip(&written.lines) {
+            if let Some(reason) = reason {
+                quarantine.push(QuarantineLine {
+                    table: spec.table.name().into(),
+                    file: spec.path.clone(),
+                    line: *line,
+                    reason: (*reason).into(),
+                });
+            }
+        }
+        for r in good {
+            finals.insert((spec.table, r.key()), r);
+        }
+        files.push(ManifestFile {
+            table: spec.table.name().into(),
+            path: spec.path.clone(),
+            format: spec.style.format.name().into(),
+            encoding: spec.style.format.encoding().map(|e| e.name().into()),
+            numeric_levels: spec.numeric_levels.map(|n| n.as_str().into()),
+            rows: rows.len() as u64,
+        });
+    }
+    let mut records = Records::default();
+    for (_, r) in finals {
+        records.push(r);
+    }
+    Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect: world.expect })
+}
+
+fn json_line<T: serde::Serialize>(w: &mut impl Write, v: &T) -> Result<(), GenerateError> {
+    serde_json::to_writer(&mut *w, v).map_err(|e| GenerateError::Other(e.to_string()))?;
+    w.write_all(b"\n")?;
+    Ok(())
+}
+
+pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, GenerateError> {
+    let bulk_scale = parse_scale(&opts.scale)?;
+    std::fs::create_dir_all(&opts.out)?;
+    let t = as_of();
+    let sample = write_sample(&opts.out, opts.seed, cal)?;
+    let mut files = sample.files.clone();
+    let mut halls = sample.halls.clone();
+    let oracle = Oracle::new(cal, t);
+    let bulk = match bulk_scale {
+        Some(mult) => Some(bulk::generate(&opts.out, opts.seed, mult, cal, if opts.truth { Some(t) } else { None })?),
+        None => None,
+    };
+    if let Some(b) = &bulk {
+        files.extend(b.files.iter().cloned());
+        halls.extend(b.halls.iter().cloned());
+    }
+
+    let mut q = BufWriter::new(std::fs::File::create(opts.out.join(QUARANTINE_FILE))?);
+    for line in &sample.quarantine {
+        json_line(&mut q, line)?;
+    }
+    q.flush()?;
+
+    let mut p = BufWriter::new(std::fs::File::create(opts.out.join(PLANTED_FILE))?);
+    for e in &sample.expect {
+        json_line(&mut p, e)?;
+    }
+    p.flush()?;
+
+    let truth = if opts.truth {
+        let findings = oracle.evaluate(&sample.finals);
+        write_truth(&opts.out.join(TRUTH_FILE), &findings, bulk.as_ref())?;
+        Some(TRUTH_FILE.to_string())
+    } else {
+        let _ = std::fs::remove_file(opts.out.join(TRUTH_FILE));
+        None
+    };
+    drop(bulk);
+    let manifest = Manifest {
+        seed: opts.seed,
+        scale: opts.scale.clone(),
+        as_of: model::fmt_ts(t),
+        months: scenarios::MONTHS.iter().map(|(y, m)| format!("{y:04}-{m:02}")).collect(),
+        halls,
+        files,
+        truth,
+        quarantine: Some(QUARANTINE_FILE.to_string()),
+        planted: Some(PLANTED_FILE.to_string()),
+    };
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| GenerateError::Other(e.to_string()))?;
+    std::fs::write(opts.out.join("manifest.json"), text + "\n")?;
+    Ok(manifest)
+}
+
+/// The sample's findings and the streamed part's, rule by rule: within a rule the sample's halls
+/// sort before the bulk halls, and each bulk part is already in order.
+fn write_truth(path: &Path, sample: &[Finding], bulk: Option<&bulk::BulkOutput>) -> Result<(), GenerateError> {
+    let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut rules: Vec<&str> = oracle::RULES.iter().map(|r| r.0).collect();
+    rules.sort();
+    for rule in rules {
+        for f in sample.iter().filter(|f| f.rule == rule) {
+            json_line(&mut w, f)?;
+        }
+        if let Some(b) = bulk {
+            for part in b.truth_parts(rule) {
+                let mut r = std::fs::File::open(&part)?;
+                std::io::copy(&mut r, &mut w)?;
+            }
+        }
+    }
+    w.flush()?;
+    Ok(())
 }

@@ -250,6 +250,43 @@ pub(crate) fn decoded_reader(probe: &Probe) -> Result<Box<dyn Read>, IngestError
     ))
 }
 
+/// Counts lines in the text the CSV parser reads, so a record's line is the one a person sees in
+/// an editor: the csv crate reports a CRLF record as starting on the previous line (at its `\n`).
+/// Newline offsets ahead of the parser wait in a queue; a record's line is the number of newlines
+/// at or before its first byte, plus one.
+struct LineCounter<R> {
+    inner: R,
+    state: std::rc::Rc<std::cell::RefCell<LineState>>,
+}
+
+#[derive(Default)]
+struct LineState {
+    passed: u64,
+    pending: std::collections::VecDeque<u64>,
+    counted: u64,
+}
+
+impl LineState {
+    fn line_at(&mut self, start: u64) -> u64 {
+        while self.pending.front().is_some_and(|&nl| nl <= start) {
+            self.pending.pop_front();
+            self.counted += 1;
+        }
+        self.counted + 1
+    }
+}
+
+impl<R: Read> Read for LineCounter<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut st = self.state.borrow_mut();
+        let base = st.passed;
+        st.pending.extend(buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| base + i as u64));
+        st.passed += n as u64;
+        Ok(n)
+    }
+}
+
 pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
     let file = &probe.path;
     // Sniff the delimiter from the first line: tab when it has more tabs than commas.
@@ -262,8 +299,10 @@ pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut d
     let ext_tsv = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
     let delim = if ext_tsv || tabs > commas { b'\t' } else { b',' };
     // Start again from the top with the delimiter known.
-    let reader = decoded_reader(probe)?;
+    let lines = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
+    let reader = LineCounter { inner: decoded_reader(probe)?, state: lines.clone() };
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(reader);
+    let line_of = |rec: &csv::StringRecord| rec.position().map_or(0, |p| lines.borrow_mut().line_at(p.byte()));
     let mut rec = csv::StringRecord::new();
     let csv_err = |e: csv::Error| IngestError::Unreadable { file: file.clone(), reason: e.to_string() };
 
@@ -272,7 +311,7 @@ pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut d
     let mut header: Option<Vec<String>> = None;
     let mut skipped = 0;
     while pending.len() < MAX_TITLE_ROWS && csv.read_record(&mut rec).map_err(csv_err)? {
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = line_of(&rec);
         let row: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
@@ -320,7 +359,7 @@ pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut d
         emit(*line, r, sink);
     }
     while csv.read_record(&mut rec).map_err(csv_err)? {
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = line_of(&rec);
         emit(line, &rec, sink);
     }
     Ok(ReadInfo { unknown_headers: map.unknown, title_rows_skipped: skipped, sheet: None, delimiter: Some(delim as char) })

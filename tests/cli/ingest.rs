@@ -347,3 +347,19 @@ fn an_undecodable_file_is_a_whole_file_error() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("bad.csv") && r.stderr.contains("--encoding"), "{}", r.stderr);
 }
+
+#[test]
+fn line_numbers_are_the_lines_an_editor_shows_with_crlf_and_quoted_newlines() {
+    let env = Env::new();
+    let text = "评价编号,大厅编码,评价时间,评价等级,评价内容\r\n\
+                R1,H1,2026-10-08 09:00:00,满意,\"很好\r\n第二行\"\r\n\
+                R2,H1,2026-10-08 09:00:00,太差,\r\n\
+                R3,H1,2026-10-08 09:00:00,满意,\"a,b\"\r\n\
+                R4,H1,2026-10-08 25:00:00,满意,\r\n";
+    env.write("r.csv", gb18030(text));
+    env.ww(&["ingest", "--table", "ratings", "r.csv"]).ok();
+    let q: Vec<(String, String)> = env.rows("quarantine").into_iter().map(|r| (r["line"].clone(), r["reason"].clone())).collect();
+    assert_eq!(q, vec![("4".to_string(), "unknown_value".to_string()), ("6".to_string(), "bad_value".to_string())]);
+    let comments: Vec<String> = env.rows("ratings").into_iter().map(|r| r["comment"].clone()).collect();
+    assert_eq!(comments, vec!["很好\r\n第二行", "a,b"]);
+}

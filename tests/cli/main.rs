@@ -5,6 +5,7 @@ mod common;
 mod ingest;
 mod checks;
 pub mod reports;
+mod truth;
 mod deliver;
 mod serve;
 mod config;
