@@ -361,3 +361,40 @@ fn cron_hours_are_china_time_whatever_the_host_zone() {
     assert!(!china_runs.is_empty());
     assert!(china_runs.iter().all(|r| r.scheduled_at.hour() == china), "{china_runs:?}");
 }
+
+#[test]
+fn header_sniffing_recognises_every_export_form_the_generator_writes() {
+    let env = Env::new();
+    env.ww(&["generate", "--out", "gen", "--scale", "small", "--no-truth"]).ok();
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(env.path("gen/manifest.json")).unwrap()).unwrap();
+    let mut expected: BTreeMap<String, String> = BTreeMap::new();
+    for f in manifest["files"].as_array().unwrap() {
+        let path = f["path"].as_str().unwrap();
+        let name = Path::new(path).file_name().unwrap().to_string_lossy().into_owned();
+        std::fs::create_dir_all(env.path("inbox")).unwrap();
+        std::fs::copy(env.path("gen").join(path), env.path("inbox").join(&name)).unwrap();
+        expected.insert(name, f["table"].as_str().unwrap().to_string());
+    }
+    // No name patterns: the headers alone decide. numeric_levels is left unset, so the one source
+    // with numeric levels is refused (the direction is never guessed) rather than misread.
+    env.write("windowwatch.toml", "[[jobs]]\ntype = \"inbox\"\ncron = \"0 * * * * *\"\nsettle_secs = 0\n");
+    let r = env.ww(&["run", "inbox"]).ok();
+    assert!(r.stdout.contains("inbox ok"), "{}", r.stdout);
+    let mut got: BTreeMap<String, String> = BTreeMap::new();
+    for row in env.rows("ingests") {
+        let name = Path::new(&row["file"]).file_name().unwrap().to_string_lossy().into_owned();
+        got.insert(name, row["table_name"].clone());
+    }
+    let rejected = names(&env.path("inbox/rejected"));
+    for (name, table) in &expected {
+        match got.get(name) {
+            Some(t) => assert_eq!(t, table, "{name} sniffed as {t}"),
+            None => {
+                assert!(rejected.contains(name), "{name} neither ingested nor rejected");
+                let reason = std::fs::read_to_string(env.path("inbox/rejected").join(format!("{name}.reason.txt"))).unwrap();
+                assert!(reason.contains("numeric_levels"), "{name}: {reason}");
+            }
+        }
+    }
+    assert!(got.len() >= expected.len() - 1, "{got:?}");
+}
