@@ -96,6 +96,53 @@ pub enum Command {
     /// Work with windowwatch.toml.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Query the warehouse in SQL: an interactive shell, or -c SQL / -f FILE / a script on stdin.
+    Sql(SqlArgs),
+    /// Serve the warehouse over the Postgres wire protocol (psql, DBeaver, ODBC, BI tools):
+    /// password logins from [sql] users, read-only, office logins see only their halls.
+    #[cfg(feature = "pgwire")]
+    ServeSql(ServeSqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// Run this SQL (or backslash command) and exit; may repeat.
+    #[arg(short = 'c', long = "command")]
+    pub commands: Vec<String>,
+    /// Run the statements of this file and exit; may repeat.
+    #[arg(short = 'f', long = "file")]
+    pub files: Vec<PathBuf>,
+    /// How results print: table, csv, tsv, json, jsonl; parquet and xlsx with -o FILE
+    /// (default: table, or the -o file's extension).
+    #[arg(long, value_enum)]
+    pub format: Option<PrintFormat>,
+    /// Write results to this file instead of standard output.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// The instant the as-of views (cases_at, case_deadlines, window_rankings, …) are built for,
+    /// China time (default: now).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Only this office's halls, in every table and view.
+    #[arg(long)]
+    pub office: Option<String>,
+    /// Show names, ID numbers and phone numbers unmasked.
+    #[arg(long)]
+    pub show_personal_data: bool,
+    /// Run on a Ballista cluster (df://HOST:50050) instead of in this process.
+    #[arg(long)]
+    pub engine: Option<String>,
+}
+
+#[cfg(feature = "pgwire")]
+#[derive(Debug, Args)]
+pub struct ServeSqlArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1:5433")]
+    pub listen: String,
+    /// The instant the as-of views are built for (default: now, renewed at each connection).
+    #[arg(long)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]

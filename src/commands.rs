@@ -48,7 +48,41 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         },
         Command::Init(a) => cmd_init(a.dir.as_deref(), a.force),
         Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref()),
+        Command::Sql(a) => cmd_sql(&a, &settings),
+        #[cfg(feature = "pgwire")]
+        Command::ServeSql(a) => {
+            let as_of = a.as_of.as_deref().map(parse_instant).transpose()?;
+            runtime()?.block_on(crate::sql::pg::serve(std::sync::Arc::new(settings), &a.listen, as_of))?;
+            Ok(0)
+        }
     }
+}
+
+/// `windowwatch sql`: the shell, or -c/-f/stdin through the same exec-and-print path.
+fn cmd_sql(a: &crate::cli::SqlArgs, s: &Settings) -> Result<u8> {
+    let as_of = match &a.as_of {
+        Some(t) => parse_instant(t)?,
+        None => crate::clock::now_china(),
+    };
+    if a.engine.is_some() {
+        bail!("--engine: this windowwatch was built without the `ballista` feature");
+    }
+    let access = crate::sql::access_for(s, a.office.as_deref(), a.show_personal_data)?;
+    let format = match (a.format, &a.output) {
+        (Some(f), _) => f,
+        (None, Some(p)) => crate::sql::shell::file_format(p, PrintFormat::Table),
+        (None, None) => PrintFormat::Table,
+    };
+    if format.is_binary() && a.output.is_none() {
+        bail!("--format {format:?}: binary output goes to a file; add -o FILE");
+    }
+    let opts = crate::sql::PrintOptions { format, output: a.output.clone(), timing: false };
+    let rt = runtime()?;
+    let code = rt.block_on(async {
+        let session = crate::sql::SqlSession::open(s, as_of, access).await?;
+        crate::sql::shell::main(s, session, crate::sql::shell::Invocation { commands: a.commands.clone(), files: a.files.clone(), opts }).await
+    })?;
+    Ok(code)
 }
 
 /// `windowwatch run JOB`: exit 0 when the run ended ok, 2 when it failed.

@@ -80,6 +80,8 @@ pub struct SqlUser {
     pub name: String,
     pub password_env: String,
     pub office: Option<String>,
+    /// Personal data unmasked for this login (else masked unless its office may see it).
+    pub show_personal_data: bool,
 }
 
 /// The whole configuration, paths resolved.
@@ -589,17 +591,18 @@ impl Config {
             for (u, span) in w.tables(t, "users") {
                 let i = c.sql_users.len();
                 let path = format!("sql.users[{i}]");
-                w.unknown_keys(u, &path, &["name", "password_env", "office"]);
+                w.unknown_keys(u, &path, &["name", "password_env", "office", "show_personal_data"]);
                 let name = w.req_str(u, &span, &path, "name");
                 let password_env = w.req_str(u, &span, &path, "password_env");
                 let office = w.str(u, &path, "office");
+                let show_personal_data = w.bool(u, &path, "show_personal_data").unwrap_or(false);
                 if let Some(o) = &office {
                     if !office_ids.contains(o) {
                         let sp = w.get(u, "office").unwrap().span();
                         w.problem(&sp, &join(&path, "office"), format!("no office with id `{o}`"));
                     }
                 }
-                c.sql_users.push(SqlUser { name: name.unwrap_or_default(), password_env: password_env.unwrap_or_default(), office });
+                c.sql_users.push(SqlUser { name: name.unwrap_or_default(), password_env: password_env.unwrap_or_default(), office, show_personal_data });
             }
         }
         if w.problems.is_empty() {

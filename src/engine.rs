@@ -19,6 +19,7 @@ use crate::checks::profile::Profile;
 use crate::contract::Table;
 use crate::ingest::quarantine::{ingests_schema, quarantine_schema};
 use crate::store::{Snapshot, empty_batch};
+pub use crate::sql::scope::Access;
 
 /// The warehouse tables other than the four exports, with their schemas.
 pub fn log_tables() -> Vec<(&'static str, SchemaRef)> {
@@ -42,10 +43,15 @@ pub struct EngineSettings {
     pub memory_limit: Option<usize>,
     /// Where spills go when a limit is set.
     pub spill_dir: Option<std::path::PathBuf>,
+    /// Keep source positions of SQL, so an error can point at the line and column (the SQL shell).
+    pub collect_spans: bool,
 }
 
 pub fn new_context(settings: &EngineSettings) -> Result<SessionContext, DataFusionError> {
     let mut config = SessionConfig::new().with_information_schema(true);
+    if settings.collect_spans {
+        config.options_mut().sql_parser.collect_spans = true;
+    }
     if settings.target_partitions > 0 {
         config = config.with_target_partitions(settings.target_partitions);
     }
@@ -123,8 +129,25 @@ pub async fn session(
     as_of: NaiveDateTime,
     settings: &EngineSettings,
 ) -> Result<SessionContext, crate::checks::CheckError> {
+    session_for(snapshot, cal, catalog, profile, as_of, settings, &Access::full()).await
+}
+
+/// As [`session`], with the tables seen through `access` (an office's halls, masked personal
+/// data) before any view is made over them, so every view shows only what the tables let through.
+/// The SQL functions of `sql::functions` are registered in every session.
+pub async fn session_for(
+    snapshot: Option<&Snapshot>,
+    cal: &Calendar,
+    catalog: &Catalog,
+    profile: &Profile,
+    as_of: NaiveDateTime,
+    settings: &EngineSettings,
+    access: &Access,
+) -> Result<SessionContext, crate::checks::CheckError> {
     let ctx = new_context(settings).map_err(crate::checks::CheckError::Engine)?;
+    crate::sql::functions::register(&ctx, Arc::new(cal.clone()));
     register_tables(&ctx, snapshot, cal).await.map_err(crate::checks::CheckError::Engine)?;
+    crate::sql::scope::apply(&ctx, access).await.map_err(crate::checks::CheckError::Engine)?;
     let rules = catalog.rules_batch(Some(profile));
     let mem = MemTable::try_new(rules.schema(), vec![vec![rules]]).map_err(crate::checks::CheckError::Engine)?;
     ctx.register_table("rule_catalog", Arc::new(mem)).map_err(crate::checks::CheckError::Engine)?;

@@ -18,6 +18,7 @@ pub mod output;
 pub mod progress;
 pub mod schedule;
 pub mod setup;
+pub mod sql;
 pub mod settings;
 pub mod store;
 pub mod mask;

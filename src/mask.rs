@@ -80,6 +80,76 @@ pub fn mask_text(s: &str) -> String {
     out
 }
 
+/// How a column of any output is masked: personal data by its kind, free text scrubbed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaskKind {
+    Name,
+    IdNumber,
+    Phone,
+    /// Free text: ID- and mobile-shaped numbers masked.
+    FreeText,
+    /// A quarantined row's raw cells (JSON, header → value).
+    RawRow,
+}
+
+/// Columns holding personal data, and free-text columns scrubbed of ID/phone-shaped numbers: the
+/// one list every report, export and SQL session masks by.
+pub fn column_mask(column: &str) -> Option<MaskKind> {
+    match column {
+        "applicant_name" => Some(MaskKind::Name),
+        "applicant_id_no" => Some(MaskKind::IdNumber),
+        "applicant_phone" => Some(MaskKind::Phone),
+        "detail" | "comment" | "reason" | "legal_basis" | "extension_reason" | "problems" | "rectify_extension_reason" | "approver" | "message" => {
+            Some(MaskKind::FreeText)
+        }
+        "raw" => Some(MaskKind::RawRow),
+        _ => None,
+    }
+}
+
+/// The name of the SQL function that applies a mask (see `sql::functions`).
+pub fn mask_function(kind: MaskKind) -> &'static str {
+    match kind {
+        MaskKind::Name => "mask_name",
+        MaskKind::IdNumber => "mask_id",
+        MaskKind::Phone => "mask_phone",
+        MaskKind::FreeText => "mask_text",
+        MaskKind::RawRow => "mask_raw",
+    }
+}
+
+pub fn mask_as(kind: MaskKind, s: &str) -> String {
+    match kind {
+        MaskKind::Name => mask_name(s),
+        MaskKind::IdNumber => mask_id(s),
+        MaskKind::Phone => mask_phone(s),
+        MaskKind::FreeText => mask_text(s),
+        MaskKind::RawRow => mask_raw_row(s),
+    }
+}
+
+/// A quarantined row as its file held it (`{"header": "value", …}`): the cells whose header names
+/// a personal column of any table are masked by kind, every other cell is scrubbed as free text.
+/// Text that is not such an object is scrubbed whole.
+pub fn mask_raw_row(raw: &str) -> String {
+    let Ok(serde_json::Value::Object(mut m)) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return mask_text(raw);
+    };
+    for (k, v) in m.iter_mut() {
+        let Some(s) = v.as_str() else { continue };
+        let personal = crate::contract::Table::ALL.iter().find_map(|t| {
+            let spec = t.spec();
+            spec.resolve_header(k).and_then(|i| spec.columns[i].personal)
+        });
+        let masked = match personal {
+            Some(p) => mask_personal(p, s),
+            None => mask_text(s),
+        };
+        *v = serde_json::Value::String(masked);
+    }
+    serde_json::Value::Object(m).to_string()
+}
+
 /// How a column is masked, from the contract's personal-data kinds.
 pub fn mask_personal(kind: crate::contract::Personal, s: &str) -> String {
     match kind {

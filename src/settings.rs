@@ -81,7 +81,7 @@ impl Settings {
             (Some(c), None) => Some(Profile::defaults(c)),
             (None, _) => None,
         };
-        let mut engine = EngineSettings { target_partitions: config.target_partitions, memory_limit: config.memory_limit, spill_dir: None };
+        let mut engine = EngineSettings { target_partitions: config.target_partitions, memory_limit: config.memory_limit, ..EngineSettings::default() };
         if let Some(m) = &g.memory_limit {
             match parse_bytes(m) {
                 Some(b) => engine.memory_limit = Some(b),

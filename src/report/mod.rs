@@ -213,13 +213,7 @@ pub fn vars(settings: &Settings, as_of: NaiveDateTime, halls: &[String], month: 
     v
 }
 
-/// Columns holding personal data, and free-text columns scrubbed of ID/phone-shaped numbers.
-const NAME_COLS: [&str; 1] = ["applicant_name"];
-const ID_COLS: [&str; 1] = ["applicant_id_no"];
-const PHONE_COLS: [&str; 1] = ["applicant_phone"];
-const FREE_TEXT: [&str; 8] = ["detail", "comment", "reason", "legal_basis", "extension_reason", "problems", "rectify_extension_reason", "approver"];
-
-/// Masks personal data in rows unless `show` (the office may see it).
+/// Masks personal data in rows unless `show` (the office may see it), by [`crate::mask::column_mask`].
 pub fn mask_rows(rows: &mut [Map<String, Value>], show: bool) {
     if show {
         return;
@@ -227,18 +221,8 @@ pub fn mask_rows(rows: &mut [Map<String, Value>], show: bool) {
     for r in rows.iter_mut() {
         for (k, v) in r.iter_mut() {
             let Some(s) = v.as_str() else { continue };
-            let masked = if NAME_COLS.contains(&k.as_str()) {
-                crate::mask::mask_name(s)
-            } else if ID_COLS.contains(&k.as_str()) {
-                crate::mask::mask_id(s)
-            } else if PHONE_COLS.contains(&k.as_str()) {
-                crate::mask::mask_phone(s)
-            } else if FREE_TEXT.contains(&k.as_str()) {
-                crate::mask::mask_text(s)
-            } else {
-                continue;
-            };
-            *v = Value::String(masked);
+            let Some(kind) = crate::mask::column_mask(k) else { continue };
+            *v = Value::String(crate::mask::mask_as(kind, s));
         }
     }
 }

@@ -9,3 +9,6 @@ mod truth;
 mod deliver;
 mod serve;
 mod config;
+mod sql;
+#[cfg(feature = "pgwire")]
+mod pgwire;
