@@ -53,7 +53,7 @@ say "hadolint deploy/Containerfile"
 "$bin/hadolint" --failure-threshold warning deploy/Containerfile
 
 say "yamllint"
-"$bin/yamllint" --strict -c deploy/.yamllint deploy/compose.yaml deploy/k8s
+"$bin/yamllint" --strict -c deploy/.yamllint deploy/compose.yaml deploy/ballista/compose.yaml deploy/k8s
 
 say "kubernetes-validate --strict deploy/k8s (Kubernetes 1.37 schemas)"
 k8s=()
@@ -64,6 +64,7 @@ done
 
 say "check-jsonschema deploy/compose.yaml (compose-spec)"
 "$bin/check-jsonschema" --builtin-schema vendor.compose-spec deploy/compose.yaml
+"$bin/check-jsonschema" --builtin-schema vendor.compose-spec deploy/ballista/compose.yaml
 
 say "cross-references (deploy/check_manifests.py)"
 "$bin/python" deploy/check_manifests.py --extract "$work/configmap.toml"

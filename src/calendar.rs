@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use datafusion::arrow::array::{BooleanArray, Date32Array, Int32Array, RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::array::{BooleanArray, Date32Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 const BUILTIN: &str = include_str!("../calendar/cn-2024-2026.csv");
 
@@ -223,6 +223,8 @@ impl Calendar {
             Field::new("day", DataType::Date32, false),
             Field::new("is_workday", DataType::Boolean, false),
             Field::new("workday_seq", DataType::Int32, false),
+            // The end of the day (23:59:59): where a deadline of this day falls.
+            Field::new("day_end", DataType::Timestamp(TimeUnit::Microsecond, None), false),
             Field::new("kind", DataType::Utf8, true),
             Field::new("name", DataType::Utf8, true),
         ]))
@@ -236,6 +238,7 @@ impl Calendar {
         let mut days = Vec::new();
         let mut work = Vec::new();
         let mut seqs = Vec::new();
+        let mut ends = Vec::new();
         let mut kinds = Vec::new();
         let mut names = Vec::new();
         let mut seq = 0i32;
@@ -249,6 +252,7 @@ impl Calendar {
             days.push((d - epoch).num_days() as i32);
             work.push(w);
             seqs.push(seq);
+            ends.push(d.and_hms_opt(23, 59, 59).expect("valid time").and_utc().timestamp_micros());
             let e = self.entries.get(&d);
             kinds.push(e.map(|e| match e.kind {
                 DayKind::Holiday => "holiday",
@@ -263,6 +267,7 @@ impl Calendar {
                 Arc::new(Date32Array::from(days)),
                 Arc::new(BooleanArray::from(work)),
                 Arc::new(Int32Array::from(seqs)),
+                Arc::new(TimestampMicrosecondArray::from(ends)),
                 Arc::new(StringArray::from(kinds)),
                 Arc::new(StringArray::from(names)),
             ],

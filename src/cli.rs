@@ -98,6 +98,9 @@ pub enum Command {
     Config(ConfigCommand),
     /// Query the warehouse in SQL: an interactive shell, or -c SQL / -f FILE / a script on stdin.
     Sql(SqlArgs),
+    /// Measure the whole job on generated data: ingest MB/s, the check suite rule by rule,
+    /// reports, peak memory (benches/run.sh adds DuckDB on the same Parquet).
+    Bench(BenchArgs),
     /// Serve the warehouse over the Postgres wire protocol (psql, DBeaver, ODBC, BI tools):
     /// password logins from [sql] users, read-only, office logins see only their halls.
     #[cfg(feature = "pgwire")]
@@ -129,9 +132,36 @@ pub struct SqlArgs {
     /// Show names, ID numbers and phone numbers unmasked.
     #[arg(long)]
     pub show_personal_data: bool,
-    /// Run on a Ballista cluster (df://HOST:50050) instead of in this process.
+    /// Run on an Apache DataFusion Ballista cluster (df://HOST:50050, or `standalone` in this
+    /// process) instead of the local engine. Needs the `ballista` feature.
     #[arg(long)]
     pub engine: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// province (≈ 3M tickets, 2.5M cases, 1.8M ratings, 20k denials), province10, medium, or a
+    /// multiplier of the province such as 0.01.
+    #[arg(long, default_value = "province")]
+    pub scale: String,
+    #[arg(long, default_value_t = 20261101)]
+    pub seed: u64,
+    /// Where the exports, the warehouse and the results go (a set of the same scale and seed
+    /// already there is reused).
+    #[arg(long, default_value = "windowwatch-bench")]
+    pub dir: PathBuf,
+    /// Runs of each rule (the median counts).
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+    /// Leave out the reports.
+    #[arg(long)]
+    pub no_reports: bool,
+    /// Time only the checks (and reports) on the warehouse a previous run left in DIR.
+    #[arg(long)]
+    pub reuse_warehouse: bool,
+    /// Print the results as JSON (they are always written to DIR/windowwatch.json).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(feature = "pgwire")]
@@ -323,12 +353,24 @@ pub struct CheckArgs {
     /// Print personal data unmasked (findings carry none; accepted for symmetry with reports).
     #[arg(long, hide = true)]
     pub unmask: bool,
+    /// Run the rules on an Apache DataFusion Ballista cluster: df://HOST:50050, or `standalone`
+    /// (a scheduler and executor in this process). The cluster must see the warehouse folder at
+    /// the same path. Needs the `ballista` feature.
+    #[arg(long)]
+    pub engine: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
     #[arg(long, short, value_enum, default_value = "table")]
     pub format: PrintFormat,
+    /// Instead of listing: write every view and rule as plain SQL rendered for --as-of, and the
+    /// calendar as Parquet, into this folder (to run the same rules on another engine).
+    #[arg(long)]
+    pub render: Option<PathBuf>,
+    /// The as-of instant for --render (default: now).
+    #[arg(long, requires = "render")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]

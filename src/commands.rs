@@ -49,6 +49,15 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         Command::Init(a) => cmd_init(a.dir.as_deref(), a.force),
         Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref()),
         Command::Sql(a) => cmd_sql(&a, &settings),
+        Command::Bench(a) => {
+            let r = crate::bench::run(&settings, &crate::bench::BenchOptions { scale: a.scale.clone(), seed: a.seed, dir: a.dir.clone(), repeat: a.repeat, reports: !a.no_reports, reuse_warehouse: a.reuse_warehouse })?;
+            if a.json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                print!("{}", crate::bench::summary(&r));
+            }
+            Ok(0)
+        }
         #[cfg(feature = "pgwire")]
         Command::ServeSql(a) => {
             let as_of = a.as_of.as_deref().map(parse_instant).transpose()?;
@@ -64,10 +73,15 @@ fn cmd_sql(a: &crate::cli::SqlArgs, s: &Settings) -> Result<u8> {
         Some(t) => parse_instant(t)?,
         None => crate::clock::now_china(),
     };
-    if a.engine.is_some() {
-        bail!("--engine: this windowwatch was built without the `ballista` feature");
-    }
     let access = crate::sql::access_for(s, a.office.as_deref(), a.show_personal_data)?;
+    if let Some(url) = a.engine.as_deref().filter(|u| *u != "standalone") {
+        if access.masked {
+            bail!(
+                "--engine {url}: the cluster's executors do not have windowwatch's mask functions, so personal data cannot be masked there; \
+                 add --show-personal-data if you may see it, or use --engine standalone or the local engine"
+            );
+        }
+    }
     let format = match (a.format, &a.output) {
         (Some(f), _) => f,
         (None, Some(p)) => crate::sql::shell::file_format(p, PrintFormat::Table),
@@ -79,7 +93,7 @@ fn cmd_sql(a: &crate::cli::SqlArgs, s: &Settings) -> Result<u8> {
     let opts = crate::sql::PrintOptions { format, output: a.output.clone(), timing: false };
     let rt = runtime()?;
     let code = rt.block_on(async {
-        let session = crate::sql::SqlSession::open(s, as_of, access).await?;
+        let session = crate::sql::SqlSession::open(s, as_of, access, a.engine.clone()).await?;
         crate::sql::shell::main(s, session, crate::sql::shell::Invocation { commands: a.commands.clone(), files: a.files.clone(), opts }).await
     })?;
     Ok(code)
@@ -249,12 +263,9 @@ pub fn check_options(a: &CheckArgs, s: &Settings) -> Result<CheckOptions> {
             bail!("--rule `{r}` matches no rule (see `windowwatch rules`)");
         }
     }
-    Ok(CheckOptions {
-        as_of,
-        only: (!a.rules.is_empty()).then(|| a.rules.clone()),
-        record: !a.no_record,
-        engine: s.engine.clone(),
-    })
+    let mut engine = s.engine.clone();
+    engine.distributed = a.engine.clone();
+    Ok(CheckOptions { as_of, only: (!a.rules.is_empty()).then(|| a.rules.clone()), record: !a.no_record, engine })
 }
 
 fn cmd_check(a: &CheckArgs, s: &Settings) -> Result<u8> {
@@ -299,12 +310,26 @@ pub fn check_summary(run: &CheckRun) -> String {
         (Some(id), None) => s.push_str(&format!("; run #{id} (the first)")),
         (None, _) => s.push_str("; not recorded"),
     }
+    if run.spilled_bytes > 0 {
+        s.push_str(&format!("; {:.1} MiB spilled to disk under the memory limit", run.spilled_bytes as f64 / 1048576.0));
+    }
     s
 }
 
 fn cmd_rules(a: &RulesArgs, s: &Settings) -> Result<u8> {
     use datafusion::arrow::array::{AsArray, BooleanArray};
     use datafusion::arrow::compute::filter_record_batch;
+    if let Some(dir) = &a.render {
+        let as_of = match &a.as_of {
+            Some(t) => parse_instant(t)?,
+            None => crate::clock::now_china(),
+        };
+        checks::export_sql(&s.catalog, &s.profile, &s.calendar, as_of, dir)?;
+        if !s.quiet {
+            println!("wrote the views and rules as of {} and calendar_days.parquet to {}", as_of.format("%Y-%m-%d %H:%M:%S"), dir.display());
+        }
+        return Ok(0);
+    }
     let all = s.catalog.rules_batch(Some(&s.profile));
     let ids = all.column(0).as_string::<i32>();
     let enabled = BooleanArray::from_iter(ids.iter().map(|id| Some(!s.profile.disabled.iter().any(|d| Some(d.as_str()) == id))));

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::MemTable;
 use datafusion::error::DataFusionError;
@@ -45,10 +46,28 @@ pub struct EngineSettings {
     pub spill_dir: Option<std::path::PathBuf>,
     /// Keep source positions of SQL, so an error can point at the line and column (the SQL shell).
     pub collect_spans: bool,
+    /// Run the SQL on an Apache DataFusion Ballista cluster instead of in this process:
+    /// `df://HOST:PORT`, or `standalone` for a scheduler and an executor inside this process.
+    pub distributed: Option<String>,
 }
 
-pub fn new_context(settings: &EngineSettings) -> Result<SessionContext, DataFusionError> {
-    let mut config = SessionConfig::new().with_information_schema(true);
+/// On a cluster, where tables this process holds in memory (the calendar, this run's findings)
+/// are written as Parquet so every executor can read them: a folder of the warehouse, which the
+/// cluster sees at the same path.
+#[derive(Debug, Clone)]
+pub struct Scratch(pub std::path::PathBuf);
+
+/// The engine's session: local, or a Ballista client (feature `ballista`). `udfs` are the
+/// functions the session offers; a standalone cluster gets them too.
+pub async fn new_context(settings: &EngineSettings, udfs: Vec<datafusion::logical_expr::ScalarUDF>, scratch: Option<&std::path::Path>) -> Result<SessionContext, DataFusionError> {
+    // DATAFUSION_* environment variables (e.g. DATAFUSION_EXECUTION_BATCH_SIZE) tune the engine
+    // without a rebuild; windowwatch's own settings below win over them.
+    let env = SessionConfig::from_env()?;
+    let mut config = match settings.distributed {
+        None => env,
+        Some(_) => ballista_config(),
+    }
+    .with_information_schema(true);
     if settings.collect_spans {
         config.options_mut().sql_parser.collect_spans = true;
     }
@@ -62,7 +81,106 @@ pub fn new_context(settings: &EngineSettings) -> Result<SessionContext, DataFusi
     if let Some(dir) = &settings.spill_dir {
         rt = rt.with_temp_file_path(dir.clone());
     }
-    Ok(SessionContext::new_with_config_rt(config, rt.build_arc()?))
+    let rt = rt.build_arc()?;
+    let ctx = match &settings.distributed {
+        None => SessionContext::new_with_config_rt(config, rt),
+        Some(url) => {
+            let dir = scratch.ok_or_else(|| DataFusionError::Configuration("a cluster needs a warehouse folder it can see".into()))?;
+            std::fs::create_dir_all(dir)?;
+            clean_scratch(dir);
+            let config = config.with_extension(Arc::new(Scratch(std::fs::canonicalize(dir)?)));
+            distributed_context(url, config, rt, &udfs).await?
+        }
+    };
+    for f in udfs {
+        ctx.register_udf(f);
+    }
+    Ok(ctx)
+}
+
+#[cfg(feature = "ballista")]
+fn ballista_config() -> SessionConfig {
+    use ballista::prelude::SessionConfigExt;
+    // Ballista's defaults (16 partitions) suit a cluster, not a 2-core trial; the executors' slots
+    // are what parallelise. Two per core of this machine.
+    let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    SessionConfig::new_with_ballista().with_target_partitions(n * 2).with_ballista_job_name("windowwatch")
+}
+
+#[cfg(not(feature = "ballista"))]
+fn ballista_config() -> SessionConfig {
+    SessionConfig::new()
+}
+
+#[cfg(feature = "ballista")]
+async fn distributed_context(url: &str, config: SessionConfig, rt: Arc<datafusion::execution::runtime_env::RuntimeEnv>, udfs: &[datafusion::logical_expr::ScalarUDF]) -> Result<SessionContext, DataFusionError> {
+    use ballista::prelude::SessionContextExt;
+    use datafusion::execution::FunctionRegistry;
+    let mut state = datafusion::execution::SessionStateBuilder::new().with_config(config).with_runtime_env(rt).with_default_features().build();
+    // A standalone cluster is built from this state: the functions reach its executor too.
+    for f in udfs {
+        state.register_udf(Arc::new(f.clone()))?;
+    }
+    if url == "standalone" {
+        SessionContext::standalone_with_state(state).await
+    } else if url.starts_with("df://") {
+        SessionContext::remote_with_state(url, state).await
+    } else {
+        Err(DataFusionError::Configuration(format!("--engine `{url}`: expected df://HOST:PORT (a Ballista scheduler) or standalone")))
+    }
+}
+
+#[cfg(not(feature = "ballista"))]
+async fn distributed_context(url: &str, _config: SessionConfig, _rt: Arc<datafusion::execution::runtime_env::RuntimeEnv>, _udfs: &[datafusion::logical_expr::ScalarUDF]) -> Result<SessionContext, DataFusionError> {
+    Err(DataFusionError::Configuration(format!("--engine `{url}`: this windowwatch was built without the `ballista` feature (cargo build --features ballista)")))
+}
+
+/// Scratch tables older than a day are no longer read by any run.
+fn clean_scratch(dir: &std::path::Path) {
+    let day = std::time::Duration::from_secs(24 * 3600);
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let old = e.metadata().and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age > day);
+        if old {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// Registers rows this process holds as a table: in memory, or on a cluster as a Parquet file in
+/// the scratch folder named by its content (the same rows, the same file; written atomically).
+pub fn register_batch(ctx: &SessionContext, name: &str, schema: SchemaRef, batches: Vec<RecordBatch>) -> Result<(), DataFusionError> {
+    let _ = ctx.deregister_table(name)?;
+    let scratch = ctx.state().config().get_extension::<Scratch>();
+    match scratch {
+        None => {
+            let batches = if batches.is_empty() { vec![empty_batch(&schema)] } else { batches };
+            ctx.register_table(name, Arc::new(MemTable::try_new(schema, vec![batches])?))?;
+        }
+        Some(dir) => {
+            let mut buf = Vec::new();
+            {
+                let mut w = datafusion::parquet::arrow::ArrowWriter::try_new(&mut buf, schema.clone(), Some(crate::store::writer_properties()))?;
+                for b in &batches {
+                    w.write(b)?;
+                }
+                w.close()?;
+            }
+            let folder = dir.0.join(format!("{name}-{}", &blake3::hash(&buf).to_hex()[..16]));
+            let file = folder.join("part-0.parquet");
+            if !file.exists() {
+                std::fs::create_dir_all(&folder)?;
+                let tmp = folder.join(format!(".part-0.{}.tmp", std::process::id()));
+                std::fs::write(&tmp, &buf)?;
+                std::fs::rename(&tmp, &file)?;
+            }
+            // Synchronous registration: the schema is known, no file listing is needed up front.
+            let url = datafusion::datasource::listing::ListingTableUrl::parse(format!("{}/", folder.display()))?;
+            let options = datafusion::datasource::listing::ListingOptions::new(Arc::new(datafusion::datasource::file_format::parquet::ParquetFormat::default())).with_file_extension(".parquet");
+            let config = datafusion::datasource::listing::ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+            ctx.register_table(name, Arc::new(datafusion::datasource::listing::ListingTable::try_new(config)?))?;
+        }
+    }
+    Ok(())
 }
 
 /// The first and last day of the calendar table the SQL joins (wide enough for any export).
@@ -79,8 +197,7 @@ pub async fn register_tables(ctx: &SessionContext, snapshot: Option<&Snapshot>, 
     }
     let (from, to) = calendar_span();
     let days = cal.days_batch(from, to);
-    let mem = MemTable::try_new(Calendar::days_schema(), vec![vec![days]])?;
-    ctx.register_table("calendar_days", Arc::new(mem))?;
+    register_batch(ctx, "calendar_days", Calendar::days_schema(), vec![days])?;
     Ok(())
 }
 
@@ -90,11 +207,11 @@ async fn register_one(ctx: &SessionContext, snapshot: Option<&Snapshot>, name: &
         None => false,
     };
     if let (true, Some(s)) = (has_files, snapshot) {
-        let dir = format!("{}/", s.table_dir(name).display());
-        ctx.register_parquet(name, &dir, ParquetReadOptions::default()).await?;
+        // Absolute: a cluster's nodes resolve the path themselves.
+        let dir = std::fs::canonicalize(s.table_dir(name))?;
+        ctx.register_parquet(name, &format!("{}/", dir.display()), ParquetReadOptions::default()).await?;
     } else {
-        let mem = MemTable::try_new(schema.clone(), vec![vec![empty_batch(&schema)]])?;
-        ctx.register_table(name, Arc::new(mem))?;
+        register_batch(ctx, name, schema, Vec::new())?;
     }
     Ok(())
 }
@@ -144,13 +261,13 @@ pub async fn session_for(
     settings: &EngineSettings,
     access: &Access,
 ) -> Result<SessionContext, crate::checks::CheckError> {
-    let ctx = new_context(settings).map_err(crate::checks::CheckError::Engine)?;
-    crate::sql::functions::register(&ctx, Arc::new(cal.clone()));
+    let udfs = crate::sql::functions::udfs(Arc::new(cal.clone()));
+    let scratch = snapshot.map(|s| s.dir.parent().and_then(|p| p.parent()).unwrap_or(&s.dir).join("engine"));
+    let ctx = new_context(settings, udfs, scratch.as_deref()).await.map_err(crate::checks::CheckError::Engine)?;
     register_tables(&ctx, snapshot, cal).await.map_err(crate::checks::CheckError::Engine)?;
     crate::sql::scope::apply(&ctx, access).await.map_err(crate::checks::CheckError::Engine)?;
     let rules = catalog.rules_batch(Some(profile));
-    let mem = MemTable::try_new(rules.schema(), vec![vec![rules]]).map_err(crate::checks::CheckError::Engine)?;
-    ctx.register_table("rule_catalog", Arc::new(mem)).map_err(crate::checks::CheckError::Engine)?;
+    register_batch(&ctx, "rule_catalog", rules.schema(), vec![rules]).map_err(crate::checks::CheckError::Engine)?;
     register_views(&ctx, catalog, profile, as_of).await?;
     Ok(ctx)
 }

@@ -3,6 +3,7 @@
 //! The data flows ingest → store → checks → report → deliver; `schedule` and `sql` sit beside
 //! them and `job` wires a whole run together. `contract` and `calendar` are the shared facts.
 
+pub mod bench;
 pub mod calendar;
 pub mod contract;
 pub mod checks;

@@ -3,7 +3,7 @@
 -- A case denied at T (不予受理 or 不予批准) with no register row, T past the filing deadline
 -- counted from its completed_at.
 WITH denied AS (
-    SELECT c.*, CAST(w.day AS TIMESTAMP) + INTERVAL '86399 seconds' AS filing_due_at
+    SELECT c.*, w.day_end AS filing_due_at
     FROM cases_at c
     JOIN calendar_days d ON d.day = CAST(c.completed_at AS DATE)
     JOIN calendar_days w ON w.is_workday AND w.workday_seq = d.workday_seq + {{filing_within_workdays}}

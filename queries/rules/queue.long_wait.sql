@@ -6,4 +6,4 @@ SELECT hall_id, window_id, staff_id, concat(hall_id, '/', ticket_id) AS entity_i
     to_char(issued_at, '%Y-%m') AS month,
     concat('取号 ', to_char(issued_at, '%Y-%m-%d %H:%M:%S'), '，叫号 ', to_char(called_at, '%H:%M:%S')) AS detail
 FROM tickets_at
-WHERE called_at IS NOT NULL AND called_at > issued_at + INTERVAL '{{wait_explain_minutes}} minutes'
+WHERE called_at IS NOT NULL AND called_at - issued_at > INTERVAL '{{wait_explain_minutes}} minutes'

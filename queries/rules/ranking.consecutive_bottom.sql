@@ -6,14 +6,19 @@ WITH bottom AS (
     SELECT hall_id, window_id, month, month_index
     FROM window_rankings
     WHERE window_rank = worst_rank AND ranked_windows >= 2
+),
+streaks AS (
+    -- Gaps and islands: months in a row at the bottom share month_index - their row number.
+    SELECT b.*, month_index - ROW_NUMBER() OVER (PARTITION BY hall_id, window_id ORDER BY month_index) AS streak
+    FROM bottom b
+),
+counted AS (
+    SELECT s.*, ROW_NUMBER() OVER (PARTITION BY hall_id, window_id, streak ORDER BY month_index) AS months_in_a_row
+    FROM streaks s
 )
-SELECT b.hall_id, b.window_id, CAST(NULL AS VARCHAR) AS staff_id, concat(b.hall_id, '/', b.window_id) AS entity_id,
+SELECT hall_id, window_id, CAST(NULL AS VARCHAR) AS staff_id, concat(hall_id, '/', window_id) AS entity_id,
     CAST(NULL AS TIMESTAMP) AS due_at,
-    b.month,
+    month,
     concat('连续 ', CAST({{consecutive_months}} AS VARCHAR), ' 个月排名本厅末位') AS detail
-FROM bottom b
-JOIN bottom p
-  ON p.hall_id = b.hall_id AND p.window_id = b.window_id
- AND p.month_index BETWEEN b.month_index - ({{consecutive_months}} - 1) AND b.month_index
-GROUP BY b.hall_id, b.window_id, b.month
-HAVING COUNT(*) = {{consecutive_months}}
+FROM counted
+WHERE months_in_a_row >= {{consecutive_months}}

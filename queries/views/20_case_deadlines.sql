@@ -7,12 +7,12 @@ WITH c AS (
     WHERE c.outcome <> '不予受理'
 ),
 s AS (
-    SELECT c.*, d.workday_seq AS accepted_seq
+    SELECT c.*, d.workday_seq AS accepted_seq, d.day_end AS accepted_end
     FROM c JOIN calendar_days d ON d.day = c.accepted_date
 ),
 u AS (
     -- The unextended deadline of a 承诺件: promised_days working days after acceptance.
-    SELECT s.*, w.day AS unextended_date
+    SELECT s.*, w.day AS unextended_date, w.day_end AS unextended_at
     FROM s LEFT JOIN calendar_days w
       ON w.is_workday AND s.case_type = '承诺件' AND w.workday_seq = s.accepted_seq + s.promised_days
 ),
@@ -28,7 +28,7 @@ v AS (
     FROM u
 ),
 e AS (
-    SELECT v.*, w.day AS extended_date
+    SELECT v.*, w.day AS extended_date, w.day_end AS extended_at
     FROM v LEFT JOIN calendar_days w
       ON w.is_workday AND v.extension_valid AND w.workday_seq = v.accepted_seq + v.promised_days + v.extension_days
 ),
@@ -36,22 +36,19 @@ dl AS (
     SELECT e.*,
         CASE WHEN e.case_type = '即办件' THEN e.accepted_date
              WHEN e.extension_valid THEN e.extended_date
-             ELSE e.unextended_date END AS deadline_date
+             ELSE e.unextended_date END AS deadline_date,
+        CASE WHEN e.case_type = '即办件' THEN e.accepted_end
+             WHEN e.extension_valid THEN e.extended_at
+             ELSE e.unextended_at END AS deadline_at
     FROM e
 ),
-n AS (
-    -- The notification deadline: the first working day after the deadline date.
-    SELECT dl.*, w.day AS notify_date
+t AS (
+    -- The notification deadline: the first working day after the deadline date. Every day's end
+    -- (23:59:59) comes from calendar_days.day_end, not from arithmetic on each row.
+    SELECT dl.*, w.day AS notify_date, w.day_end AS notify_at
     FROM dl
     JOIN calendar_days d2 ON d2.day = dl.deadline_date
     JOIN calendar_days w ON w.is_workday AND w.workday_seq = d2.workday_seq + 1
-),
-t AS (
-    SELECT n.*,
-        CAST(n.deadline_date AS TIMESTAMP) + INTERVAL '86399 seconds' AS deadline_at,
-        CAST(n.unextended_date AS TIMESTAMP) + INTERVAL '86399 seconds' AS unextended_at,
-        CAST(n.notify_date AS TIMESTAMP) + INTERVAL '86399 seconds' AS notify_at
-    FROM n
 )
 SELECT t.*,
     CASE WHEN t.completed_at IS NULL THEN NULL

@@ -3,8 +3,8 @@
 SELECT
     r.*,
     c.window_id, c.staff_id, c.outcome AS case_outcome, c.case_id IS NOT NULL AS case_found,
-    CAST(wn.day AS TIMESTAMP) + INTERVAL '86399 seconds' AS notice_due_at,
-    CAST(wf.day AS TIMESTAMP) + INTERVAL '86399 seconds' AS filing_due_at
+    wn.day_end AS notice_due_at,
+    wf.day_end AS filing_due_at
 FROM denials_at r
 JOIN calendar_days d ON d.day = CAST(r.decided_at AS DATE)
 JOIN calendar_days wn ON wn.is_workday AND wn.workday_seq = d.workday_seq + {{notice_within_workdays}}

@@ -2,24 +2,23 @@
 -- A window is ranked in a month when it has at least one rating dated in it (ratings without a
 -- window are not ranked). unsatisfied excludes bad reviews verified 误评 or 恶意差评 by T.
 -- window_rank is the competition rank (1, 2, 2, 4) on satisfied desc, then unsatisfied asc.
-WITH r AS (
-    SELECT hall_id, window_id,
-        to_char(rated_at, '%Y-%m') AS month,
-        date_trunc('month', rated_at) AS month_start,
-        CAST(date_part('year', rated_at) AS BIGINT) * 12 + CAST(date_part('month', rated_at) AS BIGINT) AS month_index,
-        level,
-        COALESCE(verification_result IN ('误评', '恶意差评'), false) AS excluded
+WITH g AS (
+    -- Counted per calendar month first; the month's names are made once per group, not per rating.
+    SELECT hall_id, window_id, date_trunc('month', rated_at) AS month_start,
+        SUM(CASE WHEN level IN ('非常满意', '满意') THEN 1 ELSE 0 END) AS satisfied,
+        SUM(CASE WHEN level IN ('不满意', '非常不满意') AND NOT COALESCE(verification_result IN ('误评', '恶意差评'), false) THEN 1 ELSE 0 END) AS unsatisfied,
+        COUNT(*) AS total
     FROM ratings_at
     WHERE window_id IS NOT NULL
+    GROUP BY hall_id, window_id, date_trunc('month', rated_at)
 ),
 a AS (
-    SELECT hall_id, window_id, month, month_index,
-        SUM(CASE WHEN level IN ('非常满意', '满意') THEN 1 ELSE 0 END) AS satisfied,
-        SUM(CASE WHEN level IN ('不满意', '非常不满意') AND NOT excluded THEN 1 ELSE 0 END) AS unsatisfied,
-        COUNT(*) AS total
-    FROM r
+    SELECT hall_id, window_id,
+        to_char(month_start, '%Y-%m') AS month,
+        CAST(date_part('year', month_start) AS BIGINT) * 12 + CAST(date_part('month', month_start) AS BIGINT) AS month_index,
+        satisfied, unsatisfied, total
+    FROM g
     WHERE month_start + INTERVAL '1 month' <= {{as_of}}
-    GROUP BY hall_id, window_id, month, month_index
 ),
 ranked AS (
     SELECT a.*,

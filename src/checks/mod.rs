@@ -17,7 +17,6 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{SortColumn, cast, concat_batches, lexsort_to_indices, take_record_batch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
-use datafusion::catalog::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
@@ -159,6 +158,8 @@ pub struct CheckRun {
     pub new_findings: usize,
     pub resolved_findings: usize,
     pub rules_run: usize,
+    /// Bytes spilled to disk under the memory limit.
+    pub spilled_bytes: usize,
 }
 
 impl CheckRun {
@@ -249,6 +250,10 @@ pub struct Evaluation {
     pub findings: RecordBatch,
     pub rates: RecordBatch,
     pub rules_run: usize,
+    /// Bytes the queries spilled to disk (0 unless a memory limit made them).
+    pub spilled_bytes: usize,
+    /// The shared views held in memory for the run.
+    pub cached_views: Vec<CachedView>,
 }
 
 /// Runs the selected rules and the rates in an open session (its views already as of `as_of`),
@@ -257,20 +262,123 @@ pub struct Evaluation {
 pub async fn evaluate(ctx: &SessionContext, catalog: &Catalog, profile: &Profile, as_of: NaiveDateTime, only: &Option<Vec<String>>) -> Result<Evaluation, CheckError> {
     let vars = template_vars(profile, as_of);
     let rules: Vec<&catalog::Rule> = catalog.rules.iter().filter(|r| selected(r, profile, only)).collect();
+    let mut texts: Vec<&str> = rules.iter().map(|r| r.sql.as_str()).collect();
+    texts.extend(catalog.metrics.iter().filter(|m| m.name == "rates").map(|m| m.sql.as_str()));
+    let cache = ViewCache::fill(ctx, catalog, &texts).await?;
+    let result = evaluate_rules(ctx, catalog, &vars, &rules).await;
+    cache.restore(ctx)?;
+    let mut e = result?;
+    e.cached_views = cache.views;
+    Ok(e)
+}
+
+/// The shared as-of views (case_deadlines, denial_register, window_rankings, …) computed once for a
+/// run instead of once per rule that reads them: a view two or more of the run's queries read is
+/// held in memory for the run, when it fits the memory limit (its bytes are reserved in the
+/// engine's pool, so the limit still holds); otherwise it stays a view and each rule computes it.
+/// The views are put back as they were when the run ends.
+/// One view held for a run: its name, bytes and the columns kept.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CachedView {
+    pub name: String,
+    pub bytes: usize,
+    pub columns: Vec<String>,
+}
+
+pub struct ViewCache {
+    /// The cached views' original definitions, to restore.
+    saved: Vec<(String, Arc<dyn datafusion::catalog::TableProvider>)>,
+    pub views: Vec<CachedView>,
+    _reservations: Vec<datafusion::execution::memory_pool::MemoryReservation>,
+}
+
+impl ViewCache {
+    pub async fn fill(ctx: &SessionContext, catalog: &Catalog, queries: &[&str]) -> Result<ViewCache, CheckError> {
+        let mut cache = ViewCache { saved: Vec::new(), views: Vec::new(), _reservations: Vec::new() };
+        // Not on a cluster: there the executors could not read this process's memory.
+        if ctx.state().config().get_extension::<engine::Scratch>().is_some() {
+            return Ok(cache);
+        }
+        let word = |name: &str, text: &str| regex::Regex::new(&format!(r"\b{name}\b")).expect("view names are words").is_match(text);
+        let partitions = ctx.state().config().target_partitions().max(1);
+        let pool = Arc::clone(&ctx.runtime_env().memory_pool);
+        // Without a memory limit, a quarter of the machine's memory at most.
+        let cap = match pool.memory_limit() {
+            datafusion::execution::memory_pool::MemoryLimit::Finite(_) => usize::MAX,
+            _ => crate::bench::total_memory_bytes().map_or(2 << 30, |m| (m / 4) as usize),
+        };
+        for v in &catalog.views {
+            let readers: Vec<&str> = queries.iter().copied().filter(|q| word(&v.name, q)).collect();
+            // Computing and holding a view costs about what two readers computing it would.
+            if readers.len() < 3 {
+                continue;
+            }
+            let sql_err = |e: DataFusionError| CheckError::Sql { file: v.path.clone(), source: e };
+            let original = ctx.table_provider(v.name.as_str()).await.map_err(sql_err)?;
+            // Only the columns its readers name (the rest would be computed and held for nothing).
+            let columns: Vec<String> = original.schema().fields().iter().map(|f| f.name().clone()).filter(|c| readers.iter().any(|q| word(c, q))).collect();
+            let df = ctx.table(v.name.as_str()).await.map_err(sql_err)?.select_columns(&columns.iter().map(String::as_str).collect::<Vec<_>>()).map_err(sql_err)?;
+            // Batch by batch, stopping as soon as the view would not fit.
+            let reservation = datafusion::execution::memory_pool::MemoryConsumer::new(format!("windowwatch view cache {}", v.name)).register(&pool);
+            let mut stream = df.execute_stream().await.map_err(sql_err)?;
+            let schema: SchemaRef = stream.schema();
+            let mut batches = Vec::new();
+            let mut bytes = 0usize;
+            let mut fits = true;
+            while let Some(b) = futures::StreamExt::next(&mut stream).await {
+                let b = b.map_err(sql_err)?;
+                let n = b.get_array_memory_size();
+                if bytes + n > cap || reservation.try_grow(n).is_err() {
+                    fits = false;
+                    break;
+                }
+                bytes += n;
+                batches.push(b);
+            }
+            drop(stream);
+            if !fits {
+                tracing::info!(view = %v.name, "the view does not fit the memory limit: each rule computes it instead");
+                continue;
+            }
+            let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
+            for (i, b) in batches.into_iter().enumerate() {
+                parts[i % partitions].push(b);
+            }
+            let mem = datafusion::catalog::MemTable::try_new(schema, parts).map_err(sql_err)?;
+            ctx.deregister_table(v.name.as_str()).map_err(sql_err)?;
+            ctx.register_table(v.name.as_str(), Arc::new(mem)).map_err(sql_err)?;
+            cache.saved.push((v.name.clone(), original));
+            cache.views.push(CachedView { name: v.name.clone(), bytes, columns });
+            cache._reservations.push(reservation);
+        }
+        Ok(cache)
+    }
+
+    pub fn restore(&self, ctx: &SessionContext) -> Result<(), CheckError> {
+        for (name, original) in &self.saved {
+            ctx.deregister_table(name.as_str()).map_err(CheckError::Engine)?;
+            ctx.register_table(name.as_str(), Arc::clone(original)).map_err(CheckError::Engine)?;
+        }
+        Ok(())
+    }
+}
+
+async fn evaluate_rules(ctx: &SessionContext, catalog: &Catalog, vars: &serde_json::Value, rules: &[&catalog::Rule]) -> Result<Evaluation, CheckError> {
+    let vars = vars.clone();
     let mut parts: Vec<RecordBatch> = Vec::new();
-    for rule in &rules {
+    let mut spilled_bytes = 0;
+    for rule in rules {
         let sql = catalog.render(&rule.path, &rule.sql, &vars)?;
         let sql_err = |e: DataFusionError| CheckError::Sql { file: rule.path.clone(), source: e };
-        let batches = ctx.sql(&sql).await.map_err(sql_err)?.collect().await.map_err(sql_err)?;
+        let (batches, spill) = collect_counting_spills(ctx, &sql).await.map_err(sql_err)?;
+        spilled_bytes += spill;
         parts.extend(stamp(rule, &batches)?);
     }
     let all = concat_batches(&findings_schema(), &parts).map_err(|e| CheckError::Engine(e.into()))?;
     let findings = sort_findings(&all).map_err(CheckError::Engine)?;
 
     // Rates, from this run's findings.
-    let mem = MemTable::try_new(findings_schema(), vec![vec![findings.clone()]]).map_err(CheckError::Engine)?;
-    ctx.deregister_table("run_findings").map_err(CheckError::Engine)?;
-    ctx.register_table("run_findings", Arc::new(mem)).map_err(CheckError::Engine)?;
+    engine::register_batch(ctx, "run_findings", findings_schema(), vec![findings.clone()]).map_err(CheckError::Engine)?;
     let mut rates_parts = Vec::new();
     for m in &catalog.metrics {
         if m.name != "rates" {
@@ -278,15 +386,25 @@ pub async fn evaluate(ctx: &SessionContext, catalog: &Catalog, profile: &Profile
         }
         let sql = catalog.render(&m.path, &m.sql, &vars)?;
         let sql_err = |e: DataFusionError| CheckError::Sql { file: m.path.clone(), source: e };
-        let batches = ctx.sql(&format!("SELECT * FROM ({sql}) r ORDER BY scope, hall_id, month, window_id")).await.map_err(sql_err)?.collect().await.map_err(sql_err)?;
+        let (batches, spill) = collect_counting_spills(ctx, &format!("SELECT * FROM ({sql}) r ORDER BY scope, hall_id, month, window_id")).await.map_err(sql_err)?;
+        spilled_bytes += spill;
         rates_parts.extend(batches);
     }
     let rates_schema = Arc::new(Schema::new(rates_fields()));
     let rates = conform(&rates_parts, &rates_schema).map_err(CheckError::Engine)?;
-    let mem = MemTable::try_new(rates_schema, vec![vec![rates.clone()]]).map_err(CheckError::Engine)?;
-    ctx.deregister_table("run_rates").map_err(CheckError::Engine)?;
-    ctx.register_table("run_rates", Arc::new(mem)).map_err(CheckError::Engine)?;
-    Ok(Evaluation { findings, rates, rules_run: rules.len() })
+    engine::register_batch(ctx, "run_rates", rates_schema, vec![rates.clone()]).map_err(CheckError::Engine)?;
+    Ok(Evaluation { findings, rates, rules_run: rules.len(), spilled_bytes, cached_views: Vec::new() })
+}
+
+/// Runs one query to the end and adds up what its operators spilled to disk (under a memory
+/// limit, sorts and aggregations spill instead of failing).
+pub async fn collect_counting_spills(ctx: &SessionContext, sql: &str) -> Result<(Vec<RecordBatch>, usize), DataFusionError> {
+    let plan = ctx.sql(sql).await?.create_physical_plan().await?;
+    let batches = datafusion::physical_plan::collect(Arc::clone(&plan), ctx.task_ctx()).await?;
+    fn spilled(p: &Arc<dyn datafusion::physical_plan::ExecutionPlan>) -> usize {
+        p.metrics().and_then(|m| m.spilled_bytes()).unwrap_or(0) + p.children().into_iter().map(spilled).sum::<usize>()
+    }
+    Ok((batches, spilled(&plan)))
 }
 
 /// Runs the checks at `opts.as_of` in a fresh session and records the run (unless told not to).
@@ -307,7 +425,8 @@ pub async fn run_in(
     opts: &CheckOptions,
 ) -> Result<CheckRun, CheckError> {
     let started = crate::clock::now_china();
-    let Evaluation { findings, rates, rules_run } = evaluate(ctx, catalog, profile, opts.as_of, &opts.only).await?;
+    let Evaluation { findings, rates, rules_run, spilled_bytes, cached_views } = evaluate(ctx, catalog, profile, opts.as_of, &opts.only).await?;
+    tracing::debug!(?cached_views, "views computed once for the run");
     let snapshot = snapshot.cloned();
 
     // Compare with the previous run.
@@ -390,7 +509,41 @@ pub async fn run_in(
         txn.commit()?;
         run_id = Some(id);
     }
-    Ok(CheckRun { run_id, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run })
+    Ok(CheckRun { run_id, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run, spilled_bytes })
+}
+
+/// Writes the views and rules rendered for `as_of` (plain SQL, no templates) and the calendar
+/// table as Parquet, so another engine can run exactly the rules windowwatch runs over the same
+/// warehouse (the benchmark's DuckDB side does). Layout: `views/NN_name.sql` in creation order,
+/// `rules/<rule id>.sql`, `calendar_days.parquet`, `manifest.json`.
+pub fn export_sql(catalog: &Catalog, profile: &Profile, cal: &Calendar, as_of: NaiveDateTime, dir: &std::path::Path) -> Result<(), CheckError> {
+    let vars = template_vars(profile, as_of);
+    let io = |p: &std::path::Path| {
+        let p = p.to_path_buf();
+        move |e: std::io::Error| CheckError::Store(StoreError::Io { path: p, source: e })
+    };
+    for sub in ["views", "rules"] {
+        std::fs::create_dir_all(dir.join(sub)).map_err(io(&dir.join(sub)))?;
+    }
+    let mut views = Vec::new();
+    for (i, v) in catalog.views.iter().enumerate() {
+        let file = format!("views/{:02}_{}.sql", i, v.name);
+        std::fs::write(dir.join(&file), catalog.render(&v.path, &v.sql, &vars)?).map_err(io(&dir.join(&file)))?;
+        views.push(serde_json::json!({"name": v.name, "file": file}));
+    }
+    let mut rules = Vec::new();
+    for r in catalog.rules.iter().filter(|r| !profile.disabled.contains(&r.meta.id)) {
+        let file = format!("rules/{}.sql", r.meta.id);
+        std::fs::write(dir.join(&file), catalog.render(&r.path, &r.sql, &vars)?).map_err(io(&dir.join(&file)))?;
+        rules.push(serde_json::json!({"id": r.meta.id, "severity": r.meta.severity.as_str(), "file": file}));
+    }
+    let (from, to) = engine::calendar_span();
+    let days = cal.days_batch(from, to);
+    crate::store::write_parquet(&dir.join("calendar_days.parquet"), &Calendar::days_schema(), &[days])?;
+    let manifest = serde_json::json!({"as_of": as_of.format("%Y-%m-%d %H:%M:%S").to_string(), "views": views, "rules": rules});
+    let m = dir.join("manifest.json");
+    std::fs::write(&m, serde_json::to_vec_pretty(&manifest).expect("json")).map_err(io(&m))?;
+    Ok(())
 }
 
 /// Casts query output to a fixed schema (by column name), one batch.

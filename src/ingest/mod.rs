@@ -167,6 +167,7 @@ fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: 
     let mut parser = parse::Parser::new(opts.table, opts.numeric_levels, ingest_id, source.clone());
     let pb = crate::progress::rows(format!("{} {}", opts.table.name(), path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
     let mut sink = Counting { inner: &mut parser, pb: &pb, n: 0 };
+    let t = std::time::Instant::now();
     let info = match probe.format {
         Format::Csv => read::read_csv(probe, spec, aliases, &mut sink),
         Format::Xlsx => read::read_xlsx(probe, spec, aliases, opts.sheet.as_deref(), &mut sink),
@@ -174,6 +175,7 @@ fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: 
     };
     pb.finish_and_clear();
     let info = info?;
+    tracing::debug!(secs = t.elapsed().as_secs_f64(), "decoded and parsed");
     let parser = parser.finish();
     if let Some((line, value)) = parser.unconfigured_level.clone() {
         return Err(IngestError::NumericLevels { file: path.to_path_buf(), line, value });
@@ -330,7 +332,9 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
             order.push(None);
             continue;
         }
+        let t = std::time::Instant::now();
         let fr = read_file(opts, path, &probe, ingest_id, &aliases, &conv)?;
+        tracing::debug!(file = %path.display(), rows = fr.batch.num_rows(), secs = t.elapsed().as_secs_f64(), "read");
         seen_in_batch.insert(probe.hash.clone(), files.len());
         order.push(Some(files.len()));
         files.push(fr);
@@ -352,6 +356,7 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     }
 
     // Against the warehouse: identical records stay as stored, differing ones are replaced.
+    let t = std::time::Instant::now();
     let existing = base.read(opts.table.name())?;
     let schema = spec.schema();
     let mut out_batches: Vec<RecordBatch> = Vec::new();
@@ -417,10 +422,15 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     debug_assert!(final_reports.iter().all(FileReport::reconciles));
 
     let table_rows: usize = out_batches.iter().map(|b| b.num_rows()).sum();
+    tracing::debug!(rows = table_rows, secs = t.elapsed().as_secs_f64(), "merged with the warehouse");
     if changed {
+        let t = std::time::Instant::now();
         let merged = concat_batches(&schema, &out_batches).map_err(|e| StoreError::Arrow { path: base.dir.clone(), source: e })?;
         let sorted = sort_by_key(&merged, spec).map_err(|e| StoreError::Arrow { path: base.dir.clone(), source: e })?;
+        tracing::debug!(secs = t.elapsed().as_secs_f64(), "sorted by key");
+        let t = std::time::Instant::now();
         txn.replace_table(opts.table.name(), &schema, &[sorted], 1_000_000)?;
+        tracing::debug!(secs = t.elapsed().as_secs_f64(), "written");
     } else if base.files(opts.table.name())?.is_empty() {
         txn.replace_table(opts.table.name(), &schema, &[], 1_000_000)?;
     }

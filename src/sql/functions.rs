@@ -92,6 +92,13 @@ fn signature(kind: Kind) -> Signature {
 
 /// Registers every function on `ctx`, counting working days with `calendar`.
 pub fn register(ctx: &SessionContext, calendar: Arc<Calendar>) {
+    for f in udfs(calendar) {
+        ctx.register_udf(f);
+    }
+}
+
+/// Every function, counting working days with `calendar`.
+pub fn udfs(calendar: Arc<Calendar>) -> Vec<ScalarUDF> {
     let all = [
         (Kind::IsWorkday, "is_workday"),
         (Kind::AddWorkdays, "add_workdays"),
@@ -102,9 +109,7 @@ pub fn register(ctx: &SessionContext, calendar: Arc<Calendar>) {
         (Kind::MaskText, "mask_text"),
         (Kind::MaskRaw, "mask_raw"),
     ];
-    for (kind, name) in all {
-        ctx.register_udf(ScalarUDF::from(WwFunction { kind, name, signature: signature(kind), calendar: Arc::clone(&calendar) }));
-    }
+    all.into_iter().map(|(kind, name)| ScalarUDF::from(WwFunction { kind, name, signature: signature(kind), calendar: Arc::clone(&calendar) })).collect()
 }
 
 const EPOCH_DAYS_FROM_CE: i32 = 719_163;

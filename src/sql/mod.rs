@@ -151,7 +151,7 @@ pub fn table_descriptions() -> Vec<(&'static str, &'static str)> {
         ("rates", "按时办结率, 提前办结率 and denial completeness per hall (and window) and month, per run"),
         (crate::deliver::ledger::TABLE, "the delivery ledger: each (office, report, period, recipient) and its outcome"),
         (crate::schedule::ledger::TABLE, "each run of a scheduled job: job, scheduled time, start, end, status, error, rows, mails"),
-        ("calendar_days", "the working-day calendar: day, is_workday, workday_seq (the n-th working day after d has seq(d) + n), kind, name"),
+        ("calendar_days", "the working-day calendar: day, is_workday, workday_seq (the n-th working day after d has seq(d) + n), day_end (23:59:59), kind, name"),
         ("rule_catalog", "every rule: id, severity, title, seed clause and its words, parameters, SQL file"),
     ]
 }
@@ -205,11 +205,12 @@ pub fn shell_sql_options() -> SQLOptions {
 
 impl SqlSession {
     /// Opens the current snapshot of the warehouse as of `as_of`, seen through `access`.
-    pub async fn open(settings: &Settings, as_of: NaiveDateTime, access: Access) -> Result<SqlSession, SqlError> {
+    pub async fn open(settings: &Settings, as_of: NaiveDateTime, access: Access, distributed: Option<String>) -> Result<SqlSession, SqlError> {
         let wh = Warehouse::open(&settings.config.data_dir)?;
         let snapshot = wh.current()?;
         let mut engine = settings.engine.clone();
         engine.collect_spans = true;
+        engine.distributed = distributed;
         let ctx = crate::engine::session_for(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &engine, &access).await?;
         let mut objects = Vec::new();
         for (name, d) in table_descriptions() {

@@ -102,7 +102,7 @@ fn user_of<C: ClientInfo + ?Sized>(c: &C) -> String {
 }
 
 async fn build(settings: &Settings, user: &str, access: &Access, as_of: NaiveDateTime) -> Result<Live, PgError> {
-    let session = SqlSession::open(settings, as_of, access.clone()).await.map_err(|e| PgError::Session { user: user.into(), source: e })?;
+    let session = SqlSession::open(settings, as_of, access.clone(), None).await.map_err(|e| PgError::Session { user: user.into(), source: e })?;
     let snapshot = session.snapshot;
     let mut ctx: SessionContext = session.ctx;
     setup_pg_catalog(&ctx, "datafusion", EmptyContextProvider).map_err(|e| PgError::Catalog { user: user.into(), source: e })?;

@@ -444,6 +444,8 @@ pub async fn main(settings: &Settings, session: SqlSession, inv: Invocation) -> 
         } else if std::io::stdin().is_terminal() {
             drop(out);
             shell.repl().await?;
+            // A mistake typed at the prompt was answered there; the session itself went fine.
+            shell.errors = 0;
             return Ok(());
         } else {
             let mut text = String::new();

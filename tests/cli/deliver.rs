@@ -321,7 +321,7 @@ fn check_mime(raw: &[u8], office: &str, period: &str) {
 async fn sql_rows(env: &Env, sql: &str) -> Vec<std::collections::BTreeMap<String, String>> {
     let wh = Warehouse::open(&env.data()).unwrap();
     let snap = wh.current().unwrap();
-    let ctx = windowwatch::engine::new_context(&Default::default()).unwrap();
+    let ctx = windowwatch::engine::new_context(&Default::default(), Vec::new(), None).await.unwrap();
     windowwatch::engine::register_tables(&ctx, snap.as_ref(), &windowwatch::calendar::Calendar::builtin()).await.unwrap();
     let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     batches_to_maps(&batches)

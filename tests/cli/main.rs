@@ -5,10 +5,13 @@ mod common;
 mod ingest;
 mod checks;
 pub mod reports;
-mod truth;
+pub mod truth;
 mod deliver;
 mod serve;
 mod config;
 mod sql;
+mod scale;
 #[cfg(feature = "pgwire")]
 mod pgwire;
+#[cfg(feature = "ballista")]
+mod ballista;

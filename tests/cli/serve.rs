@@ -125,7 +125,7 @@ fn sql(env: &Env, query: &str) -> Vec<BTreeMap<String, String>> {
     rt.block_on(async {
         let wh = windowwatch::store::Warehouse::open(&env.data()).unwrap();
         let snap = wh.current().unwrap();
-        let ctx = windowwatch::engine::new_context(&Default::default()).unwrap();
+        let ctx = windowwatch::engine::new_context(&Default::default(), Vec::new(), None).await.unwrap();
         windowwatch::engine::register_tables(&ctx, snap.as_ref(), &windowwatch::calendar::Calendar::builtin()).await.unwrap();
         batches_to_maps(&ctx.sql(query).await.unwrap().collect().await.unwrap())
     })

@@ -120,6 +120,82 @@ fn an_interactive_session_on_stdin() {
     assert!(!stdout.contains("after quit"), "\\q ends the session");
 }
 
+/// The line editor itself, on a real terminal (a pty from util-linux `script`): each line is typed
+/// once the prompt is back, a statement spans two lines, the history file keeps it whole.
+#[test]
+fn the_shell_on_a_terminal_edits_lines_and_keeps_history() {
+    use std::io::Read;
+    use std::sync::mpsc;
+    if Command::new("script").arg("--version").output().is_err() {
+        panic!("this test needs `script` (util-linux) for a pty");
+    }
+    let env = Env::new();
+    seed(&env);
+    let cmd = format!("{} --data {} sql --as-of 2026-11-01", env!("CARGO_BIN_EXE_windowwatch"), env.data().display());
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(env.dir.path())
+        .env("WINDOWWATCH_HISTORY", env.path("history").to_str().unwrap())
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(String::from_utf8_lossy(&buf[..n]).into_owned()).is_err() {
+                break;
+            }
+        }
+    });
+    // What the terminal shows, without the editor's escape sequences and carriage returns.
+    let ansi = regex::Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]").unwrap();
+    let mut raw = String::new();
+    let wait_for = |needle: &str, raw: &mut String| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !ansi.replace_all(raw, "").replace('\r', "").contains(needle) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(s) => raw.push_str(&s),
+                Err(_) => panic!("waited for {needle:?}; the terminal showed:\n{raw}"),
+            }
+        }
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    // `case_dead<Tab>` completes to the view's name.
+    let lines = [
+        ("SELECT count(*)", None),
+        ("  AS n FROM tickets;", Some("| 21 |")),
+        ("\\timing on", Some("Timing is on.")),
+        ("SELECT nope FROM cases;", Some("ERROR: No field named nope")),
+        ("SELECT 'still here' AS s;", Some("| still here |")),
+        ("SELECT count(*) AS completed FROM case_dead\t;", Some("| completed |")),
+        ("\\q", None),
+    ];
+    wait_for("windowwatch> ", &mut raw);
+    for (line, marker) in lines {
+        stdin.write_all(format!("{line}\r").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+        match marker {
+            Some(m) => wait_for(m, &mut raw),
+            None => std::thread::sleep(std::time::Duration::from_millis(300)),
+        }
+    }
+    let status = child.wait().unwrap();
+    while let Ok(s) = rx.recv_timeout(std::time::Duration::from_millis(500)) {
+        raw.push_str(&s);
+    }
+    let seen = ansi.replace_all(&raw, "").replace('\r', "");
+    assert!(status.success(), "{seen}");
+    assert!(seen.contains("Time: "), "{seen}");
+    assert!(seen.contains("FROM case_deadlines;"), "Tab completed the name: {seen}");
+    let history = std::fs::read_to_string(env.path("history")).unwrap();
+    assert!(history.contains("SELECT count(*)\\n  AS n FROM tickets;"), "{history}");
+}
+
 #[test]
 fn personal_data_is_masked_unless_asked_and_the_warehouse_cannot_be_written() {
     let env = Env::new();

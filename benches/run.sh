@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The benchmark: windowwatch and DuckDB on the same Parquet, the same rules, the same machine, in
+# one run.
+#
+#   benches/run.sh [--scale smoke|medium|province|province10|FACTOR] [--release]
+#                  [--memory-limit 2GiB] [--repeat N] [--dir DIR] [--no-reports] [--all-features]
+#
+#   1. `windowwatch bench` generates the exports (streamed; reused when already there), ingests
+#      them file by file (MB/s of CSV, UTF-8 and GB18030 apart), runs the check suite as `check`
+#      does and rule by rule, renders the reports, and records the peak memory of each phase;
+#      it writes the warehouse, the findings and the rules rendered as plain SQL into DIR.
+#   2. benches/duckdb_suite.py runs those rules on DuckDB (from PyPI, in a venv under the cargo
+#      target folder) over the same Parquet files, and checks its rows equal windowwatch's
+#      findings rule by rule — the two engines answer the same question or the run fails.
+#      It runs three ways: `views` (every rule with its views inlined, as each rule alone runs),
+#      `tables` (every view materialised first) and `cache` (exactly the views and columns
+#      windowwatch's suite computes once, the like-with-like counterpart of windowwatch's run).
+#   3. benches/compare.py prints the time ratio per rule and for the suite.
+#
+# CI runs `--scale smoke` (debug build, a few seconds) so the benchmark cannot rot; the figures
+# in the README come from `--scale province --release` and `--scale province10 --release`.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scale=province
+release=""
+memory_limit=""
+repeat=3
+dir=""
+reports=""
+features=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --scale) scale="$2"; shift 2 ;;
+        --release) release="--release"; shift ;;
+        --memory-limit) memory_limit="$2"; shift 2 ;;
+        --repeat) repeat="$2"; shift 2 ;;
+        --dir) dir="$2"; shift 2 ;;
+        --no-reports) reports="--no-reports"; shift ;;
+        --all-features) features="--all-features"; shift ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        *) echo "benches/run.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+case "$scale" in
+    smoke) gen_scale=0.01 ;;
+    *) gen_scale="$scale" ;;
+esac
+
+target="${CARGO_TARGET_DIR:-target}"
+mkdir -p "$target"
+target="$(cd "$target" && pwd)"
+profile=debug
+[ -n "$release" ] && profile=release
+dir="${dir:-$target/bench-$scale}"
+mkdir -p "$dir"
+
+echo "== build ($profile)"
+cargo build $release $features --quiet --bin windowwatch
+ww="$target/$profile/windowwatch"
+
+venv="$target/bench-venv"
+duckdb_version="2.0.1"
+if ! "$venv/bin/python" -c "import duckdb, sys; sys.exit(duckdb.__version__ != '$duckdb_version')" >/dev/null 2>&1; then
+    echo "== installing duckdb $duckdb_version into $venv"
+    rm -rf "$venv"
+    "${PYTHON:-python3}" -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "duckdb==$duckdb_version"
+fi
+
+threads="$(nproc)"
+echo "== windowwatch bench --scale $gen_scale ($threads cores${memory_limit:+, memory limit $memory_limit})"
+"$ww" ${memory_limit:+--memory-limit "$memory_limit"} bench --scale "$gen_scale" --dir "$dir" --repeat "$repeat" $reports
+
+echo "== DuckDB on the same Parquet"
+duck_mem=()
+if [ -n "$memory_limit" ]; then
+    duck_mem=(--memory-limit "$memory_limit")
+fi
+for mode in views tables cache; do
+    like=()
+    [ "$mode" = cache ] && like=(--cache-like "$dir/windowwatch.json")
+    "$venv/bin/python" benches/duckdb_suite.py --warehouse "$dir/data/current" --sql "$dir/sql" --threads "$threads" \
+        --repeat "$repeat" --mode "$mode" "${like[@]}" "${duck_mem[@]}" --check-findings "$dir/findings.jsonl" --json "$dir/duckdb-$mode.json"
+done
+
+for mode in views tables cache; do
+    echo "== windowwatch / DuckDB ($mode)"
+    "$venv/bin/python" benches/compare.py "$dir/windowwatch.json" "$dir/duckdb-$mode.json"
+done
+echo "results: $dir/windowwatch.json $dir/duckdb-{views,tables,cache}.json"

@@ -1,0 +1,305 @@
+//! `windowwatch bench`: how fast the whole job is on generated data, measured the way a hall
+//! runs it — generate, ingest every export (MB/s of CSV, UTF-8 and GB18030 apart), the check
+//! suite (recorded, as `check` runs it, and rule by rule), the reports — with the peak memory of
+//! each phase. It also writes the rules as plain SQL and the findings beside the warehouse, so
+//! `benches/duckdb_suite.py` runs the same rules on DuckDB over the same Parquet and
+//! `benches/compare.py` prints the ratio per rule and for the suite (`benches/run.sh` does all).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::checks::{self, CheckOptions};
+use crate::contract::{NumericLevels, Table};
+use crate::generate::{GenerateOptions, Manifest};
+use crate::ingest::{self, IngestOptions};
+use crate::report::{self, Month};
+use crate::settings::Settings;
+use crate::store::Warehouse;
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    pub scale: String,
+    pub seed: u64,
+    pub dir: PathBuf,
+    /// Times each rule is run for its median.
+    pub repeat: usize,
+    /// Render the reports too.
+    pub reports: bool,
+    /// Skip the ingest: time the checks on the warehouse already in DIR/data.
+    pub reuse_warehouse: bool,
+}
+
+/// Peak resident memory since the last reset, in MiB (Linux: VmHWM, reset by clear_refs 5).
+fn peak_rss_mib() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).expect("finite"));
+    v[v.len() / 2]
+}
+
+/// The machine's memory, in bytes (Linux /proc/meminfo).
+pub fn total_memory_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = s.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The machine the figures are for.
+pub fn machine() -> Value {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| s.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()));
+    let mem = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| s.lines().next().and_then(|l| l.split_whitespace().nth(1)).and_then(|k| k.parse::<f64>().ok()));
+    json!({
+        "cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "cpu": cpu,
+        "memory_gib": mem.map(|k| (k / 1024.0 / 1024.0 * 10.0).round() / 10.0),
+        "os": std::env::consts::OS,
+        "build": if cfg!(debug_assertions) { "debug" } else { "release" },
+    })
+}
+
+fn say(quiet: bool, msg: impl AsRef<str>) {
+    if !quiet {
+        eprintln!("bench: {}", msg.as_ref());
+    }
+}
+
+/// Runs the benchmark; returns the results (also written to `DIR/windowwatch.json`).
+pub fn run(settings: &Settings, o: &BenchOptions) -> Result<Value> {
+    let quiet = settings.quiet;
+    std::fs::create_dir_all(&o.dir).with_context(|| format!("creating {}", o.dir.display()))?;
+    let exports = o.dir.join("exports");
+    let data = o.dir.join("data");
+
+    // 1. Generate (reused when a set of this scale and seed is already there).
+    let t = Instant::now();
+    let reuse = Manifest::load(&exports).ok().filter(|m| m.scale == o.scale && m.seed == o.seed);
+    let manifest = match reuse {
+        Some(m) => {
+            say(quiet, format!("reusing the generated set in {}", exports.display()));
+            m
+        }
+        None => {
+            let _ = std::fs::remove_dir_all(&exports);
+            say(quiet, format!("generating scale {} into {}", o.scale, exports.display()));
+            crate::generate::generate(&GenerateOptions { out: exports.clone(), seed: o.seed, scale: o.scale.clone(), truth: false }, &settings.calendar)?
+        }
+    };
+    let generate_seconds = t.elapsed().as_secs_f64();
+    let mut rows = serde_json::Map::new();
+    for tb in Table::ALL {
+        let n: u64 = manifest.files.iter().filter(|f| f.table == tb.name()).map(|f| f.rows).sum();
+        rows.insert(tb.name().into(), n.into());
+    }
+
+    // 2. Ingest into a fresh warehouse, file by file in the manifest's order.
+    let reuse = o.reuse_warehouse && Warehouse::open_existing(&data).ok().and_then(|w| w.current().ok().flatten()).is_some();
+    if !reuse {
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    let wh = Warehouse::open(&data)?;
+    reset_peak();
+    let mut files = Vec::new();
+    let (mut csv_bytes, mut csv_secs) = (0u64, 0f64);
+    let mut by_enc: std::collections::BTreeMap<String, (u64, f64)> = Default::default();
+    let t_ingest = Instant::now();
+    for f in manifest.files.iter().filter(|_| !reuse) {
+        let path = exports.join(&f.path);
+        let bytes = std::fs::metadata(&path).with_context(|| path.display().to_string())?.len();
+        let table = Table::parse(&f.table).with_context(|| format!("manifest: table {}", f.table))?;
+        let opts = IngestOptions {
+            table,
+            files: vec![path.clone()],
+            encoding: None,
+            sheet: None,
+            numeric_levels: f.numeric_levels.as_deref().and_then(NumericLevels::parse),
+            aliases: Default::default(),
+            force: true,
+        };
+        let t = Instant::now();
+        let r = ingest::ingest(&wh, &opts)?;
+        let secs = t.elapsed().as_secs_f64();
+        let tot = r.total();
+        anyhow::ensure!(tot.reconciles(), "{}: the ingest does not reconcile", f.path);
+        if f.format == "csv" {
+            csv_bytes += bytes;
+            csv_secs += secs;
+            let e = by_enc.entry(f.encoding.clone().unwrap_or_else(|| "utf-8".into()).replace("utf-8-bom", "utf-8")).or_default();
+            e.0 += bytes;
+            e.1 += secs;
+        }
+        files.push(json!({"file": f.path, "table": f.table, "format": f.format, "encoding": f.encoding, "bytes": bytes, "rows": tot.rows_read, "seconds": secs, "mb_per_s": bytes as f64 / 1e6 / secs}));
+        if bytes > 10_000_000 {
+            say(quiet, format!("ingested {} ({:.0} MB) in {secs:.2} s: {:.0} MB/s", f.path, bytes as f64 / 1e6, bytes as f64 / 1e6 / secs));
+        }
+    }
+    let ingest_seconds = t_ingest.elapsed().as_secs_f64();
+    let ingest_peak = peak_rss_mib();
+    let mbps = |b: u64, s: f64| if s > 0.0 { b as f64 / 1e6 / s } else { 0.0 };
+    let encodings: serde_json::Map<String, Value> = by_enc.iter().map(|(k, (b, s))| (k.clone(), json!({"bytes": b, "seconds": s, "mb_per_s": mbps(*b, *s)}))).collect();
+
+    // 3. The check suite as `check` runs it: every rule, the rates, the run recorded.
+    let as_of = crate::commands::parse_instant(&manifest.as_of)?;
+    let rt = crate::commands::runtime()?;
+    reset_peak();
+    let t = Instant::now();
+    let opts = CheckOptions { as_of, only: None, record: true, engine: settings.engine.clone() };
+    let run = rt.block_on(checks::run_checks(&wh, &settings.calendar, &settings.catalog, &settings.profile, &opts))?;
+    let check_seconds = t.elapsed().as_secs_f64();
+    let check_peak = peak_rss_mib();
+    say(quiet, format!("check suite: {} findings in {check_seconds:.2} s", run.findings.num_rows()));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(o.dir.join("findings.jsonl"))?);
+    crate::output::print_batches(&mut f, &checks::findings_schema(), std::slice::from_ref(&run.findings), crate::output::PrintFormat::Jsonl)?;
+    drop(f);
+
+    // 4. Rule by rule, the same SQL the suite runs, each timed `repeat` times: first as the
+    //    suite runs them (the shared views computed once, then each rule), then each rule alone
+    //    with its views inlined (as DuckDB runs them in its `views` mode).
+    let (materialize_seconds, cached_views, per_rule) = rt.block_on(time_rules(settings, &wh, as_of, o.repeat, true))?;
+    let (_, _, inline) = rt.block_on(time_rules(settings, &wh, as_of, o.repeat, false))?;
+    let rules_seconds: f64 = per_rule.values().map(|r| r["median"].as_f64().unwrap_or(0.0)).sum();
+    let inline_seconds: f64 = inline.values().map(|r| r["median"].as_f64().unwrap_or(0.0)).sum();
+    let suite_seconds = materialize_seconds + rules_seconds;
+    checks::export_sql(&settings.catalog, &settings.profile, &settings.calendar, as_of, &o.dir.join("sql"))?;
+
+    // 5. The reports of the month, for every office.
+    let mut reports = Value::Null;
+    if o.reports {
+        reset_peak();
+        let t = Instant::now();
+        let out = o.dir.join("reports");
+        let month = Month::of(as_of).prev();
+        let mut n = 0;
+        n += rt.block_on(report::monthly::render_all(settings, &wh, &report::monthly::MonthlyOptions { month, as_of: None, office: None, out: out.clone(), templates: None }))?.iter().map(|r| r.files.len()).sum::<usize>();
+        n += rt.block_on(report::daily::render_all(settings, &wh, &report::daily::DailyOptions { as_of, office: None, out: out.clone(), templates: None }))?.iter().map(|r| r.files.len()).sum::<usize>();
+        n += rt
+            .block_on(report::register::render_all(settings, &wh, &report::register::RegisterOptions { month, as_of, office: None, format: report::register::RegisterFormat::Xlsx, out, templates: None }))?
+            .iter()
+            .map(|r| r.files.len())
+            .sum::<usize>();
+        let secs = t.elapsed().as_secs_f64();
+        say(quiet, format!("reports: {n} files in {secs:.2} s"));
+        reports = json!({"seconds": secs, "files": n, "peak_rss_mib": peak_rss_mib()});
+    }
+
+    let warehouse_bytes = dir_size(&wh.current()?.map(|s| s.dir).unwrap_or_default());
+    let result = json!({
+        "engine": "windowwatch",
+        "version": env!("CARGO_PKG_VERSION"),
+        "machine": machine(),
+        "scale": o.scale,
+        "seed": o.seed,
+        "target_partitions": settings.engine.target_partitions,
+        "memory_limit": settings.engine.memory_limit,
+        "rows": rows,
+        "generate_seconds": generate_seconds,
+        "ingest": {
+            "seconds": ingest_seconds,
+            "csv_bytes": csv_bytes,
+            "csv_seconds": csv_secs,
+            "csv_mb_per_s": mbps(csv_bytes, csv_secs),
+            "by_encoding": encodings,
+            "peak_rss_mib": ingest_peak,
+            "files": files,
+        },
+        "warehouse_bytes": warehouse_bytes,
+        "check": {"seconds": check_seconds, "findings": run.findings.num_rows(), "rules": run.rules_run, "peak_rss_mib": check_peak, "spilled_bytes": run.spilled_bytes},
+        "rules": inline,
+        "inline_seconds": inline_seconds,
+        "rules_cached": per_rule,
+        "cached_views": cached_views,
+        "materialize_seconds": materialize_seconds,
+        "rules_seconds": rules_seconds,
+        "suite_seconds": suite_seconds,
+        "reports": reports,
+    });
+    std::fs::write(o.dir.join("windowwatch.json"), serde_json::to_vec_pretty(&result)?)?;
+    Ok(result)
+}
+
+/// Each rule's SQL in one session (views as of `as_of`), timed `repeat` times; with `cache`, the
+/// shared views are first computed once as the check suite does (that time returned apart).
+async fn time_rules(settings: &Settings, wh: &Warehouse, as_of: chrono::NaiveDateTime, repeat: usize, cache: bool) -> Result<(f64, Vec<checks::CachedView>, serde_json::Map<String, Value>)> {
+    let snapshot = wh.current()?;
+    let ctx = crate::engine::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
+    let vars = checks::template_vars(&settings.profile, as_of);
+    let rules: Vec<_> = settings.catalog.rules.iter().filter(|r| !settings.profile.disabled.contains(&r.meta.id)).collect();
+    let t = Instant::now();
+    let texts: Vec<&str> = rules.iter().map(|r| r.sql.as_str()).collect();
+    let views = if cache { Some(checks::ViewCache::fill(&ctx, &settings.catalog, &texts).await?) } else { None };
+    let materialize = t.elapsed().as_secs_f64();
+    let mut out = serde_json::Map::new();
+    for rule in rules {
+        let sql = settings.catalog.render(&rule.path, &rule.sql, &vars)?;
+        let mut times = Vec::new();
+        let mut n = 0;
+        for _ in 0..repeat.max(1) {
+            let t = Instant::now();
+            let b = ctx.sql(&sql).await.with_context(|| rule.path.clone())?.collect().await.with_context(|| rule.path.clone())?;
+            times.push(t.elapsed().as_secs_f64());
+            n = crate::output::rows(&b);
+        }
+        let all = times.clone();
+        let m = median(&mut times);
+        out.insert(rule.meta.id.clone(), json!({"rows": n, "seconds": all, "median": m}));
+    }
+    let cached = views.as_ref().map(|v| v.views.clone()).unwrap_or_default();
+    if let Some(v) = views {
+        v.restore(&ctx)?;
+    }
+    Ok((materialize, cached, out))
+}
+
+fn dir_size(p: &Path) -> u64 {
+    let mut n = 0;
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            let p = e.path();
+            n += if p.is_dir() { dir_size(&p) } else { e.metadata().map(|m| m.len()).unwrap_or(0) };
+        }
+    }
+    n
+}
+
+/// The results as a person reads them.
+pub fn summary(r: &Value) -> String {
+    let mut s = String::new();
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    s.push_str(&format!(
+        "windowwatch bench · scale {} · {} build · {} cores · rows: {}\n",
+        r["scale"].as_str().unwrap_or(""),
+        r["machine"]["build"].as_str().unwrap_or(""),
+        r["machine"]["cpus"],
+        r["rows"]
+    ));
+    s.push_str(&format!(
+        "ingest   {:8.2} s  CSV {:.1} MB/s ({})  peak {:.0} MiB\n",
+        f(&r["ingest"]["seconds"]),
+        f(&r["ingest"]["csv_mb_per_s"]),
+        r["ingest"]["by_encoding"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {:.1} MB/s", f(&v["mb_per_s"]))).collect::<Vec<_>>().join(", ")).unwrap_or_default(),
+        f(&r["ingest"]["peak_rss_mib"])
+    ));
+    s.push_str(&format!("check    {:8.2} s  {} findings, peak {:.0} MiB, spilled {} bytes\n", f(&r["check"]["seconds"]), r["check"]["findings"], f(&r["check"]["peak_rss_mib"]), r["check"]["spilled_bytes"]));
+    s.push_str(&format!(
+        "rules    {:8.2} s  as the suite runs them: shared views once ({:.2} s) + every rule ({:.2} s); each rule alone, views inlined: {:.2} s\n",
+        f(&r["suite_seconds"]),
+        f(&r["materialize_seconds"]),
+        f(&r["rules_seconds"]),
+        f(&r["inline_seconds"])
+    ));
+    if !r["reports"].is_null() {
+        s.push_str(&format!("reports  {:8.2} s  {} files, peak {:.0} MiB\n", f(&r["reports"]["seconds"]), r["reports"]["files"], f(&r["reports"]["peak_rss_mib"])));
+    }
+    s
+}

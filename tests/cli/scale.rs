@@ -1,0 +1,50 @@
+//! Scale: the benchmark cannot rot (it runs end to end at a small scale and its DuckDB-ready SQL
+//! is written), and under a memory limit the suite spills to disk instead of failing, with the
+//! same findings as without one.
+
+use crate::common::{Env, jsonl};
+use crate::truth::ingest_set;
+
+#[test]
+fn under_a_small_memory_limit_the_suite_spills_and_finds_exactly_the_same() {
+    let env = Env::new();
+    let out = env.path("exports");
+    env.ww(&["generate", "--out", out.to_str().unwrap(), "--scale", "0.01", "--no-truth"]).ok();
+    let m = windowwatch::generate::Manifest::load(&out).unwrap();
+    ingest_set(&env, &out);
+    let free = env.ww(&["check", "--as-of", &m.as_of, "--format", "jsonl", "--no-record"]);
+    assert_eq!(free.code, 1, "{}", free.stderr);
+    assert!(!free.stderr.contains("spilled"), "{}", free.stderr);
+    let limited = env.ww(&["--memory-limit", "6MiB", "check", "--as-of", &m.as_of, "--format", "jsonl", "--no-record"]);
+    assert_eq!(limited.code, 1, "{}", limited.stderr);
+    assert!(limited.stderr.contains("spilled to disk under the memory limit"), "the limit made the engine spill: {}", limited.stderr);
+    assert_eq!(jsonl(&limited.stdout).len(), jsonl(&free.stdout).len());
+    assert!(limited.stdout == free.stdout, "the same findings, in the same order");
+    // A nonsense limit is one clear error.
+    let r = env.ww(&["--memory-limit", "lots", "check", "--as-of", &m.as_of]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--memory-limit `lots`"), "{}", r.stderr);
+}
+
+#[test]
+fn the_benchmark_runs_end_to_end_and_writes_what_duckdb_needs() {
+    let env = Env::new();
+    let r = env.ww(&["bench", "--scale", "0.002", "--dir", "b", "--repeat", "1", "--json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["ingest"]["csv_mb_per_s"].as_f64().unwrap() > 0.0, "{v}");
+    assert!(v["ingest"]["by_encoding"]["gb18030"]["bytes"].as_u64().unwrap() > 0, "GB18030 CSV measured apart");
+    assert_eq!(v["rules"].as_object().unwrap().len(), 24);
+    assert!(v["check"]["findings"].as_u64().unwrap() > 100);
+    assert!(v["reports"]["files"].as_u64().unwrap() > 5);
+    assert!(v["ingest"]["peak_rss_mib"].as_f64().unwrap() > 1.0);
+    // The inlined and the cached runs of each rule return the same rows.
+    for (rule, x) in v["rules"].as_object().unwrap() {
+        assert_eq!(x["rows"], v["rules_cached"][rule]["rows"], "{rule}");
+    }
+    let total: u64 = v["rules"].as_object().unwrap().values().map(|x| x["rows"].as_u64().unwrap()).sum();
+    assert_eq!(total, jsonl(&std::fs::read_to_string(env.path("b/findings.jsonl")).unwrap()).len() as u64);
+    let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(env.path("b/sql/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["rules"].as_array().unwrap().len(), 24);
+    assert!(env.path("b/sql/calendar_days.parquet").exists());
+    assert!(!std::fs::read_to_string(env.path("b/sql/rules/time_limit.overdue_open.sql")).unwrap().contains("{{"), "rendered, no templates left");
+}
