@@ -310,8 +310,13 @@ pub fn check_summary(run: &CheckRun) -> String {
         (Some(id), None) => s.push_str(&format!("; run #{id} (the first)")),
         (None, _) => s.push_str("; not recorded"),
     }
+    let mib = |b: usize| b as f64 / 1048576.0;
+    s.push_str(&format!("; engine memory peak {:.1} MiB", mib(run.memory_peak)));
+    if let Some(l) = run.memory_limit {
+        s.push_str(&format!(" of the {:.0} MiB limit", mib(l)));
+    }
     if run.spilled_bytes > 0 {
-        s.push_str(&format!("; {:.1} MiB spilled to disk under the memory limit", run.spilled_bytes as f64 / 1048576.0));
+        s.push_str(&format!("; {:.1} MiB spilled to disk under the memory limit", mib(run.spilled_bytes)));
     }
     s
 }

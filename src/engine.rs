@@ -11,7 +11,9 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::MemTable;
 use datafusion::error::DataFusionError;
+use datafusion::execution::memory_pool::{GreedyMemoryPool, MemoryConsumer, MemoryLimit, MemoryPool, MemoryReservation, TrackConsumersPool, UnboundedMemoryPool};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
 use crate::calendar::Calendar;
@@ -74,10 +76,17 @@ pub async fn new_context(settings: &EngineSettings, udfs: Vec<datafusion::logica
     if settings.target_partitions > 0 {
         config = config.with_target_partitions(settings.target_partitions);
     }
-    let mut rt = RuntimeEnvBuilder::new();
     if let Some(limit) = settings.memory_limit {
-        rt = rt.with_memory_limit(limit, 1.0);
+        // Each sort sets aside this much to merge its spills; the default 10 MB per sort and
+        // partition would eat a small limit before any row is sorted.
+        config.options_mut().execution.sort_spill_reservation_bytes = (limit / 32).clamp(256 << 10, 10 << 20);
     }
+    let mut rt = RuntimeEnvBuilder::new();
+    let inner: Arc<dyn MemoryPool> = match settings.memory_limit {
+        Some(limit) => Arc::new(TrackConsumersPool::new(GreedyMemoryPool::new(limit), std::num::NonZeroUsize::new(5).expect("five"))),
+        None => Arc::new(UnboundedMemoryPool::default()),
+    };
+    rt = rt.with_memory_pool(Arc::new(PeakPool { inner, peak: AtomicUsize::new(0) }));
     if let Some(dir) = &settings.spill_dir {
         rt = rt.with_temp_file_path(dir.clone());
     }
@@ -133,6 +142,66 @@ async fn distributed_context(url: &str, config: SessionConfig, rt: Arc<datafusio
 #[cfg(not(feature = "ballista"))]
 async fn distributed_context(url: &str, _config: SessionConfig, _rt: Arc<datafusion::execution::runtime_env::RuntimeEnv>, _udfs: &[datafusion::logical_expr::ScalarUDF]) -> Result<SessionContext, DataFusionError> {
     Err(DataFusionError::Configuration(format!("--engine `{url}`: this windowwatch was built without the `ballista` feature (cargo build --features ballista)")))
+}
+
+/// The engine's memory pool (the limit, or none) with the peak of what its queries reserved, so
+/// a run can say how much of the limit it used.
+#[derive(Debug)]
+pub struct PeakPool {
+    inner: Arc<dyn MemoryPool>,
+    peak: AtomicUsize,
+}
+
+impl PeakPool {
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    fn note(&self) {
+        self.peak.fetch_max(self.inner.reserved(), Ordering::Relaxed);
+    }
+}
+
+impl std::fmt::Display for PeakPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.inner)
+    }
+}
+
+impl MemoryPool for PeakPool {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn register(&self, consumer: &MemoryConsumer) {
+        self.inner.register(consumer)
+    }
+    fn unregister(&self, consumer: &MemoryConsumer) {
+        self.inner.unregister(consumer)
+    }
+    fn grow(&self, reservation: &MemoryReservation, additional: usize) {
+        self.inner.grow(reservation, additional);
+        self.note();
+    }
+    fn shrink(&self, reservation: &MemoryReservation, shrink: usize) {
+        self.inner.shrink(reservation, shrink)
+    }
+    fn try_grow(&self, reservation: &MemoryReservation, additional: usize) -> datafusion::error::Result<()> {
+        self.inner.try_grow(reservation, additional)?;
+        self.note();
+        Ok(())
+    }
+    fn reserved(&self) -> usize {
+        self.inner.reserved()
+    }
+    fn memory_limit(&self) -> MemoryLimit {
+        self.inner.memory_limit()
+    }
+}
+
+/// The most the session's queries held at once, in bytes.
+pub fn memory_peak(ctx: &SessionContext) -> usize {
+    let pool = &ctx.runtime_env().memory_pool;
+    pool.as_ref().downcast_ref::<PeakPool>().map_or(0, PeakPool::peak)
 }
 
 /// Scratch tables older than a day are no longer read by any run.

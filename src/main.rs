@@ -3,6 +3,9 @@
 
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use windowwatch::cli::{Cli, Command, ConfigCommand, LogFormat};
 use windowwatch::{commands, settings::Settings};
@@ -24,6 +27,22 @@ fn init_tracing(quiet: bool, verbose: u8, daemon: bool, format: LogFormat) {
     };
 }
 
+/// An error and its causes, each said once: many messages already carry their cause's words.
+fn readable(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let m = cause.to_string();
+        if out.contains(m.trim()) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&m);
+    }
+    out
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let daemon = matches!(cli.command, Command::Serve(_));
@@ -41,7 +60,7 @@ fn main() -> ExitCode {
         return match r {
             Ok(code) => ExitCode::from(code),
             Err(e) => {
-                eprintln!("windowwatch: {e:#}");
+                eprintln!("windowwatch: {}", readable(&e));
                 ExitCode::from(2)
             }
         };
@@ -56,7 +75,7 @@ fn main() -> ExitCode {
     match commands::run(cli.command, settings) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("windowwatch: {e:#}");
+            eprintln!("windowwatch: {}", readable(&e));
             ExitCode::from(2)
         }
     }

@@ -160,6 +160,9 @@ pub struct CheckRun {
     pub rules_run: usize,
     /// Bytes spilled to disk under the memory limit.
     pub spilled_bytes: usize,
+    /// The most the engine's queries held at once (bytes), and the limit.
+    pub memory_peak: usize,
+    pub memory_limit: Option<usize>,
 }
 
 impl CheckRun {
@@ -302,9 +305,10 @@ impl ViewCache {
         let word = |name: &str, text: &str| regex::Regex::new(&format!(r"\b{name}\b")).expect("view names are words").is_match(text);
         let partitions = ctx.state().config().target_partitions().max(1);
         let pool = Arc::clone(&ctx.runtime_env().memory_pool);
-        // Without a memory limit, a quarter of the machine's memory at most.
+        // A quarter of the memory limit at most (the queries need the rest), or without one a
+        // quarter of the machine's memory.
         let cap = match pool.memory_limit() {
-            datafusion::execution::memory_pool::MemoryLimit::Finite(_) => usize::MAX,
+            datafusion::execution::memory_pool::MemoryLimit::Finite(n) => n / 4,
             _ => crate::bench::total_memory_bytes().map_or(2 << 30, |m| (m / 4) as usize),
         };
         for v in &catalog.views {
@@ -509,7 +513,8 @@ pub async fn run_in(
         txn.commit()?;
         run_id = Some(id);
     }
-    Ok(CheckRun { run_id, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run, spilled_bytes })
+    let memory_peak = engine::memory_peak(ctx);
+    Ok(CheckRun { run_id, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run, spilled_bytes, memory_peak, memory_limit: opts.engine.memory_limit })
 }
 
 /// Writes the views and rules rendered for `as_of` (plain SQL, no templates) and the calendar

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
-use datafusion::arrow::compute::{SortColumn, concat_batches, filter_record_batch, lexsort_to_indices, take_record_batch};
 use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use encoding_rs::Encoding;
 
@@ -102,36 +101,92 @@ impl IngestReport {
     }
 }
 
-/// One file after reading: its good rows in one batch and what became of each.
+/// One file after reading: its good rows and what became of each.
 struct FileRows {
     report: FileReport,
-    batch: RecordBatch,
-    keys: Vec<String>,
-    rows: Rows,
+    parts: Parts,
+    /// The natural key of each row in Arrow's row format (bytes that compare and hash as the
+    /// key), a `Rows` per part.
+    keys: Vec<Rows>,
     /// Still a candidate to load (not collapsed, superseded or quarantined).
     keep: Vec<bool>,
     quarantine: Vec<QuarantineRow>,
 }
 
+/// Hash maps keyed by the ingest's keys: ahash (SipHash cost a tenth of an ingest).
+type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
+
+fn fast_map<K, V>(capacity: usize) -> FastMap<K, V> {
+    HashMap::with_capacity_and_hasher(capacity, ahash::RandomState::new())
+}
+
+/// A file's good rows as the parser produced them, in parts: addressed by one row number across
+/// the parts, so nothing copies the file into one batch.
+struct Parts {
+    batches: Vec<RecordBatch>,
+    /// The first row number of each part.
+    starts: Vec<usize>,
+    rows: usize,
+}
+
+impl Parts {
+    fn new(batches: Vec<RecordBatch>) -> Parts {
+        let mut starts = Vec::with_capacity(batches.len());
+        let mut rows = 0;
+        for b in &batches {
+            starts.push(rows);
+            rows += b.num_rows();
+        }
+        Parts { batches, starts, rows }
+    }
+
+    fn num_rows(&self) -> usize {
+        self.rows
+    }
+
+    /// (part, row in the part) of row `i`.
+    fn locate(&self, i: usize) -> (usize, usize) {
+        let p = self.starts.partition_point(|&s| s <= i) - 1;
+        (p, i - self.starts[p])
+    }
+
+    fn line(&self, spec: &TableSpec, i: usize) -> i64 {
+        let (p, r) = self.locate(i);
+        self.batches[p].column(spec.columns.len() + 2).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().expect("_line").value(r)
+    }
+
+    /// The rows `idx`, gathered from their parts into one batch.
+    fn take(&self, idx: &[u32]) -> RecordBatch {
+        let at: Vec<(usize, usize)> = idx.iter().map(|&i| self.locate(i as usize)).collect();
+        let refs: Vec<&RecordBatch> = self.batches.iter().collect();
+        datafusion::arrow::compute::interleave_record_batch(&refs, &at).expect("rows of one schema")
+    }
+}
+
+fn key_converter(spec: &TableSpec) -> RowConverter {
+    RowConverter::new(spec.key_indices().iter().map(|_| SortField::new(datafusion::arrow::datatypes::DataType::Utf8)).collect()).expect("text keys are row-convertible")
+}
+
+/// The natural key of every row, as rows that compare and hash like the key.
+fn key_rows(conv: &RowConverter, batch: &RecordBatch, spec: &TableSpec) -> Rows {
+    let cols: Vec<ArrayRef> = spec.key_indices().into_iter().map(|i| Arc::clone(batch.column(i))).collect();
+    conv.convert_columns(&cols).expect("key columns are text")
+}
+
 /// The natural key of each row, its parts joined by U+001F (a separator no export contains).
 pub fn key_strings(batch: &RecordBatch, spec: &TableSpec) -> Vec<String> {
-    let cols: Vec<&StringArray> = spec
-        .key_indices()
-        .into_iter()
-        .map(|i| batch.column(i).as_any().downcast_ref::<StringArray>().expect("key columns are text"))
-        .collect();
-    (0..batch.num_rows())
-        .map(|r| {
-            let mut k = String::new();
-            for (i, c) in cols.iter().enumerate() {
-                if i > 0 {
-                    k.push('\u{1f}');
-                }
-                k.push_str(c.value(r));
-            }
-            k
-        })
-        .collect()
+    (0..batch.num_rows()).map(|r| key_string(batch, spec, r)).collect()
+}
+
+fn key_string(batch: &RecordBatch, spec: &TableSpec, r: usize) -> String {
+    let mut k = String::new();
+    for (n, i) in spec.key_indices().into_iter().enumerate() {
+        if n > 0 {
+            k.push('\u{1f}');
+        }
+        k.push_str(batch.column(i).as_any().downcast_ref::<StringArray>().expect("key columns are text").value(r));
+    }
+    k
 }
 
 fn show_key(k: &str) -> String {
@@ -143,9 +198,11 @@ fn data_converter(spec: &TableSpec) -> RowConverter {
         .expect("contract types are row-convertible")
 }
 
-fn data_rows(conv: &RowConverter, batch: &RecordBatch, spec: &TableSpec) -> Rows {
-    let cols: Vec<ArrayRef> = batch.columns()[..spec.columns.len()].to_vec();
-    conv.convert_columns(&cols).expect("columns match the converter")
+/// The contract columns of the rows `idx` of `batch`, as comparable rows (lineage columns left
+/// out: the same record from another file is the same record).
+fn data_rows_of_parts(conv: &RowConverter, parts: &Parts, spec: &TableSpec, idx: &[u32]) -> Rows {
+    let b = parts.take(idx);
+    conv.convert_columns(&b.columns()[..spec.columns.len()]).expect("columns match the converter")
 }
 
 /// One row as a JSON object with canonical names (for quarantining parsed rows).
@@ -161,7 +218,7 @@ fn row_json(batch: &RecordBatch, spec: &TableSpec, i: usize) -> String {
     String::from_utf8_lossy(&buf).trim().to_string()
 }
 
-fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: i64, aliases: &Aliases, conv: &RowConverter) -> Result<FileRows, IngestError> {
+fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: i64, aliases: &Aliases, conv: &RowConverter, kconv: &RowConverter) -> Result<FileRows, IngestError> {
     let spec = opts.table.spec();
     let source = path.display().to_string();
     let mut parser = parse::Parser::new(opts.table, opts.numeric_levels, ingest_id, source.clone());
@@ -176,55 +233,62 @@ fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: 
     pb.finish_and_clear();
     let info = info?;
     tracing::debug!(secs = t.elapsed().as_secs_f64(), "decoded and parsed");
-    let parser = parser.finish();
+    let mut parser = parser.finish();
     if let Some((line, value)) = parser.unconfigured_level.clone() {
         return Err(IngestError::NumericLevels { file: path.to_path_buf(), line, value });
     }
-    let schema = spec.schema();
-    let batch = concat_batches(&schema, &parser.batches).map_err(|e| StoreError::Arrow { path: path.to_path_buf(), source: e })?;
-    let keys = key_strings(&batch, spec);
-    let rows = data_rows(conv, &batch, spec);
+    let parts = Parts::new(std::mem::take(&mut parser.batches));
+    let keys: Vec<Rows> = parts.batches.iter().map(|b| key_rows(kconv, b, spec)).collect();
     let mut quarantine = parser.quarantine;
-    let mut keep = vec![true; batch.num_rows()];
+    let mut keep = vec![true; parts.num_rows()];
     let mut superseded = 0u64;
 
     // Rows sharing a key inside this file: identical ones collapse, differing ones all go.
-    let mut first: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    let mut first: FastMap<&[u8], usize> = fast_map(parts.num_rows());
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
-    for (i, k) in keys.iter().enumerate() {
-        match first.get(k.as_str()) {
-            None => {
-                first.insert(k, i);
+    for (p, k) in keys.iter().enumerate() {
+        for r in 0..k.num_rows() {
+            let i = parts.starts[p] + r;
+            match first.entry(k.row(r).data()) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(i);
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    let j = *o.get();
+                    groups.entry(j).or_insert_with(|| vec![j]).push(i)
+                }
             }
-            Some(&j) => groups.entry(j).or_insert_with(|| vec![j]).push(i),
         }
     }
-    let lines = batch.column(spec.columns.len() + 2).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().expect("_line");
+    drop(first);
     let mut group_list: Vec<Vec<usize>> = groups.into_values().collect();
     group_list.sort();
     for g in group_list {
-        let identical = g.iter().all(|&i| rows.row(i) == rows.row(g[0]));
+        let members: Vec<u32> = g.iter().map(|&i| i as u32).collect();
+        let rows = data_rows_of_parts(conv, &parts, spec, &members);
+        let identical = (1..g.len()).all(|n| rows.row(n) == rows.row(0));
         if identical {
             for &i in &g[1..] {
                 keep[i] = false;
                 superseded += 1;
             }
         } else {
-            let where_: Vec<String> = g.iter().map(|&i| lines.value(i).to_string()).collect();
-            for &i in &g {
+            let where_: Vec<String> = g.iter().map(|&i| parts.line(spec, i).to_string()).collect();
+            let group = parts.take(&members);
+            for (n, &i) in g.iter().enumerate() {
                 keep[i] = false;
                 quarantine.push(QuarantineRow {
                     file: source.clone(),
-                    line: lines.value(i),
+                    line: parts.line(spec, i),
                     reason: "conflicting_duplicate".into(),
                     column: None,
                     message: format!(
                         "主键 {} 在本文件第 {} 行出现且内容不同 (the file contradicts itself for this key)",
-                        show_key(&keys[i]),
+                        show_key(&key_string(&group, spec, n)),
                         where_.join("、")
                     ),
-                    key: Some(show_key(&keys[i])),
-                    raw: row_json(&batch, spec, i),
+                    key: Some(show_key(&key_string(&group, spec, n))),
+                    raw: row_json(&group, spec, n),
                 });
             }
         }
@@ -243,7 +307,7 @@ fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: 
         title_rows_skipped: info.title_rows_skipped as u64,
         ..Default::default()
     };
-    Ok(FileRows { report, batch, keys, rows, keep, quarantine })
+    Ok(FileRows { report, parts, keys, keep, quarantine })
 }
 
 /// Passes rows on to the parser and counts them on a progress spinner (drawn only in a terminal).
@@ -311,6 +375,7 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     let base = txn.staged();
     let previously = if opts.force { HashMap::new() } else { ingested_hashes(&base, opts.table)? };
     let conv = data_converter(spec);
+    let kconv = key_converter(spec);
 
     // Read every file first: a whole-file problem anywhere stops the batch before any write.
     let mut files: Vec<FileRows> = Vec::new();
@@ -333,64 +398,187 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
             continue;
         }
         let t = std::time::Instant::now();
-        let fr = read_file(opts, path, &probe, ingest_id, &aliases, &conv)?;
-        tracing::debug!(file = %path.display(), rows = fr.batch.num_rows(), secs = t.elapsed().as_secs_f64(), "read");
+        let fr = read_file(opts, path, &probe, ingest_id, &aliases, &conv, &kconv)?;
+        tracing::debug!(file = %path.display(), rows = fr.parts.num_rows(), secs = t.elapsed().as_secs_f64(), "read");
         seen_in_batch.insert(probe.hash.clone(), files.len());
         order.push(Some(files.len()));
         files.push(fr);
     }
 
     // Across the batch, the later file's record wins.
-    let mut winner: HashMap<String, (usize, usize)> = HashMap::new();
-    for f in 0..files.len() {
-        for i in 0..files[f].batch.num_rows() {
-            if !files[f].keep[i] {
-                continue;
-            }
-            let k = files[f].keys[i].clone();
-            if let Some((pf, pi)) = winner.insert(k, (f, i)) {
-                files[pf].keep[pi] = false;
-                files[pf].report.superseded += 1;
+    let mut winner: FastMap<&[u8], (usize, usize)> = fast_map(files.iter().map(|f| f.parts.num_rows()).sum());
+    let mut superseded_rows: Vec<(usize, usize)> = Vec::new();
+    for (f, fr) in files.iter().enumerate() {
+        for (p, k) in fr.keys.iter().enumerate() {
+            for r in 0..k.num_rows() {
+                let i = fr.parts.starts[p] + r;
+                if !fr.keep[i] {
+                    continue;
+                }
+                if let Some(prev) = winner.insert(k.row(r).data(), (f, i)) {
+                    superseded_rows.push(prev);
+                }
             }
         }
     }
 
-    // Against the warehouse: identical records stay as stored, differing ones are replaced.
+    // Against the warehouse, part by part in key order: identical records stay as stored,
+    // differing ones are replaced, new ones go in their place. A part no new key falls into is
+    // kept as it is; one that changes is rewritten on its own, so the table is never in memory
+    // whole. The stored parts are sorted by key and follow each other in key order.
     let t = std::time::Instant::now();
-    let existing = base.read(opts.table.name())?;
+    let mut winners: Vec<(&[u8], usize, usize)> = winner.iter().map(|(k, &(f, i))| (*k, f, i)).collect();
+    winners.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    drop(winner);
     let schema = spec.schema();
-    let mut out_batches: Vec<RecordBatch> = Vec::new();
-    let mut changed = false;
-    let mut unchanged: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.batch.num_rows()]).collect();
-    let mut replaced: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.batch.num_rows()]).collect();
-    for b in &existing {
-        let keys = key_strings(b, spec);
-        let rows = data_rows(&conv, b, spec);
-        let mut keep_old = Vec::with_capacity(b.num_rows());
-        for (i, k) in keys.iter().enumerate() {
-            match winner.get(k) {
-                None => keep_old.push(true),
-                Some(&(f, j)) => {
-                    if files[f].rows.row(j) == rows.row(i) {
-                        unchanged[f][j] = true;
-                        keep_old.push(true);
-                    } else {
-                        replaced[f][j] = true;
-                        keep_old.push(false);
-                        changed = true;
-                    }
+    let mut unchanged: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.parts.num_rows()]).collect();
+    let mut replaced: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.parts.num_rows()]).collect();
+    // Every batch rows may come from: the files' parts first, then the stored part at hand.
+    let file_refs: Vec<&RecordBatch> = files.iter().flat_map(|f| f.parts.batches.iter()).collect();
+    let mut file_base = Vec::with_capacity(files.len());
+    let mut n = 0;
+    for f in &files {
+        file_base.push(n);
+        n += f.parts.batches.len();
+    }
+    let new_pos = |f: usize, i: usize| {
+        let (p, r) = files[f].parts.locate(i);
+        (file_base[f] + p, r)
+    };
+    let stored = base.files(opts.table.name())?;
+    let key_cols = spec.key_indices();
+    let mut rewrite = txn.rewrite_table(opts.table.name())?;
+    let mut table_rows = 0usize;
+    let mut w = 0usize;
+    for (pi, part) in stored.iter().enumerate() {
+        let last = pi + 1 == stored.len();
+        // The part's keys only, to see whether any new key falls into its range.
+        let key_batches = crate::store::read_parquet_columns(part, &key_cols)?;
+        let kb: Vec<Rows> = key_batches
+            .iter()
+            .map(|b| kconv.convert_columns(b.columns()).expect("key columns are text"))
+            .collect();
+        let part_rows: usize = key_batches.iter().map(|b| b.num_rows()).sum();
+        let end = match kb.iter().rev().find(|r| r.num_rows() > 0) {
+            _ if last => winners.len(),
+            Some(r) => {
+                let max = r.row(r.num_rows() - 1);
+                w + winners[w..].partition_point(|x| x.0 <= max.data())
+            }
+            None => w,
+        };
+        let range = &winners[w..end];
+        w = end;
+        if range.is_empty() {
+            rewrite.keep(part)?;
+            table_rows += part_rows;
+            continue;
+        }
+        // Walk the stored keys and the new ones together, both in key order.
+        let old_keys: Vec<(usize, usize)> = kb.iter().enumerate().flat_map(|(b, r)| (0..r.num_rows()).map(move |i| (b, i))).collect();
+        enum Item {
+            Old(usize, usize),
+            New(usize, usize),
+            Both(usize, usize, usize, usize),
+        }
+        let mut items = Vec::with_capacity(old_keys.len() + range.len());
+        let (mut a, mut b) = (0, 0);
+        while a < old_keys.len() || b < range.len() {
+            let ord = match (old_keys.get(a), range.get(b)) {
+                (Some(&(ob, oi)), Some(nw)) => kb[ob].row(oi).data().cmp(nw.0),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, _) => std::cmp::Ordering::Greater,
+            };
+            match ord {
+                std::cmp::Ordering::Less => {
+                    items.push(Item::Old(old_keys[a].0, old_keys[a].1));
+                    a += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    items.push(Item::New(range[b].1, range[b].2));
+                    b += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    items.push(Item::Both(old_keys[a].0, old_keys[a].1, range[b].1, range[b].2));
+                    a += 1;
+                    b += 1;
                 }
             }
         }
-        let mask = BooleanArray::from(keep_old);
-        out_batches.push(filter_record_batch(b, &mask).map_err(|e| StoreError::Arrow { path: base.dir.clone(), source: e })?);
+        drop(kb);
+        // The whole part, now that it may change.
+        let old_batches = crate::store::read_parquet(part)?;
+        let mut refs: Vec<&RecordBatch> = file_refs.clone();
+        let old_base = refs.len();
+        refs.extend(old_batches.iter());
+        // Stored records that come again: compared column by column with the new ones.
+        let both: Vec<(usize, usize, usize, usize)> = items.iter().filter_map(|it| if let Item::Both(ob, oi, f, i) = it { Some((*ob, *oi, *f, *i)) } else { None }).collect();
+        let mut same = vec![false; both.len()];
+        if !both.is_empty() {
+            let olds: Vec<(usize, usize)> = both.iter().map(|&(ob, oi, _, _)| (old_base + ob, oi)).collect();
+            let news: Vec<(usize, usize)> = both.iter().map(|&(_, _, f, i)| new_pos(f, i)).collect();
+            let ob = datafusion::arrow::compute::interleave_record_batch(&refs, &olds).map_err(|e| StoreError::Arrow { path: part.clone(), source: e })?;
+            let nb = datafusion::arrow::compute::interleave_record_batch(&refs, &news).map_err(|e| StoreError::Arrow { path: part.clone(), source: e })?;
+            let or = conv.convert_columns(&ob.columns()[..spec.columns.len()]).expect("columns match the converter");
+            let nr = conv.convert_columns(&nb.columns()[..spec.columns.len()]).expect("columns match the converter");
+            for k in 0..both.len() {
+                same[k] = or.row(k) == nr.row(k);
+                let (_, _, f, i) = both[k];
+                if same[k] {
+                    unchanged[f][i] = true;
+                } else {
+                    replaced[f][i] = true;
+                }
+            }
+        }
+        let any_new = items.iter().any(|it| matches!(it, Item::New(..)));
+        if !any_new && same.iter().all(|s| *s) {
+            rewrite.keep(part)?;
+            table_rows += part_rows;
+            continue;
+        }
+        let mut k = 0;
+        let positions: Vec<(usize, usize)> = items
+            .iter()
+            .map(|it| match *it {
+                Item::Old(ob, oi) => (old_base + ob, oi),
+                Item::New(f, i) => new_pos(f, i),
+                Item::Both(ob, oi, f, i) => {
+                    let keep_old = same[k];
+                    k += 1;
+                    if keep_old { (old_base + ob, oi) } else { new_pos(f, i) }
+                }
+            })
+            .collect();
+        table_rows += positions.len();
+        let out: Vec<RecordBatch> = positions
+            .chunks(PART_ROWS)
+            .map(|c| datafusion::arrow::compute::interleave_record_batch(&refs, c))
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Arrow { path: part.clone(), source: e })?;
+        rewrite.write(&schema, &out)?;
+    }
+    if stored.is_empty() && !winners.is_empty() {
+        // A table's first records.
+        let positions: Vec<(usize, usize)> = winners.iter().map(|&(_, f, i)| new_pos(f, i)).collect();
+        table_rows += positions.len();
+        let out: Vec<RecordBatch> = positions
+            .chunks(PART_ROWS)
+            .map(|c| datafusion::arrow::compute::interleave_record_batch(&file_refs, c))
+            .collect::<Result<_, _>>()
+            .map_err(|e| StoreError::Arrow { path: base.dir.clone(), source: e })?;
+        rewrite.write(&schema, &out)?;
+    }
+    drop(winners);
+    drop(file_refs);
+    for (f, i) in superseded_rows {
+        files[f].keep[i] = false;
+        files[f].report.superseded += 1;
     }
     let mut all_quarantine: Vec<QuarantineRow> = Vec::new();
     for (f, fr) in files.iter_mut().enumerate() {
-        let mut take = Vec::with_capacity(fr.batch.num_rows());
-        for i in 0..fr.batch.num_rows() {
-            let load = fr.keep[i];
-            if load {
+        for i in 0..fr.parts.num_rows() {
+            if fr.keep[i] {
                 fr.report.loaded += 1;
                 if unchanged[f][i] {
                     fr.report.unchanged_records += 1;
@@ -400,15 +588,11 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
                     fr.report.new_records += 1;
                 }
             }
-            take.push(load && !unchanged[f][i]);
         }
-        if fr.report.new_records + fr.report.updated_records > 0 {
-            changed = true;
-        }
-        let mask = BooleanArray::from(take);
-        out_batches.push(filter_record_batch(&fr.batch, &mask).map_err(|e| StoreError::Arrow { path: PathBuf::from(&fr.report.file), source: e })?);
         all_quarantine.extend(fr.quarantine.iter().cloned());
     }
+    let rewrote = rewrite.finish(&schema)?;
+    tracing::debug!(rows = table_rows, rewrote, secs = t.elapsed().as_secs_f64(), "merged with the warehouse and written");
     // Reports in the order the files were given.
     let mut final_reports = Vec::new();
     let mut file_reports = files.iter().map(|f| f.report.clone());
@@ -421,19 +605,6 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     }
     debug_assert!(final_reports.iter().all(FileReport::reconciles));
 
-    let table_rows: usize = out_batches.iter().map(|b| b.num_rows()).sum();
-    tracing::debug!(rows = table_rows, secs = t.elapsed().as_secs_f64(), "merged with the warehouse");
-    if changed {
-        let t = std::time::Instant::now();
-        let merged = concat_batches(&schema, &out_batches).map_err(|e| StoreError::Arrow { path: base.dir.clone(), source: e })?;
-        let sorted = sort_by_key(&merged, spec).map_err(|e| StoreError::Arrow { path: base.dir.clone(), source: e })?;
-        tracing::debug!(secs = t.elapsed().as_secs_f64(), "sorted by key");
-        let t = std::time::Instant::now();
-        txn.replace_table(opts.table.name(), &schema, &[sorted], 1_000_000)?;
-        tracing::debug!(secs = t.elapsed().as_secs_f64(), "written");
-    } else if base.files(opts.table.name())?.is_empty() {
-        txn.replace_table(opts.table.name(), &schema, &[], 1_000_000)?;
-    }
     crate::store::failpoint("after_table_write")?;
     if !all_quarantine.is_empty() {
         let qb = quarantine::quarantine_batch(ingest_id, opts.table.name(), &all_quarantine);
@@ -462,13 +633,5 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     })
 }
 
-/// Sorts a table by its natural key, so the same records always make the same file.
-fn sort_by_key(batch: &RecordBatch, spec: &TableSpec) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
-    let cols: Vec<SortColumn> = spec
-        .key_indices()
-        .into_iter()
-        .map(|i| SortColumn { values: Arc::clone(batch.column(i)) as Arc<dyn Array>, options: None })
-        .collect();
-    let idx = lexsort_to_indices(&cols, None)?;
-    take_record_batch(batch, &idx)
-}
+/// Rows per part file of a table.
+const PART_ROWS: usize = 1_000_000;

@@ -238,7 +238,7 @@ fn raw_json(headers: &[String], fields: &[&str]) -> String {
     serde_json::Value::Object(m).to_string()
 }
 
-pub(crate) fn decoded_reader(probe: &Probe) -> Result<Box<dyn Read>, IngestError> {
+pub(crate) fn decoded_reader(probe: &Probe) -> Result<Box<dyn Read + Send>, IngestError> {
     let f = File::open(&probe.path).map_err(|e| IngestError::Unreadable { file: probe.path.clone(), reason: e.to_string() })?;
     let enc = probe.encoding.unwrap_or(encoding_rs::UTF_8);
     Ok(Box::new(
@@ -287,6 +287,14 @@ impl<R: Read> Read for LineCounter<R> {
     }
 }
 
+/// Records travel from the reading thread to the parsing one in chunks of this many.
+const CHUNK: usize = 4096;
+
+type Chunk = Vec<(u64, csv::StringRecord)>;
+
+/// Reads a CSV export: one thread decodes the text (GB18030 or UTF-8), splits records and counts
+/// lines; the calling thread finds the header and parses the values, so the two halves of the
+/// work run on two cores. Chunks of records go back to the reader to be refilled.
 pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
     let file = &probe.path;
     // Sniff the delimiter from the first line: tab when it has more tabs than commas.
@@ -298,71 +306,185 @@ pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut d
     let commas = first.iter().filter(|b| **b == b',').count();
     let ext_tsv = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
     let delim = if ext_tsv || tabs > commas { b'\t' } else { b',' };
-    // Start again from the top with the delimiter known.
-    let lines = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
-    let reader = LineCounter { inner: decoded_reader(probe)?, state: lines.clone() };
-    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(reader);
-    let line_of = |rec: &csv::StringRecord| rec.position().map_or(0, |p| lines.borrow_mut().line_at(p.byte()));
-    let mut rec = csv::StringRecord::new();
     let csv_err = |e: csv::Error| IngestError::Unreadable { file: file.clone(), reason: e.to_string() };
 
-    // Find the header: the first row naming two contract columns within the first rows.
-    let mut pending: Vec<(u64, csv::StringRecord)> = Vec::new();
-    let mut header: Option<Vec<String>> = None;
-    let mut skipped = 0;
-    while pending.len() < MAX_TITLE_ROWS && csv.read_record(&mut rec).map_err(csv_err)? {
-        let line = line_of(&rec);
-        let row: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
-        if row.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        if header_score(spec, &row, aliases) >= 2 {
-            header = Some(row);
-            skipped = pending.len();
-            pending.clear();
-            break;
-        }
-        pending.push((line, rec.clone()));
-    }
-    let (header, replay) = match header {
-        Some(h) => (h, Vec::new()),
-        None if pending.is_empty() => return Err(IngestError::Empty { file: file.clone() }),
-        None => {
-            let (_, first) = pending.remove(0);
-            (first.iter().map(String::from).collect(), pending)
-        }
-    };
-    let map = map_headers(spec, &header, aliases, file)?;
-    let ncols = spec.columns.len();
-    let emit = |line: u64, r: &csv::StringRecord, sink: &mut dyn RowSink| {
-        let fields: Vec<&str> = r.iter().collect();
-        if fields.iter().all(|f| f.trim().is_empty()) {
-            return;
-        }
-        if fields.len() > header.len() && fields[header.len()..].iter().any(|f| !f.trim().is_empty()) {
-            sink.unreadable(
-                line,
-                format!("the row has {} fields but the header has {} (a stray delimiter or quote?)", fields.len(), header.len()),
-                raw_json(&header, &fields),
-            );
-            return;
-        }
-        let mut cells: Vec<Cell> = vec![Cell::Empty; ncols];
-        for (i, f) in fields.iter().enumerate() {
-            if let Some(Some(t)) = map.targets.get(i) {
-                cells[*t] = Cell::Text(f);
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk, csv::Error>>(4);
+        let (back_tx, back_rx) = std::sync::mpsc::channel::<Chunk>();
+        let producer = scope.spawn(move || -> Result<(), IngestError> {
+            // Start again from the top with the delimiter known.
+            let lines = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
+            let reader = LineCounter { inner: decoded_reader(probe)?, state: lines.clone() };
+            let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(reader);
+            loop {
+                let mut chunk = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+                let mut n = 0;
+                let mut failed = None;
+                while n < CHUNK {
+                    if n == chunk.len() {
+                        chunk.push((0, csv::StringRecord::new()));
+                    }
+                    let (line, rec) = &mut chunk[n];
+                    match csv.read_record(rec) {
+                        Ok(true) => {
+                            *line = rec.position().map_or(0, |p| lines.borrow_mut().line_at(p.byte()));
+                            n += 1;
+                        }
+                        Ok(false) => break,
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                chunk.truncate(n);
+                let end = n < CHUNK;
+                if n > 0 && tx.send(Ok(chunk)).is_err() {
+                    return Ok(()); // the parser stopped: nothing more to read
+                }
+                if let Some(e) = failed {
+                    let _ = tx.send(Err(e));
+                    return Ok(());
+                }
+                if end {
+                    return Ok(());
+                }
+            }
+        });
+
+        let mut parse = CsvRows { spec, aliases, file, state: HeaderState::Looking { pending: Vec::new(), skipped: 0 }, info: None };
+        let mut result: Result<(), IngestError> = Ok(());
+        for msg in rx.iter() {
+            match msg {
+                Ok(chunk) => {
+                    for (line, rec) in &chunk {
+                        if let Err(e) = parse.record(*line, rec, sink) {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                    let _ = back_tx.send(chunk);
+                    if result.is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    result = Err(csv_err(e));
+                    break;
+                }
             }
         }
-        sink.row(line, &cells, &|| raw_json(&header, &fields));
-    };
-    for (line, r) in &replay {
-        emit(*line, r, sink);
+        drop(rx);
+        producer.join().expect("the CSV reader thread panicked")?;
+        result?;
+        parse.finish(sink)?;
+        Ok(ReadInfo { unknown_headers: parse.info.take().unwrap_or_default(), title_rows_skipped: parse.skipped(), sheet: None, delimiter: Some(delim as char) })
+    })
+}
+
+enum HeaderState {
+    /// Looking for the header: the first row naming two contract columns within the first rows.
+    Looking { pending: Vec<(u64, Vec<String>)>, skipped: usize },
+    Found { header: Vec<String>, map: HeaderMap, skipped: usize },
+}
+
+/// The parsing half of `read_csv`: finds the header, then turns records into cells.
+struct CsvRows<'a> {
+    spec: &'a TableSpec,
+    aliases: &'a Aliases,
+    file: &'a std::path::Path,
+    state: HeaderState,
+    /// Unknown headers, once the header is known.
+    info: Option<Vec<String>>,
+}
+
+impl CsvRows<'_> {
+    fn skipped(&self) -> usize {
+        match &self.state {
+            HeaderState::Looking { skipped, .. } | HeaderState::Found { skipped, .. } => *skipped,
+        }
     }
-    while csv.read_record(&mut rec).map_err(csv_err)? {
-        let line = line_of(&rec);
-        emit(line, &rec, sink);
+
+    fn record(&mut self, line: u64, rec: &csv::StringRecord, sink: &mut dyn RowSink) -> Result<(), IngestError> {
+        match &mut self.state {
+            HeaderState::Found { header, map, .. } => {
+                let fields: Vec<&str> = rec.iter().collect();
+                emit(self.spec, header, map, line, &fields, sink);
+            }
+            HeaderState::Looking { pending, .. } => {
+                let row: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
+                if row.iter().all(|c| c.trim().is_empty()) {
+                    return Ok(());
+                }
+                if header_score(self.spec, &row, self.aliases) >= 2 {
+                    let skipped = pending.len();
+                    self.found(row, skipped)?;
+                } else {
+                    pending.push((line, row));
+                    if pending.len() >= MAX_TITLE_ROWS {
+                        self.fallback(sink)?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
-    Ok(ReadInfo { unknown_headers: map.unknown, title_rows_skipped: skipped, sheet: None, delimiter: Some(delim as char) })
+
+    fn found(&mut self, header: Vec<String>, skipped: usize) -> Result<(), IngestError> {
+        let map = map_headers(self.spec, &header, self.aliases, &self.file.to_path_buf())?;
+        self.info = Some(map.unknown.clone());
+        self.state = HeaderState::Found { header, map, skipped };
+        Ok(())
+    }
+
+    /// No row within the first ones names two columns: the first row is the header anyway (its
+    /// missing columns are the error), the rest are data.
+    fn fallback(&mut self, sink: &mut dyn RowSink) -> Result<(), IngestError> {
+        let HeaderState::Looking { pending, .. } = &mut self.state else { return Ok(()) };
+        let mut pending = std::mem::take(pending);
+        if pending.is_empty() {
+            return Err(IngestError::Empty { file: self.file.to_path_buf() });
+        }
+        let (_, header) = pending.remove(0);
+        self.found(header, 0)?;
+        if let HeaderState::Found { header, map, .. } = &self.state {
+            for (line, row) in &pending {
+                let fields: Vec<&str> = row.iter().map(String::as_str).collect();
+                emit(self.spec, header, map, *line, &fields, sink);
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, sink: &mut dyn RowSink) -> Result<(), IngestError> {
+        if matches!(self.state, HeaderState::Looking { .. }) {
+            self.fallback(sink)?;
+        }
+        Ok(())
+    }
+}
+
+/// One data record: quarantined whole when it has cells beyond the header, else its cells in
+/// contract column order.
+fn emit(spec: &TableSpec, header: &[String], map: &HeaderMap, line: u64, fields: &[&str], sink: &mut dyn RowSink) {
+    if fields.iter().all(|f| f.trim().is_empty()) {
+        return;
+    }
+    if fields.len() > header.len() && fields[header.len()..].iter().any(|f| !f.trim().is_empty()) {
+        sink.unreadable(
+            line,
+            format!("the row has {} fields but the header has {} (a stray delimiter or quote?)", fields.len(), header.len()),
+            raw_json(header, fields),
+        );
+        return;
+    }
+    let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
+    for (i, f) in fields.iter().enumerate() {
+        if let Some(Some(t)) = map.targets.get(i) {
+            cells[*t] = Cell::Text(f);
+        }
+    }
+    sink.row(line, &cells, &|| raw_json(header, fields));
 }
 
 fn data_cell(d: &Data) -> Cell<'_> {

@@ -141,6 +141,20 @@ pub fn read_parquet(path: &Path) -> Result<Vec<RecordBatch>, StoreError> {
         .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })
 }
 
+/// Reads only some columns of a Parquet file (by index in its schema).
+pub fn read_parquet_columns(path: &Path, columns: &[usize]) -> Result<Vec<RecordBatch>, StoreError> {
+    let f = File::open(path).map_err(io(path))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+        .and_then(|b| {
+            let mask = datafusion::parquet::arrow::ProjectionMask::roots(b.parquet_schema(), columns.iter().copied());
+            b.with_projection(mask).with_batch_size(64 * 1024).build()
+        })
+        .map_err(|source| StoreError::Parquet { path: path.to_path_buf(), source })?;
+    reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })
+}
+
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid zstd level")))
@@ -309,14 +323,15 @@ impl Txn<'_> {
         Snapshot { id: self.id, dir: self.dir.clone() }
     }
 
-    /// Replaces a table's files with `batches` (split into parts of `rows_per_part` rows).
+    /// Replaces a table's files with `batches` (split into parts of `rows_per_part` rows), the
+    /// parts written side by side on the machine's cores (each is compressed on its own).
     pub fn replace_table(&mut self, table: &str, schema: &SchemaRef, batches: &[RecordBatch], rows_per_part: usize) -> Result<(), StoreError> {
         let dir = self.dir.join(table);
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(io(&dir))?;
         }
         fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let mut part = 0;
+        let mut parts: Vec<Vec<RecordBatch>> = Vec::new();
         let mut pending: Vec<RecordBatch> = Vec::new();
         let mut rows = 0;
         for b in batches {
@@ -327,17 +342,43 @@ impl Txn<'_> {
                 rows += take;
                 offset += take;
                 if rows == rows_per_part {
-                    write_parquet(&dir.join(format!("part-{part:05}.parquet")), schema, &pending)?;
-                    part += 1;
-                    pending.clear();
+                    parts.push(std::mem::take(&mut pending));
                     rows = 0;
                 }
             }
         }
-        if rows > 0 || part == 0 {
-            write_parquet(&dir.join(format!("part-{part:05}.parquet")), schema, &pending)?;
+        if rows > 0 || parts.is_empty() {
+            parts.push(pending);
         }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(parts.len()).max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| -> Result<(), StoreError> {
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(part) = parts.get(i) else { return Ok(()) };
+                            write_parquet(&dir.join(format!("part-{i:05}.parquet")), schema, part)?;
+                        }
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("a writer thread panicked")).collect::<Result<Vec<()>, StoreError>>()
+        })?;
         Ok(())
+    }
+
+    /// Starts rewriting a table part by part, in key order: parts kept as they are cost nothing
+    /// (hard links), new parts are written as they come, so a table never needs to be in memory
+    /// whole. Nothing replaces the table until [`TableRewrite::finish`].
+    pub fn rewrite_table(&mut self, table: &str) -> Result<TableRewrite, StoreError> {
+        let dir = self.dir.join(format!(".{table}.rewrite"));
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        }
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(TableRewrite { table_dir: self.dir.join(table), dir, next: 0, wrote: false })
     }
 
     /// Adds one file to an append-only table (quarantine, ingests, findings, check runs).
@@ -372,6 +413,70 @@ impl Txn<'_> {
         sync_dir(&self.wh.root)?;
         self.wh.collect_garbage(self.id)?;
         Ok(Snapshot { id: self.id, dir: final_dir })
+    }
+}
+
+/// A table being rewritten (see [`Txn::rewrite_table`]): parts are added in key order.
+pub struct TableRewrite {
+    table_dir: PathBuf,
+    dir: PathBuf,
+    next: usize,
+    /// Any part written anew (else the table stays as it was).
+    wrote: bool,
+}
+
+impl TableRewrite {
+    fn name(&mut self) -> PathBuf {
+        let p = self.dir.join(format!("part-{:05}.parquet", self.next));
+        self.next += 1;
+        p
+    }
+
+    /// Keeps an existing part file as it is.
+    pub fn keep(&mut self, part: &Path) -> Result<(), StoreError> {
+        let to = self.name();
+        fs::hard_link(part, &to).map_err(io(&to))
+    }
+
+    /// Writes rows as new parts of at most `rows_per_part` rows, side by side on the cores.
+    pub fn write(&mut self, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), StoreError> {
+        let paths: Vec<PathBuf> = batches.iter().map(|_| self.name()).collect();
+        self.wrote = true;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(batches.len()).max(1);
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|_| {
+                    scope.spawn(|| -> Result<(), StoreError> {
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(b) = batches.get(i) else { return Ok(()) };
+                            write_parquet(&paths[i], schema, std::slice::from_ref(b))?;
+                        }
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().expect("a writer thread panicked")).collect::<Result<Vec<()>, StoreError>>()
+        })?;
+        Ok(())
+    }
+
+    /// Replaces the table with the parts added, when any was written anew; returns whether.
+    pub fn finish(mut self, schema: &SchemaRef) -> Result<bool, StoreError> {
+        if !self.wrote && self.table_dir.is_dir() {
+            fs::remove_dir_all(&self.dir).map_err(io(&self.dir))?;
+            return Ok(false);
+        }
+        if self.next == 0 {
+            // An empty table still has a file, so other engines see its schema.
+            let p = self.name();
+            write_parquet(&p, schema, &[])?;
+        }
+        if self.table_dir.exists() {
+            fs::remove_dir_all(&self.table_dir).map_err(io(&self.table_dir))?;
+        }
+        fs::rename(&self.dir, &self.table_dir).map_err(io(&self.table_dir))?;
+        Ok(true)
     }
 }
 
