@@ -369,7 +369,8 @@ impl Config {
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let resolve = |p: &str| -> PathBuf {
             let pb = PathBuf::from(p);
-            if pb.is_absolute() || base.as_os_str().is_empty() { pb } else { base.join(pb) }
+            // A bucket URL (data_dir = "s3://…") is not a path relative to this file.
+            if pb.is_absolute() || base.as_os_str().is_empty() || p.contains("://") { pb } else { base.join(pb) }
         };
         let (doc, syntax) = DeTable::parse_recoverable(text);
         let mut w = Walk { src: text, problems: Vec::new() };

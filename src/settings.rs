@@ -48,6 +48,16 @@ impl Settings {
         if let Some(d) = &g.data {
             config.data_dir = d.clone();
         }
+        // A bucket: the warehouse is opened at its local copy, synchronised with the bucket.
+        if config.data_dir.to_str().is_some_and(|d| d.starts_with("s3://")) {
+            #[cfg(feature = "s3")]
+            {
+                let url = config.data_dir.to_string_lossy().into_owned();
+                config.data_dir = crate::store::remote::Remote::connect(&url).map_err(|e| SettingsError::Several(e.to_string()))?;
+            }
+            #[cfg(not(feature = "s3"))]
+            return Err(SettingsError::Several(format!("--data {}: a bucket needs the `s3` feature (cargo build --features s3)", config.data_dir.display())));
+        }
         // Everything below can fail independently; report all of it at once.
         let mut errors: Vec<String> = Vec::new();
         let mut files = config.calendar_files.clone();

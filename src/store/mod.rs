@@ -20,6 +20,9 @@
 //! that resolved `current` keeps a consistent state; a write that fails or is interrupted
 //! leaves the previous snapshot current and intact. One writer at a time holds `.lock`.
 
+#[cfg(feature = "s3")]
+pub mod remote;
+
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -59,11 +62,14 @@ pub fn failpoint(name: &str) -> Result<(), StoreError> {
 }
 
 /// Snapshots kept besides the current one, for readers that resolved an older one.
-const KEEP_SNAPSHOTS: usize = 3;
+pub(crate) const KEEP_SNAPSHOTS: usize = 3;
 
 #[derive(Debug, Clone)]
 pub struct Warehouse {
     root: PathBuf,
+    /// The bucket this is the local copy of (`--data s3://…`).
+    #[cfg(feature = "s3")]
+    remote: Option<std::sync::Arc<remote::Remote>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,9 +87,11 @@ pub struct Meta {
     pub next_run_id: i64,
 }
 
-/// Held while writing: one writer per warehouse.
+/// Held while writing: one writer per warehouse (and per bucket).
 pub struct WriteLock {
     _file: File,
+    #[cfg(feature = "s3")]
+    _remote: Option<remote::RemoteLock>,
 }
 
 impl Snapshot {
@@ -183,21 +191,39 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 }
 
 impl Warehouse {
-    /// Opens (creating if needed) the warehouse at `root`.
+    /// Opens (creating if needed) the warehouse at `root` (for a bucket: its local copy, brought
+    /// up to the bucket first).
     pub fn open(root: &Path) -> Result<Warehouse, StoreError> {
         fs::create_dir_all(root.join("snapshots")).map_err(io(root))?;
+        Warehouse::attach(root)
+    }
+
+    fn attach(root: &Path) -> Result<Warehouse, StoreError> {
+        #[cfg(feature = "s3")]
+        {
+            let remote = std::fs::canonicalize(root).ok().and_then(|r| remote::for_cache(&r));
+            if let Some(r) = &remote {
+                r.pull()?;
+            }
+            Ok(Warehouse { root: root.to_path_buf(), remote })
+        }
+        #[cfg(not(feature = "s3"))]
         Ok(Warehouse { root: root.to_path_buf() })
     }
 
     /// Opens an existing warehouse without creating anything.
     pub fn open_existing(root: &Path) -> Result<Warehouse, StoreError> {
+        #[cfg(feature = "s3")]
+        if std::fs::canonicalize(root).ok().and_then(|r| remote::for_cache(&r)).is_some() {
+            return Warehouse::open(root);
+        }
         if !root.join("snapshots").is_dir() {
             return Err(StoreError::Corrupt {
                 path: root.to_path_buf(),
                 message: "no warehouse here yet (run `windowwatch ingest` first, or pass --data)".into(),
             });
         }
-        Ok(Warehouse { root: root.to_path_buf() })
+        Warehouse::attach(root)
     }
 
     pub fn root(&self) -> &Path {
@@ -216,6 +242,15 @@ impl Warehouse {
             }
             Err(fs::TryLockError::Error(e)) => return Err(StoreError::Io { path: p, source: e }),
         }
+        #[cfg(feature = "s3")]
+        {
+            let r = match &self.remote {
+                Some(r) => Some(r.lock()?),
+                None => None,
+            };
+            Ok(WriteLock { _file: f, _remote: r })
+        }
+        #[cfg(not(feature = "s3"))]
         Ok(WriteLock { _file: f })
     }
 
@@ -247,6 +282,11 @@ impl Warehouse {
     /// Starts a write: a new snapshot directory holding hard links to everything current.
     pub fn begin<'a>(&'a self, _lock: &'a WriteLock) -> Result<Txn<'a>, StoreError> {
         self.clean_temporaries()?;
+        // Under the bucket's lock: start from what the bucket holds now.
+        #[cfg(feature = "s3")]
+        if let Some(r) = &self.remote {
+            r.pull()?;
+        }
         let base = self.current()?;
         let meta = match &base {
             Some(s) => s.meta()?,
@@ -258,7 +298,7 @@ impl Warehouse {
         if let Some(b) = &base {
             link_tree(&b.dir, &dir)?;
         }
-        Ok(Txn { wh: self, dir, id, meta, done: false })
+        Ok(Txn { wh: self, dir, id, meta, done: false, base })
     }
 
     fn clean_temporaries(&self) -> Result<(), StoreError> {
@@ -311,6 +351,9 @@ pub struct Txn<'a> {
     id: u64,
     pub meta: Meta,
     done: bool,
+    /// The snapshot this write started from.
+    #[cfg_attr(not(feature = "s3"), allow(dead_code))]
+    base: Option<Snapshot>,
 }
 
 impl Txn<'_> {
@@ -402,16 +445,13 @@ impl Txn<'_> {
         fs::rename(&self.dir, &final_dir).map_err(io(&final_dir))?;
         self.done = true;
         sync_dir(&snaps)?;
-        let tmp_link = self.wh.root.join(format!(".current-{}", std::process::id()));
-        let _ = fs::remove_file(&tmp_link);
-        std::os::unix::fs::symlink(Path::new("snapshots").join(&name), &tmp_link).map_err(io(&tmp_link))?;
-        fs::rename(&tmp_link, self.wh.root.join("current")).map_err(io(&tmp_link))?;
-        let cur = self.wh.root.join("CURRENT");
-        let cur_tmp = self.wh.root.join(format!(".CURRENT-{}", std::process::id()));
-        fs::write(&cur_tmp, format!("{name}\n")).map_err(io(&cur_tmp))?;
-        fs::rename(&cur_tmp, &cur).map_err(io(&cur))?;
-        sync_dir(&self.wh.root)?;
+        point_current(&self.wh.root, self.id)?;
         self.wh.collect_garbage(self.id)?;
+        // The bucket's copy, then its CURRENT: the commit is done when the bucket says so.
+        #[cfg(feature = "s3")]
+        if let Some(r) = &self.wh.remote {
+            r.push(&final_dir, self.id, self.base.as_ref().map(|b| (b.id, b.dir.as_path())))?;
+        }
         Ok(Snapshot { id: self.id, dir: final_dir })
     }
 }
@@ -478,6 +518,21 @@ impl TableRewrite {
         fs::rename(&self.dir, &self.table_dir).map_err(io(&self.table_dir))?;
         Ok(true)
     }
+}
+
+/// Makes snapshot `id` the current one of the warehouse at `root`: the `current` symlink and the
+/// `CURRENT` file, each replaced with one atomic rename.
+pub(crate) fn point_current(root: &Path, id: u64) -> Result<(), StoreError> {
+    let name = format!("{id:06}");
+    let tmp_link = root.join(format!(".current-{}", std::process::id()));
+    let _ = fs::remove_file(&tmp_link);
+    std::os::unix::fs::symlink(Path::new("snapshots").join(&name), &tmp_link).map_err(io(&tmp_link))?;
+    fs::rename(&tmp_link, root.join("current")).map_err(io(&tmp_link))?;
+    let cur = root.join("CURRENT");
+    let cur_tmp = root.join(format!(".CURRENT-{}", std::process::id()));
+    fs::write(&cur_tmp, format!("{name}\n")).map_err(io(&cur_tmp))?;
+    fs::rename(&cur_tmp, &cur).map_err(io(&cur))?;
+    sync_dir(root)
 }
 
 fn sync_tree(dir: &Path) -> Result<(), StoreError> {

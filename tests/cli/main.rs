@@ -15,3 +15,5 @@ mod scale;
 mod pgwire;
 #[cfg(feature = "ballista")]
 mod ballista;
+#[cfg(feature = "s3")]
+mod s3;
