@@ -4,6 +4,7 @@
 #
 #   benches/run.sh [--scale smoke|medium|province|province10|FACTOR] [--release]
 #                  [--memory-limit 2GiB] [--repeat N] [--dir DIR] [--no-reports] [--all-features]
+#                  [--reuse-warehouse]   (checks, reports and DuckDB on the warehouse of a previous run)
 #
 #   1. `windowwatch bench` generates the exports (streamed; reused when already there), ingests
 #      them file by file (MB/s of CSV, UTF-8 and GB18030 apart), runs the check suite as `check`
@@ -29,6 +30,7 @@ repeat=3
 dir=""
 reports=""
 features=""
+reuse=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) scale="$2"; shift 2 ;;
@@ -37,8 +39,9 @@ while [ $# -gt 0 ]; do
         --repeat) repeat="$2"; shift 2 ;;
         --dir) dir="$2"; shift 2 ;;
         --no-reports) reports="--no-reports"; shift ;;
+        --reuse-warehouse) reuse="--reuse-warehouse"; shift ;;
         --all-features) features="--all-features"; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "benches/run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -70,7 +73,7 @@ fi
 
 threads="$(nproc)"
 echo "== windowwatch bench --scale $gen_scale ($threads cores${memory_limit:+, memory limit $memory_limit})"
-"$ww" ${memory_limit:+--memory-limit "$memory_limit"} bench --scale "$gen_scale" --dir "$dir" --repeat "$repeat" $reports
+"$ww" ${memory_limit:+--memory-limit "$memory_limit"} bench --scale "$gen_scale" --dir "$dir" --repeat "$repeat" $reports $reuse
 
 echo "== DuckDB on the same Parquet"
 duck_mem=()

@@ -189,7 +189,7 @@ impl Calendar {
         let mut left = n.abs();
         let mut cur = d;
         while left > 0 {
-            cur = cur + chrono::Duration::days(step);
+            cur += chrono::Duration::days(step);
             if self.is_workday(cur) {
                 left -= 1;
             }

@@ -150,7 +150,7 @@ pub struct BenchArgs {
     /// already there is reused).
     #[arg(long, default_value = "windowwatch-bench")]
     pub dir: PathBuf,
-    /// Runs of each rule (the median counts).
+    /// Rounds of the ingest (each into a fresh warehouse) and runs of each rule; the median counts.
     #[arg(long, default_value_t = 3)]
     pub repeat: usize,
     /// Leave out the reports.

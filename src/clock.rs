@@ -6,11 +6,10 @@
 use chrono::NaiveDateTime;
 
 pub fn now_china() -> NaiveDateTime {
-    if let Ok(s) = std::env::var("WINDOWWATCH_NOW") {
-        if let Some(t) = crate::ingest::values::parse_timestamp(&s) {
+    if let Ok(s) = std::env::var("WINDOWWATCH_NOW")
+        && let Some(t) = crate::ingest::values::parse_timestamp(&s) {
             return t;
         }
-    }
     let now = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).naive_local();
     now.with_nanosecond_zero()
 }

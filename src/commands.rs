@@ -32,7 +32,7 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         }
         Command::Jobs(a) => {
             let batch = crate::schedule::jobs_batch(&settings)?;
-            output::print_batches(&mut std::io::stdout().lock(), &batch.schema(), &[batch.clone()], a.format)?;
+            output::print_batches(&mut std::io::stdout().lock(), &batch.schema(), std::slice::from_ref(&batch), a.format)?;
             Ok(0)
         }
         Command::Run(a) => cmd_run(&a.job, settings),
@@ -74,14 +74,13 @@ fn cmd_sql(a: &crate::cli::SqlArgs, s: &Settings) -> Result<u8> {
         None => crate::clock::now_china(),
     };
     let access = crate::sql::access_for(s, a.office.as_deref(), a.show_personal_data)?;
-    if let Some(url) = a.engine.as_deref().filter(|u| *u != "standalone") {
-        if access.masked {
+    if let Some(url) = a.engine.as_deref().filter(|u| *u != "standalone")
+        && access.masked {
             bail!(
                 "--engine {url}: the cluster's executors do not have windowwatch's mask functions, so personal data cannot be masked there; \
                  add --show-personal-data if you may see it, or use --engine standalone or the local engine"
             );
         }
-    }
     let format = match (a.format, &a.output) {
         (Some(f), _) => f,
         (None, Some(p)) => crate::sql::shell::file_format(p, PrintFormat::Table),
@@ -342,7 +341,7 @@ fn cmd_rules(a: &RulesArgs, s: &Settings) -> Result<u8> {
     let cols = ["rule", "severity", "title", "entity", "month", "seed", "params", "file"];
     let idx: Vec<usize> = cols.iter().map(|c| shown.schema().index_of(c)).collect::<Result<_, _>>()?;
     let batch = shown.project(&idx)?;
-    output::print_batches(&mut std::io::stdout().lock(), &batch.schema(), &[batch.clone()], a.format)?;
+    output::print_batches(&mut std::io::stdout().lock(), &batch.schema(), std::slice::from_ref(&batch), a.format)?;
     Ok(0)
 }
 

@@ -516,12 +516,11 @@ impl Config {
             };
             let port = w.int(t, "smtp", "port", 1, 65535).unwrap_or(default_port) as u16;
             let from = w.req_str(t, &span, "smtp", "from");
-            if let Some(f) = &from {
-                if !valid_email(f) {
+            if let Some(f) = &from
+                && !valid_email(f) {
                     let sp = w.get(t, "from").unwrap().span();
                     w.problem(&sp, "smtp.from", format!("`{f}` is not an e-mail address"));
                 }
-            }
             if w.get(t, "password").is_some() {
                 let sp = w.get(t, "password").unwrap().span();
                 w.problem(&sp, "smtp.password", "passwords never go in the file: set password_env to the name of an environment variable");
@@ -547,25 +546,23 @@ impl Config {
             let mut known = vec!["name", "type", "cron"];
             known.extend_from_slice(known_opts);
             w.unknown_keys(t, &path, &known);
-            if let Some(k) = &kind {
-                if !JOB_KINDS.iter().any(|(n, _)| n == k) {
+            if let Some(k) = &kind
+                && !JOB_KINDS.iter().any(|(n, _)| n == k) {
                     let sp = w.get(t, "type").unwrap().span();
                     let kinds: Vec<&str> = JOB_KINDS.iter().map(|(n, _)| *n).collect();
                     w.problem(&sp, &join(&path, "type"), format!("`{k}`: expected one of {}", kinds.join(", ")));
                 }
-            }
             let name = w.str(t, &path, "name").or_else(|| kind.clone()).unwrap_or_default();
             if job_names.contains(&name) {
                 w.problem(&span, &join(&path, "name"), format!("job name `{name}` is used twice"));
             }
             job_names.push(name.clone());
             let cron = w.req_str(t, &span, &path, "cron");
-            if let Some(cr) = &cron {
-                if let Err(e) = crate::config::validate_cron(cr) {
+            if let Some(cr) = &cron
+                && let Err(e) = crate::config::validate_cron(cr) {
                     let sp = w.get(t, "cron").unwrap().span();
                     w.problem(&sp, &join(&path, "cron"), e);
                 }
-            }
             let mut options = BTreeMap::new();
             for o in known_opts {
                 if let Some(v) = w.get(t, o) {
@@ -597,12 +594,11 @@ impl Config {
                 let password_env = w.req_str(u, &span, &path, "password_env");
                 let office = w.str(u, &path, "office");
                 let show_personal_data = w.bool(u, &path, "show_personal_data").unwrap_or(false);
-                if let Some(o) = &office {
-                    if !office_ids.contains(o) {
+                if let Some(o) = &office
+                    && !office_ids.contains(o) {
                         let sp = w.get(u, "office").unwrap().span();
                         w.problem(&sp, &join(&path, "office"), format!("no office with id `{o}`"));
                     }
-                }
                 c.sql_users.push(SqlUser { name: name.unwrap_or_default(), password_env: password_env.unwrap_or_default(), office, show_personal_data });
             }
         }

@@ -164,10 +164,57 @@ pub fn write_file(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], form
 /// double), numbers as numbers, instants as Excel date cells. `headers` replaces column names.
 pub fn write_xlsx(path: &Path, schema: &SchemaRef, batches: &[RecordBatch], headers: Option<&[String]>) -> Result<(), OutputError> {
     let mut wb = rust_xlsxwriter::Workbook::new();
-    let sheet = wb.add_worksheet();
-    add_sheet_rows(sheet, schema, batches, headers)?;
+    add_sheets(&mut wb, None, schema, batches, headers)?;
     wb.save(path)?;
     Ok(())
+}
+
+/// The rows a worksheet holds under its header row (Excel and WPS stop at 1,048,576 rows).
+pub const SHEET_ROWS: usize = 1_048_575;
+
+/// Adds the rows as one sheet, or, when there are more than a sheet holds, as several sheets
+/// (`name`, `name (2)`, …; Sheet1, Sheet2, … without a name), each with the header row.
+pub fn add_sheets(wb: &mut rust_xlsxwriter::Workbook, name: Option<&str>, schema: &SchemaRef, batches: &[RecordBatch], headers: Option<&[String]>) -> Result<usize, OutputError> {
+    add_sheets_of(wb, name, schema, batches, headers, SHEET_ROWS)
+}
+
+fn add_sheets_of(wb: &mut rust_xlsxwriter::Workbook, name: Option<&str>, schema: &SchemaRef, batches: &[RecordBatch], headers: Option<&[String]>, per_sheet: usize) -> Result<usize, OutputError> {
+    let chunks = sheet_chunks(batches, per_sheet);
+    for (k, chunk) in chunks.iter().enumerate() {
+        let sheet = wb.add_worksheet();
+        match (name, k) {
+            (Some(n), 0) => {
+                sheet.set_name(n)?;
+            }
+            (Some(n), k) => {
+                sheet.set_name(format!("{n} ({})", k + 1))?;
+            }
+            (None, _) => {}
+        }
+        add_sheet_rows(sheet, schema, chunk, headers)?;
+    }
+    Ok(chunks.len())
+}
+
+/// The batches cut (without copying) into runs of at most `per_sheet` rows; one run, maybe
+/// empty, at least.
+fn sheet_chunks(batches: &[RecordBatch], per_sheet: usize) -> Vec<Vec<RecordBatch>> {
+    let mut out = vec![Vec::new()];
+    let mut room = per_sheet;
+    for b in batches {
+        let mut at = 0;
+        while at < b.num_rows() {
+            if room == 0 {
+                out.push(Vec::new());
+                room = per_sheet;
+            }
+            let n = room.min(b.num_rows() - at);
+            out.last_mut().expect("a run").push(b.slice(at, n));
+            at += n;
+            room -= n;
+        }
+    }
+    out
 }
 
 /// Display width of text in a spreadsheet column (CJK characters are two wide).
@@ -214,7 +261,7 @@ pub fn add_sheet_rows(sheet: &mut rust_xlsxwriter::Worksheet, schema: &SchemaRef
                         let s = text.column(j).as_string::<i32>().value(i).to_string();
                         match chrono::NaiveDateTime::parse_from_str(&s, TS_FORMAT) {
                             Ok(t) => {
-                                sheet.write_datetime_with_format(row, col, &t, &date_fmt)?;
+                                sheet.write_datetime_with_format(row, col, t, &date_fmt)?;
                             }
                             Err(_) => {
                                 sheet.write_string(row, col, &s)?;
@@ -250,6 +297,28 @@ pub fn rows(batches: &[RecordBatch]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_beyond_a_sheet_continue_on_further_sheets_with_the_header() {
+        let (schema, batch) = sample();
+        let n = batch.num_rows();
+        let batches = vec![batch.clone(), batch.clone(), batch];
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let sheets = add_sheets_of(&mut wb, Some("结果"), &schema, &batches, None, 2 * n - 1).unwrap();
+        assert_eq!(sheets, 2);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.xlsx");
+        wb.save(&p).unwrap();
+        use calamine::Reader;
+        let mut book = calamine::open_workbook_auto(&p).unwrap();
+        assert_eq!(book.sheet_names(), vec!["结果".to_string(), "结果 (2)".to_string()]);
+        let first = book.worksheet_range("结果").unwrap();
+        let second = book.worksheet_range("结果 (2)").unwrap();
+        assert_eq!(first.height(), 2 * n, "header + {} rows", 2 * n - 1);
+        assert_eq!(second.height(), 1 + n + 1, "header + the rest");
+        assert_eq!(second.get((0, 0)).unwrap().to_string(), "rule");
+        assert_eq!(sheet_chunks(&[], 5).len(), 1, "an empty result is one empty sheet");
+    }
     use datafusion::arrow::array::{StringArray, TimestampMicrosecondArray};
     use datafusion::arrow::datatypes::TimeUnit;
 

@@ -1,7 +1,14 @@
 -- 预警日报: cases due within a working day, with what a hall needs to act on them.
+-- The findings are few and the cases many: the findings are filtered first and the case columns
+-- come from cases_at (the deadline is the finding's due_at), so the join builds its hash table on
+-- the findings, within a memory limit at any size, never on the deadline view of every case.
+WITH f AS (
+    SELECT hall_id, window_id, staff_id, entity_id, due_at
+    FROM run_findings f
+    WHERE f.rule = 'time_limit.due_soon' AND f.hall_id IN ({{halls}})
+)
 SELECT f.hall_id, f.window_id, f.staff_id, f.entity_id AS case_id, d.item_name, d.item_code, d.case_type,
     d.accepted_at, f.due_at, d.applicant_name
-FROM run_findings f
-JOIN case_deadlines d ON d.case_id = f.entity_id
-WHERE f.rule = 'time_limit.due_soon' AND f.hall_id IN ({{halls}})
+FROM f
+JOIN cases_at d ON d.case_id = f.entity_id
 ORDER BY f.due_at, f.hall_id, f.entity_id

@@ -618,9 +618,9 @@ fn run_part(
         return Ok((Vec::new(), keep.then(super::model::Records::default)));
     }
     // Each table comes half in UTF-8 with canonical headers, half in GB18030 with Chinese ones;
-    // part 1 encodes its cases, part 2 its tickets, ratings and denials (about equal work).
+    // odd parts (1, 3, …) encode their cases, even ones their tickets, ratings and denials.
     let stream = |table: Table| {
-        let gb = (p == 0) == (table == Table::Cases);
+        let gb = p.is_multiple_of(2) == (table == Table::Cases);
         let (enc, headers) = if gb { (Encoding::Gb18030, Headers::Zh(0)) } else { (Encoding::Utf8, Headers::Canonical) };
         Stream::create(out, format!("bulk/{}_2026-10_part{}.csv", table.name(), p + 1), table, enc, headers)
     };
@@ -713,20 +713,29 @@ pub fn generate_inner(
     let nhalls = ((PROVINCE_HALLS * mult).ceil() as usize).max(1);
     let per_hall = PROVINCE_TICKETS * mult / nhalls as f64;
     let oracle = truth.map(|t| Oracle::new(cal, t));
-    let split = nhalls.div_ceil(2);
-    let ranges = [0..split, split..nhalls];
-    let results: Vec<PartResult> = std::thread::scope(|s| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .enumerate()
-            .map(|(p, r)| {
-                let r = r.clone();
+    // Parts of about half a province each (two at province size, twenty at 10×), so every file
+    // is ingested in the memory half a province takes; two threads write them, alternating.
+    let nparts = (2 * (mult.ceil() as usize).max(1)).min(nhalls.max(2));
+    let chunk = nhalls.div_ceil(nparts);
+    let ranges: Vec<std::ops::Range<usize>> = (0..nparts).map(|p| (p * chunk).min(nhalls)..((p + 1) * chunk).min(nhalls)).collect();
+    let mut results: Vec<Option<PartResult>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|t| {
+                let ranges = &ranges;
                 let o = oracle.as_ref();
-                s.spawn(move || run_part(out, seed, cal, o, r, per_hall, p, keep))
+                s.spawn(move || (t..nparts).step_by(2).map(|p| (p, run_part(out, seed, cal, o, ranges[p].clone(), per_hall, p, keep))).collect::<Vec<_>>())
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(GenerateError::Other("a bulk thread panicked".into())))).collect()
+        let mut all: Vec<Option<PartResult>> = (0..nparts).map(|_| None).collect();
+        for h in handles {
+            match h.join() {
+                Ok(done) => done.into_iter().for_each(|(p, r)| all[p] = Some(r)),
+                Err(_) => all[0] = Some(Err(GenerateError::Other("a bulk thread panicked".into()))),
+            }
+        }
+        all
     });
+    let results: Vec<PartResult> = results.iter_mut().map(|r| r.take().unwrap_or_else(|| Err(GenerateError::Other("a bulk part was not written".into())))).collect();
     let mut files = Vec::new();
     let mut kept: Option<super::model::Records> = keep.then(Default::default);
     for r in results {
@@ -741,5 +750,5 @@ pub fn generate_inner(
     }
     // Ingest order: the table's parts together.
     files.sort_by_key(|f| (Table::parse(&f.table).map(|t| t as usize).unwrap_or(9), f.path.clone()));
-    Ok(BulkOutput { files, halls: (0..nhalls).map(hall_id).collect(), tmp, parts: 2, kept })
+    Ok(BulkOutput { files, halls: (0..nhalls).map(hall_id).collect(), tmp, parts: nparts, kept })
 }

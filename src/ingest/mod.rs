@@ -332,7 +332,7 @@ impl read::RowSink for Counting<'_> {
 impl Counting<'_> {
     fn tick(&mut self) {
         self.n += 1;
-        if self.n % 8192 == 0 {
+        if self.n.is_multiple_of(8192) {
             self.pb.set_position(self.n);
         }
     }

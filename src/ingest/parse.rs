@@ -50,13 +50,24 @@ enum ColBuilder {
 }
 
 impl ColBuilder {
-    fn new(ty: ColType) -> ColBuilder {
+    /// A builder sized for a whole batch (`bytes`: the text the previous batch held), so a batch
+    /// is built without growing (and copying, and faulting in) its buffers step by step.
+    fn new(ty: ColType, bytes: usize) -> ColBuilder {
+        let n = BATCH_ROWS;
         match ty {
-            ColType::Text | ColType::Enum(_) | ColType::Level => ColBuilder::Str(StringBuilder::new()),
-            ColType::Timestamp => ColBuilder::Ts(TimestampMicrosecondBuilder::new()),
-            ColType::Date => ColBuilder::Date(Date32Builder::new()),
-            ColType::Bool => ColBuilder::Bool(BooleanBuilder::new()),
-            ColType::Int => ColBuilder::Int(Int64Builder::new()),
+            ColType::Text | ColType::Enum(_) | ColType::Level => ColBuilder::Str(StringBuilder::with_capacity(n, bytes)),
+            ColType::Timestamp => ColBuilder::Ts(TimestampMicrosecondBuilder::with_capacity(n)),
+            ColType::Date => ColBuilder::Date(Date32Builder::with_capacity(n)),
+            ColType::Bool => ColBuilder::Bool(BooleanBuilder::with_capacity(n)),
+            ColType::Int => ColBuilder::Int(Int64Builder::with_capacity(n)),
+        }
+    }
+
+    /// The text bytes appended so far (0 for other types).
+    fn text_bytes(&self) -> usize {
+        match self {
+            ColBuilder::Str(b) => b.values_slice().len(),
+            _ => 0,
         }
     }
 
@@ -130,8 +141,8 @@ impl Parser {
             ingest_id,
             source,
             values: Vec::with_capacity(spec.columns.len()),
-            builders: spec.columns.iter().map(|c| ColBuilder::new(c.ty)).collect(),
-            lineage_line: Int64Builder::new(),
+            builders: spec.columns.iter().map(|c| ColBuilder::new(c.ty, 1 << 16)).collect(),
+            lineage_line: Int64Builder::with_capacity(BATCH_ROWS),
             pending: 0,
             batches: Vec::new(),
             quarantine: Vec::new(),
@@ -156,9 +167,15 @@ impl Parser {
             return;
         }
         let n = self.pending;
-        let mut cols: Vec<ArrayRef> = self.builders.iter_mut().map(|b| b.finish()).collect();
+        let mut cols: Vec<ArrayRef> = Vec::with_capacity(self.builders.len() + 3);
+        for (b, c) in self.builders.iter_mut().zip(self.spec.columns) {
+            // The next batch's text is about as long as this one's (a little room to spare).
+            let bytes = b.text_bytes() + b.text_bytes() / 8;
+            cols.push(b.finish());
+            *b = ColBuilder::new(c.ty, bytes);
+        }
         let mut ingest = Int64Builder::with_capacity(n);
-        let mut src = StringBuilder::new();
+        let mut src = StringBuilder::with_capacity(n, n * self.source.len());
         for _ in 0..n {
             ingest.append_value(self.ingest_id);
             src.append_value(&self.source);
@@ -166,6 +183,7 @@ impl Parser {
         cols.push(Arc::new(ingest.finish()));
         cols.push(Arc::new(src.finish()));
         cols.push(Arc::new(self.lineage_line.finish()));
+        self.lineage_line = Int64Builder::with_capacity(BATCH_ROWS);
         let batch = RecordBatch::try_new(self.spec.schema(), cols).expect("builders follow the contract schema");
         self.batches.push(batch);
         self.pending = 0;
@@ -198,27 +216,24 @@ impl Parser {
         match self.spec.table {
             Table::Tickets => {
                 let (issued, called, finished) = (self.ts(x.issued_at), self.ts(x.called_at), self.ts(x.finished_at));
-                if let (Some(i), Some(c)) = (issued, called) {
-                    if c < i {
+                if let (Some(i), Some(c)) = (issued, called)
+                    && c < i {
                         return Some(Rejection::new("called_before_issued", Some("called_at"), format!("叫号时间 {} 早于取号时间 {}", show(c), show(i))));
                     }
-                }
-                if let (Some(c), Some(f)) = (called, finished) {
-                    if f < c {
+                if let (Some(c), Some(f)) = (called, finished)
+                    && f < c {
                         return Some(Rejection::new("finished_before_called", Some("finished_at"), format!("完成时间 {} 早于叫号时间 {}", show(f), show(c))));
                     }
-                }
                 if self.text(x.status) == Some("已办理") && called.is_none() {
                     return Some(Rejection::new("served_without_call", Some("called_at"), "状态为已办理但没有叫号时间"));
                 }
             }
             Table::Cases => {
                 let (accepted, completed) = (self.ts(x.accepted_at), self.ts(x.completed_at));
-                if let (Some(a), Some(c)) = (accepted, completed) {
-                    if c < a {
+                if let (Some(a), Some(c)) = (accepted, completed)
+                    && c < a {
                         return Some(Rejection::new("completed_before_accepted", Some("completed_at"), format!("办结时间 {} 早于受理时间 {}", show(c), show(a))));
                     }
-                }
                 if self.text(x.case_type) == Some("承诺件") {
                     let ok = matches!(self.values.get(x.promised_days), Some(Value::Int(n)) if *n > 0);
                     if !ok {
@@ -290,11 +305,10 @@ impl RowSink for Parser {
             }
             self.values.push(v);
         }
-        if problems.is_empty() {
-            if let Some(r) = self.row_rules() {
+        if problems.is_empty()
+            && let Some(r) = self.row_rules() {
                 problems.push(r);
             }
-        }
         if let Some(first) = problems.first().cloned() {
             let mut r = first;
             if problems.len() > 1 {

@@ -431,7 +431,7 @@ impl CsvRows<'_> {
     }
 
     fn found(&mut self, header: Vec<String>, skipped: usize) -> Result<(), IngestError> {
-        let map = map_headers(self.spec, &header, self.aliases, &self.file.to_path_buf())?;
+        let map = map_headers(self.spec, &header, self.aliases, self.file)?;
         self.info = Some(map.unknown.clone());
         self.state = HeaderState::Found { header, map, skipped };
         Ok(())

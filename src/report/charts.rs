@@ -153,7 +153,7 @@ pub fn ranking(title: &str, bars: &[RankBar], satisfied_label: &str, unsatisfied
                 .draw_series(std::iter::once(Rectangle::new([(0, mid.clone()), (b.unsatisfied, SegmentValue::Exact(i + 1))], RED_.filled())))
                 .map_err(draw_err)?;
             chart
-                .draw_series(std::iter::once(Text::new(format!("{} / {}", b.satisfied, b.unsatisfied), (b.satisfied.max(b.unsatisfied) + max / 50 + 0, mid), font(12.0))))
+                .draw_series(std::iter::once(Text::new(format!("{} / {}", b.satisfied, b.unsatisfied), ((b.satisfied.max(b.unsatisfied) + max / 50), mid), font(12.0))))
                 .map_err(draw_err)?;
         }
         chart

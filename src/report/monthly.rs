@@ -330,9 +330,13 @@ pub fn findings_files(rows: &[Map<String, Value>], en: bool) -> Result<(Vec<u8>,
 pub fn xlsx_bytes(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, ReportError> {
     let err = |e: rust_xlsxwriter::XlsxError| ReportError::Output(e.into());
     let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet).map_err(err)?;
-    write_sheet(ws, headers, rows).map_err(err)?;
+    // More rows than a sheet holds continue on further sheets, each with the header.
+    let chunks: Vec<&[Vec<String>]> = if rows.is_empty() { vec![rows] } else { rows.chunks(crate::output::SHEET_ROWS).collect() };
+    for (k, chunk) in chunks.into_iter().enumerate() {
+        let ws = wb.add_worksheet();
+        ws.set_name(if k == 0 { sheet.to_string() } else { format!("{sheet} ({})", k + 1) }).map_err(err)?;
+        write_sheet(ws, headers, chunk).map_err(err)?;
+    }
     wb.save_to_buffer().map_err(err)
 }
 

@@ -259,11 +259,10 @@ impl SqlSession {
     pub async fn words(&self) -> Vec<String> {
         let mut w = Vec::new();
         for o in self.objects() {
-            if o.kind != "function" {
-                if let Some(cols) = self.columns(&o.name).await {
+            if o.kind != "function"
+                && let Some(cols) = self.columns(&o.name).await {
                     w.extend(cols.into_iter().map(|c| c.0));
                 }
-            }
             w.push(o.name);
         }
         w.sort();
@@ -342,11 +341,8 @@ impl FileSink {
             PrintFormat::Xlsx => {
                 let mut wb = rust_xlsxwriter::Workbook::new();
                 for (i, (schema, batches)) in self.results.iter().enumerate() {
-                    let sheet = wb.add_worksheet();
-                    if n > 1 {
-                        sheet.set_name(format!("result {}", i + 1)).map_err(OutputError::from)?;
-                    }
-                    crate::output::add_sheet_rows(sheet, schema, batches, None)?;
+                    let name = (n > 1).then(|| format!("result {}", i + 1));
+                    crate::output::add_sheets(&mut wb, name.as_deref(), schema, batches, None)?;
                 }
                 if n == 0 {
                     wb.add_worksheet();

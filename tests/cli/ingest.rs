@@ -239,11 +239,11 @@ fn xlsx_cases(path: &std::path::Path) {
     ws.write(2, 3, "I1").unwrap();
     ws.write(2, 4, 2).unwrap();
     ws.write(2, 5, 5).unwrap();
-    ws.write_datetime_with_format(2, 6, &dt("2026-10-08 09:15:00"), &date).unwrap();
-    ws.write_datetime_with_format(2, 7, &dt("2026-10-09 16:00:00"), &date).unwrap();
+    ws.write_datetime_with_format(2, 6, dt("2026-10-08 09:15:00"), &date).unwrap();
+    ws.write_datetime_with_format(2, 7, dt("2026-10-09 16:00:00"), &date).unwrap();
     ws.write(2, 8, "办结").unwrap();
     ws.write(2, 9, true).unwrap();
-    ws.write_datetime_with_format(2, 10, &dt("2026-10-20"), &day).unwrap();
+    ws.write_datetime_with_format(2, 10, dt("2026-10-20"), &day).unwrap();
     // C2, C3: text dates.
     for (r, row) in [
         ["C2", "H1", "W2", "I2", "即办件", "", "2026/10/8 9:15:00", "", "办理中", "否", ""],

@@ -47,6 +47,8 @@ fn the_benchmark_runs_end_to_end_and_writes_what_duckdb_needs() {
     assert!(v["check"]["findings"].as_u64().unwrap() > 100);
     assert!(v["reports"]["files"].as_u64().unwrap() > 5);
     assert!(v["ingest"]["peak_rss_mib"].as_f64().unwrap() > 1.0);
+    assert_eq!(v["ingest"]["rounds"], 1);
+    assert!(v["ingest"]["first_round_csv_mb_per_s"].as_f64().unwrap() > 0.0);
     // The inlined and the cached runs of each rule return the same rows.
     for (rule, x) in v["rules"].as_object().unwrap() {
         assert_eq!(x["rows"], v["rules_cached"][rule]["rows"], "{rule}");

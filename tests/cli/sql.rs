@@ -351,3 +351,30 @@ fn add_workdays_agrees_with_the_deadlines_of_the_time_limit_rules_across_2026() 
     let one = env.ww(&["sql", "--format", "csv", "-c", "SELECT deadline_at FROM case_deadlines WHERE accepted_at = TIMESTAMP '2026-09-30 16:30:00' AND promised_days = 3"]).ok().stdout;
     assert_eq!(one, "deadline_at\n2026-10-10 23:59:59\n");
 }
+
+#[test]
+fn the_example_query_of_docs_sql_md_finds_the_items_a_holiday_made_overdue() {
+    let env = Env::new();
+    // 住院费用报销: C1 accepted the day before National Day, 3 working days, still open; C4 the
+    // same, completed late — the holiday falls inside both time limits. C3 and 门诊费用报销's C2
+    // are overdue in ordinary weeks; C5 was completed ahead of its deadline (提前).
+    env.write(
+        "cases.csv",
+        "办件编号,大厅编码,事项编码,事项名称,办件类型,承诺时限,受理时间,办结时间,办理结果\n\
+         C1,H1,I1,住院费用报销,承诺件,3,2026-09-30 10:00:00,,办理中\n\
+         C2,H1,I2,门诊费用报销,承诺件,3,2026-10-19 10:00:00,,办理中\n\
+         C3,H1,I1,住院费用报销,承诺件,3,2026-10-27 10:00:00,,办理中\n\
+         C4,H1,I1,住院费用报销,承诺件,3,2026-09-30 11:00:00,2026-10-28 10:00:00,办结\n\
+         C5,H1,I2,门诊费用报销,承诺件,3,2026-09-30 11:00:00,2026-10-09 10:00:00,办结\n",
+    );
+    env.ww(&["ingest", "--table", "cases", "cases.csv"]).ok();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sql.md")).unwrap();
+    let example = doc.split("```sql\n").nth(1).and_then(|s| s.split("```").next()).expect("docs/sql.md has an SQL example");
+    assert!(example.contains("kind = 'holiday'"), "{example}");
+    let out = env.ww(&["sql", "--as-of", "2026-11-01 00:00:00", "--format", "csv", "-c", example]).ok().stdout;
+    assert_eq!(out, "item_name,overdue\n住院费用报销,2\n");
+    // The cases themselves, as the rules see them: C4 late (超期), C5 early (提前), C1 open and overdue.
+    let q = "SELECT case_id, bucket, is_overdue FROM case_deadlines WHERE case_id IN ('C1', 'C4', 'C5') ORDER BY case_id";
+    let out = env.ww(&["sql", "--as-of", "2026-11-01 00:00:00", "--format", "csv", "-c", q]).ok().stdout;
+    assert_eq!(out, "case_id,bucket,is_overdue\nC1,,true\nC4,超期,true\nC5,提前,false\n");
+}
