@@ -172,6 +172,13 @@ impl Remote {
     pub fn push(&self, snapshot_dir: &Path, id: u64, base: Option<(u64, &Path)>) -> Result<(), StoreError> {
         let mut files = Vec::new();
         walk(snapshot_dir, snapshot_dir, &mut files)?;
+        // A push that failed before CURRENT may have left objects under this id; what this
+        // snapshot does not hold must go, or a reader listing the folder would see it.
+        let ours: std::collections::HashSet<&str> = files.iter().map(|(rel, _)| rel.as_str()).collect();
+        for rel in self.list_snapshot(id)?.into_keys().filter(|rel| !ours.contains(rel.as_str())) {
+            let key = self.key(&format!("snapshots/{id:06}/{rel}"));
+            block(async { self.store.delete(&key).await }).map_err(|e| err(&self.url, format!("cannot remove the stale {rel}: {e}")))?;
+        }
         for (rel, path) in &files {
             let to = self.key(&format!("snapshots/{id:06}/{rel}"));
             // A part unchanged since the base is the same file (a hard link): copied in the bucket.
@@ -191,6 +198,7 @@ impl Remote {
                 }
             }
         }
+        super::failpoint("before_bucket_current")?;
         let key = self.key("CURRENT");
         block(async { self.store.put(&key, PutPayload::from(format!("{id:06}\n").into_bytes())).await }).map_err(|e| err(&self.url, format!("cannot write CURRENT: {e}")))?;
         self.collect_garbage(id);

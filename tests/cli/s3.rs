@@ -39,11 +39,16 @@ fn start() -> S3 {
 
 /// Runs windowwatch against the bucket, as a machine whose local copy lives in `cache`.
 fn ww(env: &Env, s3: &S3, cache: &str, args: &[&str]) -> Run {
+    ww_env(env, s3, cache, args, &[])
+}
+
+fn ww_env(env: &Env, s3: &S3, cache: &str, args: &[&str], extra: &[(&str, &str)]) -> Run {
     let endpoint = format!("http://127.0.0.1:{}", s3.port);
     let cache = env.path(cache);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_windowwatch"));
     cmd.current_dir(env.dir.path()).arg("--data").arg(format!("s3://{BUCKET}/hall-a")).args(args);
-    cmd.env_remove("WINDOWWATCH_CONFIG").env_remove("WINDOWWATCH_DATA");
+    cmd.env_remove("WINDOWWATCH_CONFIG").env_remove("WINDOWWATCH_DATA").env_remove("WINDOWWATCH_FAILPOINT");
+    cmd.envs(extra.iter().copied());
     for (k, v) in [
         ("AWS_ACCESS_KEY_ID", "test"),
         ("AWS_SECRET_ACCESS_KEY", "test"),
@@ -128,4 +133,35 @@ fn a_warehouse_in_a_bucket_is_shared_by_machines_and_readable_by_other_engines()
     assert!(blocked.stderr.contains("another windowwatch is writing") && blocked.stderr.contains("other-host pid 1"), "{}", blocked.stderr);
     // Reading needs no lock.
     assert_eq!(ww(&env, &s3, "cache-a", &["sql", "--format", "csv", "-c", "SELECT count(*) AS n FROM cases"]).stdout, "n\n9\n");
+}
+
+#[test]
+fn a_push_cut_short_before_current_leaves_the_bucket_as_it_was_and_the_next_commit_clean() {
+    let env = Env::new();
+    let s3 = start();
+    crate::reports::seed(&env);
+    let r = ww(&env, &s3, "cache-a", &["ingest", "--table", "cases", "cases.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let before = objects(&s3, "hall-a/");
+    // The ratings are uploaded under the next snapshot id, then the write stops before CURRENT.
+    let cut = ww_env(&env, &s3, "cache-a", &["ingest", "--table", "ratings", "ratings.csv"], &[("WINDOWWATCH_FAILPOINT", "before_bucket_current")]);
+    assert_eq!(cut.code, 2, "{}", cut.stdout);
+    let after = objects(&s3, "hall-a/");
+    let current = |keys: &[String]| keys.iter().filter_map(|k| k.strip_prefix("hall-a/snapshots/")).filter_map(|k| k.split('/').next()).max().map(String::from);
+    let next = current(&after).unwrap();
+    assert!(after.iter().any(|k| k.starts_with(&format!("hall-a/snapshots/{next}/ratings/"))), "the cut push uploaded the ratings: {after:?}");
+    // Every machine still reads the state before: no ratings, here or from a fresh copy.
+    for cache in ["cache-a", "cache-b"] {
+        let n = ww(&env, &s3, cache, &["sql", "--format", "csv", "-c", "SELECT (SELECT count(*) FROM cases) AS c, (SELECT count(*) FROM ratings) AS r"]);
+        assert_eq!(n.stdout, "c,r\n8,0\n", "{cache}: {}", n.stderr);
+    }
+    // The next commit takes the same id; the cut push's ratings are gone from it.
+    let r = ww(&env, &s3, "cache-b", &["ingest", "--table", "denials", "denials.csv"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last = objects(&s3, "hall-a/");
+    assert_eq!(current(&last).as_deref(), Some(next.as_str()));
+    assert!(!last.iter().any(|k| k.starts_with(&format!("hall-a/snapshots/{next}/ratings/"))), "no stale ratings: {last:?}");
+    let n = ww(&env, &s3, "cache-c", &["sql", "--format", "csv", "-c", "SELECT (SELECT count(*) FROM ratings) AS r, (SELECT count(*) FROM denials) > 0 AS d"]);
+    assert_eq!(n.stdout, "r,d\n0,true\n", "{}", n.stderr);
+    assert!(before.len() < last.len());
 }
