@@ -459,14 +459,17 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
             .map(|b| kconv.convert_columns(b.columns()).expect("key columns are text"))
             .collect();
         let part_rows: usize = key_batches.iter().map(|b| b.num_rows()).sum();
-        let end = match kb.iter().rev().find(|r| r.num_rows() > 0) {
-            _ if last => winners.len(),
+        let within = match kb.iter().rev().find(|r| r.num_rows() > 0) {
             Some(r) => {
                 let max = r.row(r.num_rows() - 1);
                 w + winners[w..].partition_point(|x| x.0 <= max.data())
             }
             None => w,
         };
+        // The last part also takes the keys beyond every stored one — unless they are many (a
+        // bulk load of new records): those become parts of their own after it, and the last
+        // part is left as it is, not read and written again.
+        let end = if last && winners.len() - within < append_rows() { winners.len() } else { within };
         let range = &winners[w..end];
         w = end;
         if range.is_empty() {
@@ -558,9 +561,9 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
             .map_err(|e| StoreError::Arrow { path: part.clone(), source: e })?;
         rewrite.write(&schema, &out)?;
     }
-    if stored.is_empty() && !winners.is_empty() {
-        // A table's first records.
-        let positions: Vec<(usize, usize)> = winners.iter().map(|&(_, f, i)| new_pos(f, i)).collect();
+    if w < winners.len() {
+        // A table's first records, or many beyond every stored key: new parts after the stored.
+        let positions: Vec<(usize, usize)> = winners[w..].iter().map(|&(_, f, i)| new_pos(f, i)).collect();
         table_rows += positions.len();
         let out: Vec<RecordBatch> = positions
             .chunks(PART_ROWS)
@@ -635,3 +638,10 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
 
 /// Rows per part file of a table.
 const PART_ROWS: usize = 1_000_000;
+
+/// How many new keys beyond every stored one make parts of their own rather than join the last
+/// part (fewer join it, so daily exports do not leave a trail of small parts): a quarter of a
+/// part, or `WINDOWWATCH_APPEND_ROWS`.
+fn append_rows() -> usize {
+    std::env::var("WINDOWWATCH_APPEND_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(PART_ROWS / 4)
+}

@@ -281,7 +281,7 @@ impl<R: Read> Read for LineCounter<R> {
         let n = self.inner.read(buf)?;
         let mut st = self.state.borrow_mut();
         let base = st.passed;
-        st.pending.extend(buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| base + i as u64));
+        st.pending.extend(memchr::memchr_iter(b'\n', &buf[..n]).map(|i| base + i as u64));
         st.passed += n as u64;
         Ok(n)
     }

@@ -363,3 +363,51 @@ fn line_numbers_are_the_lines_an_editor_shows_with_crlf_and_quoted_newlines() {
     let comments: Vec<String> = env.rows("ratings").into_iter().map(|r| r["comment"].clone()).collect();
     assert_eq!(comments, vec!["很好\r\n第二行", "a,b"]);
 }
+
+#[test]
+fn many_new_keys_beyond_the_stored_ones_become_parts_of_their_own_and_a_few_join_the_last() {
+    let env = Env::new();
+    let h = "办件编号,大厅编码,事项编码,办件类型,承诺时限,受理时间,办结时间,办理结果";
+    let cases = |from: usize, to: usize, outcome: &str| -> String {
+        let mut s = format!("{h}\n");
+        for i in from..=to {
+            let done = if outcome == "办结" { "2026-10-09 10:00:00" } else { "" };
+            s.push_str(&format!("C{i:04},H1,I1,承诺件,5,2026-10-08 09:00:00,{done},{outcome}\n"));
+        }
+        s
+    };
+    let small = [("WINDOWWATCH_APPEND_ROWS", "10")];
+    env.write("a.csv", cases(1, 30, "办理中"));
+    env.write("b.csv", cases(31, 60, "办理中"));
+    env.write("c.csv", format!("{}C0010,H1,I1,承诺件,5,2026-10-08 09:00:00,2026-10-09 10:00:00,办结\n", cases(61, 65, "办理中")));
+    let parts = |e: &Env| -> BTreeMap<String, String> { e.state().into_iter().filter(|(k, _)| k.starts_with("cases/")).collect() };
+
+    env.ww_env(&["ingest", "--table", "cases", "a.csv"], &small).ok();
+    let first = parts(&env);
+    assert_eq!(first.len(), 1, "{first:?}");
+    // 30 keys after every stored one (more than 10): a part of their own; the first part stays.
+    env.ww_env(&["ingest", "--table", "cases", "b.csv"], &small).ok();
+    let second = parts(&env);
+    assert_eq!(second.len(), 2, "{second:?}");
+    assert_eq!(second.get("cases/part-00000.parquet"), first.get("cases/part-00000.parquet"), "the stored part is kept as it was");
+    // 5 beyond (fewer than 10) join the last part; an update rewrites the part holding it.
+    let r = env.ww_env(&["ingest", "--table", "cases", "--json", "c.csv"], &small).ok();
+    let v = reconciliation(&r.stdout);
+    assert_eq!((v["files"][0]["new_records"].as_u64(), v["files"][0]["updated_records"].as_u64()), (Some(5), Some(1)), "{v}");
+    let third = parts(&env);
+    assert_eq!(third.len(), 2, "{third:?}");
+    let rows = env.rows("cases");
+    let ids: Vec<String> = rows.iter().map(|r| r["case_id"].clone()).collect();
+    let expected: Vec<String> = (1..=65).map(|i| format!("C{i:04}")).collect();
+    assert_eq!(ids, expected, "one record per key, in key order across the parts");
+    assert_eq!(rows[9]["outcome"], "办结");
+
+    // With the default threshold the same loads keep one part.
+    let env2 = Env::new();
+    for f in ["a.csv", "b.csv", "c.csv"] {
+        env2.write(f, std::fs::read(env.path(f)).unwrap());
+        env2.ww(&["ingest", "--table", "cases", f]).ok();
+    }
+    assert_eq!(parts(&env2).len(), 1);
+    assert_eq!(env2.rows("cases").len(), 65);
+}
