@@ -47,13 +47,14 @@ fn readable(e: &anyhow::Error) -> String {
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> ExitCode {
-    // Memory freed and taken again within a second is kept rather than handed back to the kernel:
-    // an ingest frees and allocates hundreds of megabytes in passes, and each page handed back is
-    // zeroed again when it returns (a third of an ingest's time on a virtual machine). Set
-    // MIMALLOC_PURGE_DELAY to choose otherwise.
+    // Memory freed is kept ten seconds before it is handed back to the kernel: an ingest frees and
+    // allocates hundreds of megabytes in passes (and a batch or the bench file after file), and
+    // each page handed back is zeroed again when it returns — on a virtual machine up to a second
+    // per GiB. A daemon idle between jobs still gives its memory back. MIMALLOC_PURGE_DELAY (ms)
+    // chooses otherwise.
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: sets a mimalloc option to a valid value; no allocation is affected in flight.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 1000) };
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 10_000) };
     }
     let cli = Cli::parse();
     let daemon = matches!(cli.command, Command::Serve(_));

@@ -555,7 +555,7 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
             .collect();
         table_rows += positions.len();
         let out: Vec<RecordBatch> = positions
-            .chunks(PART_ROWS)
+            .chunks(part_size(positions.len()))
             .map(|c| datafusion::arrow::compute::interleave_record_batch(&refs, c))
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Arrow { path: part.clone(), source: e })?;
@@ -566,7 +566,7 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
         let positions: Vec<(usize, usize)> = winners[w..].iter().map(|&(_, f, i)| new_pos(f, i)).collect();
         table_rows += positions.len();
         let out: Vec<RecordBatch> = positions
-            .chunks(PART_ROWS)
+            .chunks(part_size(positions.len()))
             .map(|c| datafusion::arrow::compute::interleave_record_batch(&file_refs, c))
             .collect::<Result<_, _>>()
             .map_err(|e| StoreError::Arrow { path: base.dir.clone(), source: e })?;
@@ -638,6 +638,19 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
 
 /// Rows per part file of a table.
 const PART_ROWS: usize = 1_000_000;
+
+/// Rows per part when `n` rows are written: at most `PART_ROWS`, spread evenly, and over at least
+/// one part per core when each still gets `MIN_SHARED_PART` rows, so the cores write parts of
+/// equal size side by side instead of one waiting on the other.
+fn part_size(n: usize) -> usize {
+    const MIN_SHARED_PART: usize = 200_000;
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let mut parts = n.div_ceil(PART_ROWS).max((n / MIN_SHARED_PART).min(cores)).max(1);
+    if parts > 1 {
+        parts = parts.div_ceil(cores) * cores;
+    }
+    n.div_ceil(parts).max(1)
+}
 
 /// How many new keys beyond every stored one make parts of their own rather than join the last
 /// part (fewer join it, so daily exports do not leave a trail of small parts): a quarter of a
