@@ -179,7 +179,7 @@ pub fn add_sheets(wb: &mut rust_xlsxwriter::Workbook, name: Option<&str>, schema
 }
 
 fn add_sheets_of(wb: &mut rust_xlsxwriter::Workbook, name: Option<&str>, schema: &SchemaRef, batches: &[RecordBatch], headers: Option<&[String]>, per_sheet: usize) -> Result<usize, OutputError> {
-    let chunks = sheet_chunks(batches, per_sheet);
+    let chunks = crate::store::slice_runs(batches, per_sheet);
     for (k, chunk) in chunks.iter().enumerate() {
         let sheet = wb.add_worksheet();
         match (name, k) {
@@ -194,27 +194,6 @@ fn add_sheets_of(wb: &mut rust_xlsxwriter::Workbook, name: Option<&str>, schema:
         add_sheet_rows(sheet, schema, chunk, headers)?;
     }
     Ok(chunks.len())
-}
-
-/// The batches cut (without copying) into runs of at most `per_sheet` rows; one run, maybe
-/// empty, at least.
-fn sheet_chunks(batches: &[RecordBatch], per_sheet: usize) -> Vec<Vec<RecordBatch>> {
-    let mut out = vec![Vec::new()];
-    let mut room = per_sheet;
-    for b in batches {
-        let mut at = 0;
-        while at < b.num_rows() {
-            if room == 0 {
-                out.push(Vec::new());
-                room = per_sheet;
-            }
-            let n = room.min(b.num_rows() - at);
-            out.last_mut().expect("a run").push(b.slice(at, n));
-            at += n;
-            room -= n;
-        }
-    }
-    out
 }
 
 /// Display width of text in a spreadsheet column (CJK characters are two wide).
@@ -317,7 +296,7 @@ mod tests {
         assert_eq!(first.height(), 2 * n, "header + {} rows", 2 * n - 1);
         assert_eq!(second.height(), 1 + n + 1, "header + the rest");
         assert_eq!(second.get((0, 0)).unwrap().to_string(), "rule");
-        assert_eq!(sheet_chunks(&[], 5).len(), 1, "an empty result is one empty sheet");
+        assert_eq!(crate::store::slice_runs(&[], 5).len(), 1, "an empty result is one empty sheet");
     }
     use datafusion::arrow::array::{StringArray, TimestampMicrosecondArray};
     use datafusion::arrow::datatypes::TimeUnit;

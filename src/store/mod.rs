@@ -374,42 +374,9 @@ impl Txn<'_> {
             fs::remove_dir_all(&dir).map_err(io(&dir))?;
         }
         fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let mut parts: Vec<Vec<RecordBatch>> = Vec::new();
-        let mut pending: Vec<RecordBatch> = Vec::new();
-        let mut rows = 0;
-        for b in batches {
-            let mut offset = 0;
-            while offset < b.num_rows() {
-                let take = (rows_per_part - rows).min(b.num_rows() - offset);
-                pending.push(b.slice(offset, take));
-                rows += take;
-                offset += take;
-                if rows == rows_per_part {
-                    parts.push(std::mem::take(&mut pending));
-                    rows = 0;
-                }
-            }
-        }
-        if rows > 0 || parts.is_empty() {
-            parts.push(pending);
-        }
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(parts.len()).max(1);
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| -> Result<(), StoreError> {
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(part) = parts.get(i) else { return Ok(()) };
-                            write_parquet(&dir.join(format!("part-{i:05}.parquet")), schema, part)?;
-                        }
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().expect("a writer thread panicked")).collect::<Result<Vec<()>, StoreError>>()
-        })?;
-        Ok(())
+        let parts = slice_runs(batches, rows_per_part);
+        let files: Vec<(PathBuf, &[RecordBatch])> = parts.iter().enumerate().map(|(i, p)| (dir.join(format!("part-{i:05}.parquet")), p.as_slice())).collect();
+        write_parquet_files(schema, &files)
     }
 
     /// Starts rewriting a table part by part, in key order: parts kept as they are cost nothing
@@ -478,27 +445,11 @@ impl TableRewrite {
         fs::hard_link(part, &to).map_err(io(&to))
     }
 
-    /// Writes rows as new parts of at most `rows_per_part` rows, side by side on the cores.
+    /// Writes each batch as a new part, the parts side by side on the cores.
     pub fn write(&mut self, schema: &SchemaRef, batches: &[RecordBatch]) -> Result<(), StoreError> {
-        let paths: Vec<PathBuf> = batches.iter().map(|_| self.name()).collect();
+        let files: Vec<(PathBuf, &[RecordBatch])> = batches.iter().map(|b| (self.name(), std::slice::from_ref(b))).collect();
         self.wrote = true;
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(batches.len()).max(1);
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = (0..threads)
-                .map(|_| {
-                    scope.spawn(|| -> Result<(), StoreError> {
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(b) = batches.get(i) else { return Ok(()) };
-                            write_parquet(&paths[i], schema, std::slice::from_ref(b))?;
-                        }
-                    })
-                })
-                .collect();
-            workers.into_iter().map(|w| w.join().expect("a writer thread panicked")).collect::<Result<Vec<()>, StoreError>>()
-        })?;
-        Ok(())
+        write_parquet_files(schema, &files)
     }
 
     /// Replaces the table with the parts added, when any was written anew; returns whether.
@@ -518,6 +469,49 @@ impl TableRewrite {
         fs::rename(&self.dir, &self.table_dir).map_err(io(&self.table_dir))?;
         Ok(true)
     }
+}
+
+/// The batches cut (without copying) into runs of at most `per_run` rows each; one run, maybe
+/// empty, at least.
+pub fn slice_runs(batches: &[RecordBatch], per_run: usize) -> Vec<Vec<RecordBatch>> {
+    let mut out = vec![Vec::new()];
+    let mut room = per_run;
+    for b in batches {
+        let mut at = 0;
+        while at < b.num_rows() {
+            if room == 0 {
+                out.push(Vec::new());
+                room = per_run;
+            }
+            let n = room.min(b.num_rows() - at);
+            out.last_mut().expect("a run").push(b.slice(at, n));
+            at += n;
+            room -= n;
+        }
+    }
+    out
+}
+
+/// Writes each (path, rows) as one Parquet file, the files side by side on the machine's cores
+/// (each is compressed on its own).
+fn write_parquet_files(schema: &SchemaRef, files: &[(PathBuf, &[RecordBatch])]) -> Result<(), StoreError> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| -> Result<(), StoreError> {
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((path, rows)) = files.get(i) else { return Ok(()) };
+                        write_parquet(path, schema, rows)?;
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().expect("a writer thread panicked")).collect::<Result<Vec<()>, StoreError>>()
+    })?;
+    Ok(())
 }
 
 /// Makes snapshot `id` the current one of the warehouse at `root`: the `current` symlink and the
