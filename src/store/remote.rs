@@ -61,13 +61,16 @@ pub fn for_cache(root: &Path) -> Option<Arc<Remote>> {
 }
 
 /// Runs an object-store future to completion whether or not the caller is inside a runtime.
+/// Every call uses one runtime for the process, so the S3 client's pooled connections outlive a
+/// request instead of being opened again for each object.
 fn block<F: std::future::Future + Send>(f: F) -> F::Output
 where
     F::Output: Send,
 {
-    std::thread::scope(|s| {
-        s.spawn(|| tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime").block_on(f)).join().expect("the object-store thread panicked")
-    })
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    let rt = RUNTIME.get_or_init(|| tokio::runtime::Builder::new_multi_thread().worker_threads(1).thread_name("windowwatch-s3").enable_all().build().expect("a runtime"));
+    // On a thread of its own: the caller may be inside another runtime, where blocking on one is refused.
+    std::thread::scope(|s| s.spawn(|| rt.block_on(f)).join().expect("the object-store thread panicked"))
 }
 
 impl Remote {
