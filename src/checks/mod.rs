@@ -275,11 +275,6 @@ pub async fn evaluate(ctx: &SessionContext, catalog: &Catalog, profile: &Profile
     Ok(e)
 }
 
-/// The shared as-of views (case_deadlines, denial_register, window_rankings, …) computed once for a
-/// run instead of once per rule that reads them: a view two or more of the run's queries read is
-/// held in memory for the run, when it fits the memory limit (its bytes are reserved in the
-/// engine's pool, so the limit still holds); otherwise it stays a view and each rule computes it.
-/// The views are put back as they were when the run ends.
 /// One view held for a run: its name, bytes and the columns kept.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CachedView {
@@ -288,6 +283,11 @@ pub struct CachedView {
     pub columns: Vec<String>,
 }
 
+/// The shared as-of views (case_deadlines, denial_register, window_rankings, …) computed once for a
+/// run instead of once per rule that reads them: a view three or more of the run's queries read
+/// is held in memory for the run, when it fits the memory limit (its bytes are reserved in the
+/// engine's pool, so the limit still holds); otherwise it stays a view and each rule computes it.
+/// The views are put back as they were when the run ends.
 pub struct ViewCache {
     /// The cached views' original definitions, to restore.
     saved: Vec<(String, Arc<dyn datafusion::catalog::TableProvider>)>,
@@ -302,7 +302,8 @@ impl ViewCache {
         if ctx.state().config().get_extension::<engine::Scratch>().is_some() {
             return Ok(cache);
         }
-        let word = |name: &str, text: &str| regex::Regex::new(&format!(r"\b{name}\b")).expect("view names are words").is_match(text);
+        // A name as a whole word (compiled once per name, then matched against every query).
+        let word = |name: &str| regex::Regex::new(&format!(r"\b{}\b", regex::escape(name))).expect("an escaped name is a valid pattern");
         let partitions = ctx.state().config().target_partitions().max(1);
         let pool = Arc::clone(&ctx.runtime_env().memory_pool);
         // A quarter of the memory limit at most (the queries need the rest), or without one a
@@ -312,7 +313,8 @@ impl ViewCache {
             _ => crate::bench::total_memory_bytes().map_or(2 << 30, |m| (m / 4) as usize),
         };
         for v in &catalog.views {
-            let readers: Vec<&str> = queries.iter().copied().filter(|q| word(&v.name, q)).collect();
+            let name = word(&v.name);
+            let readers: Vec<&str> = queries.iter().copied().filter(|q| name.is_match(q)).collect();
             // Computing and holding a view costs about what two readers computing it would.
             if readers.len() < 3 {
                 continue;
@@ -320,7 +322,16 @@ impl ViewCache {
             let sql_err = |e: DataFusionError| CheckError::Sql { file: v.path.clone(), source: e };
             let original = ctx.table_provider(v.name.as_str()).await.map_err(sql_err)?;
             // Only the columns its readers name (the rest would be computed and held for nothing).
-            let columns: Vec<String> = original.schema().fields().iter().map(|f| f.name().clone()).filter(|c| readers.iter().any(|q| word(c, q))).collect();
+            let columns: Vec<String> = original
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .filter(|c| {
+                    let column = word(c);
+                    readers.iter().any(|q| column.is_match(q))
+                })
+                .collect();
             let df = ctx.table(v.name.as_str()).await.map_err(sql_err)?.select_columns(&columns.iter().map(String::as_str).collect::<Vec<_>>()).map_err(sql_err)?;
             // Batch by batch, stopping as soon as the view would not fit.
             let reservation = datafusion::execution::memory_pool::MemoryConsumer::new(format!("windowwatch view cache {}", v.name)).register(&pool);
