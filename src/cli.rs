@@ -390,7 +390,8 @@ pub struct GenerateArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Where to put the demo's files (default: ./windowwatch-demo).
+    /// Where the demo generates its exports when there is no sample-data/ here (the warehouse,
+    /// reports and outbox go where the config says: ./windowwatch-data, ./reports, ./outbox).
     #[arg(long, default_value = "windowwatch-demo")]
     pub dir: PathBuf,
     /// Use the shipped sample-data/ instead of generating.
