@@ -480,6 +480,10 @@ impl Config {
             }
             let show = w.bool(t, &path, "show_personal_data").unwrap_or(false);
             if let Some(id) = &id {
+                if let Err(why) = plain_name(id) {
+                    let sp = w.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
+                    w.problem(&sp, &join(&path, "id"), format!("office id `{}`: {why}", id.escape_debug()));
+                }
                 if office_ids.contains(id) {
                     let sp = w.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
                     w.problem(&sp, &join(&path, "id"), format!("office id `{id}` is used twice"));
@@ -626,6 +630,26 @@ pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
         .map_err(|e| format!("`{expr}`: {e}"))
 }
 
+/// An id that becomes a folder or file name (an office's reports land in `OUT/<id>/`): a plain
+/// name — not empty, at most 64 characters, no path separator or character Windows refuses, no
+/// control character, not starting with a dot or a space.
+pub fn plain_name(id: &str) -> Result<(), &'static str> {
+    const REFUSED: &[char] = &['/', '\\', ':', '*', '?', '"', '<', '>', '|'];
+    if id.is_empty() {
+        return Err("must not be empty");
+    }
+    if id.chars().count() > 64 {
+        return Err("at most 64 characters");
+    }
+    if id.starts_with('.') || id.starts_with(char::is_whitespace) || id.ends_with(char::is_whitespace) {
+        return Err("must not start with a dot, nor start or end with a space (it names a folder)");
+    }
+    if id.chars().any(|c| c.is_control() || REFUSED.contains(&c)) {
+        return Err("must be a plain name: no / \\ : * ? \" < > | or control characters (it names a folder)");
+    }
+    Ok(())
+}
+
 pub fn validate_cron(expr: &str) -> Result<(), String> {
     parse_cron(expr).map(|_| ())
 }
@@ -706,6 +730,19 @@ colour = 1
         assert!(name_pattern("[abc").is_err() && name_pattern("re:(").is_err());
         assert!(validate_job_option("settle_secs", "30").is_ok() && validate_job_option("settle_secs", "-1").is_err());
         assert!(validate_job_option("catch_up", "all").is_ok() && validate_job_option("send", "yes").is_err());
+    }
+
+    #[test]
+    fn office_ids_are_plain_names() {
+        for bad in ["../../x", "..", ".", "a/b", "a\\b", "/etc", "x\0y", "C:x", " a", "a\n", "", &"长".repeat(65)] {
+            assert!(plain_name(bad).is_err(), "{bad:?} passed");
+            let text = format!("[[offices]]\nid = {}\nname = \"n\"\nhalls = [\"H01\"]\n", toml::Value::String(bad.to_string()));
+            let e = Config::parse(&text, Path::new("w.toml")).unwrap_err();
+            assert!(e.problems.iter().any(|p| p.key == "offices[0].id"), "{bad:?}: {e}");
+        }
+        for good in ["a", "南城监督科", "office-1_B", "甲 监督科"] {
+            assert_eq!(plain_name(good), Ok(()), "{good}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! `pgwire`) opens the same sessions for its logins.
 
 pub mod functions;
+pub mod guard;
 #[cfg(feature = "pgwire")]
 pub mod pg;
 pub mod scope;
@@ -198,7 +199,8 @@ impl Outcome {
 }
 
 /// The read-only rule of the shell: queries, EXPLAIN, SHOW, SET and session-only views and
-/// external tables are fine; nothing may write (INSERT, UPDATE, DELETE, COPY … TO).
+/// external tables are fine; nothing may write (INSERT, UPDATE, DELETE, COPY … TO). A limited
+/// session is held to [`guard::check_limited`] as well.
 pub fn shell_sql_options() -> SQLOptions {
     SQLOptions::new().with_allow_ddl(true).with_allow_dml(false).with_allow_statements(true)
 }
@@ -270,8 +272,13 @@ impl SqlSession {
         w
     }
 
-    /// Plans one parsed statement, refusing what `options` does not allow.
+    /// Plans one parsed statement, refusing what `options` does not allow, and for a session
+    /// limited to an office or masking personal data, whatever reaches files or the engine's
+    /// settings ([`guard`]).
     pub async fn plan(&self, stmt: Statement, options: &SQLOptions) -> Result<LogicalPlan, DataFusionError> {
+        if !self.access.is_full() {
+            guard::check_limited(&stmt).map_err(DataFusionError::Plan)?;
+        }
         let plan = self.ctx.state().statement_to_plan(stmt).await?;
         options.verify_plan(&plan).map_err(|e| match e {
             DataFusionError::Plan(m) => DataFusionError::Plan(format!("{m}: windowwatch SQL is read-only; the warehouse changes only by `windowwatch ingest` and `check` (write results with -o FILE or \\o FILE)")),

@@ -21,7 +21,7 @@ use datafusion::error::DataFusionError;
 use datafusion::logical_expr::{EmptyRelation, LogicalPlan};
 use datafusion::prelude::{SQLOptions, SessionContext};
 use datafusion::sql::parser::Statement as DfParsed;
-use datafusion::sql::sqlparser::ast::Statement;
+use datafusion::sql::sqlparser::ast::{Reset, Statement};
 use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
 use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
 use datafusion_postgres::hooks::HookClient;
@@ -45,7 +45,7 @@ use pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
 use pgwire::messages::PgWireBackendMessage;
 use tokio::sync::Mutex;
 
-use super::{Access, SqlSession};
+use super::{Access, SqlSession, guard};
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
@@ -213,6 +213,16 @@ enum Verdict {
     Plan,
     Ignore(&'static str),
     Deny(String),
+    /// A setting that is the server's: SQLSTATE 42501.
+    Refuse(String),
+}
+
+fn settings_verdict(v: guard::SetVerdict, tag: &'static str) -> Verdict {
+    match v {
+        guard::SetVerdict::Apply => Verdict::Pass,
+        guard::SetVerdict::Acknowledge => Verdict::Ignore(tag),
+        guard::SetVerdict::Refuse(r) => Verdict::Refuse(r),
+    }
 }
 
 fn classify(s: &Statement) -> Verdict {
@@ -220,10 +230,16 @@ fn classify(s: &Statement) -> Verdict {
         Statement::Query(_) | Statement::Explain { .. } | Statement::ExplainTable { .. } | Statement::ShowTables { .. } | Statement::ShowColumns { .. } | Statement::Declare { .. } => {
             Verdict::Plan
         }
-        // The engine's own settings are the server's, not a client's to change.
-        Statement::Set(set) if set.to_string().to_ascii_lowercase().contains("datafusion.") => Verdict::Ignore("SET"),
-        Statement::Set(_)
-        | Statement::ShowVariable { .. }
+        // Settings by an explicit list, judged on the parsed name (super::guard).
+        Statement::Set(set) => settings_verdict(guard::judge_set(set), "SET"),
+        Statement::Reset(r) => settings_verdict(
+            guard::judge_reset(match &r.reset {
+                Reset::ALL => None,
+                Reset::ConfigurationParameter(n) => Some(n),
+            }),
+            "RESET",
+        ),
+        Statement::ShowVariable { .. }
         | Statement::ShowStatus { .. }
         | Statement::ShowCatalogs { .. }
         | Statement::StartTransaction { .. }
@@ -232,14 +248,10 @@ fn classify(s: &Statement) -> Verdict {
         | Statement::Fetch { .. }
         | Statement::Close { .. } => Verdict::Pass,
         Statement::Discard { .. } => Verdict::Ignore("DISCARD ALL"),
-        Statement::Reset(_) => Verdict::Ignore("RESET"),
         Statement::Savepoint { .. } => Verdict::Ignore("SAVEPOINT"),
         Statement::ReleaseSavepoint { .. } => Verdict::Ignore("RELEASE"),
         Statement::Deallocate { .. } => Verdict::Ignore("DEALLOCATE"),
-        other => {
-            let words: Vec<String> = other.to_string().split_whitespace().take(2).map(|w| w.to_uppercase()).collect();
-            Verdict::Deny(words.join(" "))
-        }
+        other => Verdict::Deny(guard::head(other)),
     }
 }
 
@@ -278,6 +290,7 @@ impl QueryHook for ReadOnly {
             Verdict::Pass => None,
             Verdict::Ignore(tag) => Some(Ok(Response::Execution(Tag::new(tag)))),
             Verdict::Deny(w) => Some(Err(read_only(&w))),
+            Verdict::Refuse(r) => Some(Err(refused("42501", r))),
             Verdict::Plan => plan_and_verify(s, ctx).await.err().map(Err),
         }
     }
@@ -285,6 +298,7 @@ impl QueryHook for ReadOnly {
     async fn handle_extended_parse_query(&self, s: &Statement, _ctx: &SessionContext, _c: &(dyn ClientInfo + Send + Sync)) -> Option<PgWireResult<LogicalPlan>> {
         match classify(s) {
             Verdict::Deny(w) => Some(Err(read_only(&w))),
+            Verdict::Refuse(r) => Some(Err(refused("42501", r))),
             Verdict::Ignore(_) => Some(Ok(empty_plan())),
             _ => None,
         }
@@ -295,15 +309,35 @@ impl QueryHook for ReadOnly {
             Verdict::Pass => None,
             Verdict::Ignore(tag) => Some(Ok(Response::Execution(Tag::new(tag)))),
             Verdict::Deny(w) => Some(Err(read_only(&w))),
+            Verdict::Refuse(r) => Some(Err(refused("42501", r))),
             Verdict::Plan if matches!(s, Statement::Declare { .. }) => plan_and_verify(s, ctx).await.err().map(Err),
             Verdict::Plan => verify(plan).err().map(Err),
         }
     }
 }
 
-/// SCRAM credentials of the configured logins.
+/// SCRAM credentials of the configured logins. Every other name (unknown, or a login whose
+/// password variable is unset) gets a salt and a key derived from a secret of this process, so
+/// the exchange runs to the proof and fails there the same way: no telling which logins exist.
 #[derive(Clone)]
-struct Credentials(Arc<HashMap<String, (Vec<u8>, Vec<u8>)>>);
+struct Credentials {
+    real: Arc<HashMap<String, (Vec<u8>, Vec<u8>)>>,
+    secret: [u8; 32],
+}
+
+impl Credentials {
+    fn new(real: HashMap<String, (Vec<u8>, Vec<u8>)>) -> Credentials {
+        Credentials { real: Arc::new(real), secret: rand::random() }
+    }
+
+    /// A stable salt (shaped as the real ones: base64 of 18 bytes) and a key nobody knows.
+    fn fake(&self, user: &str) -> (Vec<u8>, Vec<u8>) {
+        use base64::Engine as _;
+        let derive = |what: &str| blake3::keyed_hash(&self.secret, format!("{what}\0{user}").as_bytes());
+        let salt = base64::engine::general_purpose::STANDARD.encode(&derive("salt").as_bytes()[..18]).into_bytes();
+        (salt, derive("key").as_bytes().to_vec())
+    }
+}
 
 impl Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -315,11 +349,8 @@ impl Debug for Credentials {
 impl AuthSource for Credentials {
     async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
         let user = login.user().unwrap_or_default();
-        match self.0.get(user) {
-            Some((salt, salted)) => Ok(Password::new(Some(salt.clone()), salted.clone())),
-            // FATAL, and the same answer as a wrong password: no telling which logins exist.
-            None => Err(PgWireError::InvalidPassword(user.to_owned())),
-        }
+        let (salt, key) = self.real.get(user).cloned().unwrap_or_else(|| self.fake(user));
+        Ok(Password::new(Some(salt), key))
     }
 }
 
@@ -329,6 +360,11 @@ struct Errors;
 
 impl ErrorHandler for Errors {
     fn on_error<C: ClientInfo>(&self, client: &C, error: &mut PgWireError) {
+        // One wording for every failed login, naming the user of the startup message (the SCRAM
+        // message's own name is usually empty), as PostgreSQL answers.
+        if matches!(error, PgWireError::InvalidPassword(_)) {
+            *error = PgWireError::InvalidPassword(user_of(client));
+        }
         if let PgWireError::ApiError(inner) = error {
             let info = if let Some(df) = inner.downcast_ref::<DataFusionError>() {
                 let q = super::QueryError::from_engine(df, "");
@@ -444,7 +480,7 @@ pub async fn serve(settings: Arc<Settings>, listen: &str, as_of: Option<NaiveDat
     let mut params = DefaultServerParameterProvider::default();
     params.default_transaction_read_only = true;
     params.is_superuser = false;
-    let factory = Arc::new(Factory { router, credentials: Credentials(Arc::new(creds)), params: Arc::new(params), connections: Arc::new(ConnectionManager::new()) });
+    let factory = Arc::new(Factory { router, credentials: Credentials::new(creds), params: Arc::new(params), connections: Arc::new(ConnectionManager::new()) });
 
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| PgError::Bind { addr: listen.to_string(), source: e })?;
     let local = listener.local_addr().map_err(|e| PgError::Bind { addr: listen.to_string(), source: e })?;

@@ -109,20 +109,12 @@ async fn a_postgres_client_queries_read_only_and_an_office_login_sees_only_its_h
 
     // Read-only, on both protocols; the warehouse is unchanged.
     let before = env.state();
-    for stmt in ["DELETE FROM cases", "INSERT INTO cases SELECT * FROM cases", "DROP TABLE cases", "CREATE TABLE x AS SELECT 1", "CREATE VIEW v AS SELECT 1", "COPY cases TO '/tmp/x.csv'", "SELECT * INTO y FROM cases", "SET datafusion.execution.target_partitions = 1"] {
-        match c.simple_query(stmt).await {
-            Err(e) => {
-                let code = e.code().cloned();
-                assert_eq!(code, Some(SqlState::READ_ONLY_SQL_TRANSACTION), "{stmt}: {e:?}");
-                assert!(e.as_db_error().unwrap().message().contains("read-only"), "{stmt}: {e:?}");
-            }
-            // SET of the engine's own settings is accepted and ignored.
-            Ok(_) => assert!(stmt.starts_with("SET datafusion"), "{stmt} was executed"),
-        }
-        if !stmt.starts_with("SET") {
-            let e = c.query(stmt, &[]).await.expect_err(stmt);
-            assert_eq!(e.code(), Some(&SqlState::READ_ONLY_SQL_TRANSACTION), "extended {stmt}: {e:?}");
-        }
+    for stmt in ["DELETE FROM cases", "INSERT INTO cases SELECT * FROM cases", "DROP TABLE cases", "CREATE TABLE x AS SELECT 1", "CREATE VIEW v AS SELECT 1", "COPY cases TO '/tmp/x.csv'", "SELECT * INTO y FROM cases", "CREATE EXTERNAL TABLE x STORED AS PARQUET LOCATION '/tmp/'"] {
+        let e = c.simple_query(stmt).await.expect_err(stmt);
+        assert_eq!(e.code(), Some(&SqlState::READ_ONLY_SQL_TRANSACTION), "{stmt}: {e:?}");
+        assert!(e.as_db_error().unwrap().message().contains("read-only"), "{stmt}: {e:?}");
+        let e = c.query(stmt, &[]).await.expect_err(stmt);
+        assert_eq!(e.code(), Some(&SqlState::READ_ONLY_SQL_TRANSACTION), "extended {stmt}: {e:?}");
     }
     assert_eq!(env.state(), before);
     // Mistakes: one readable error, the connection stays usable.
@@ -158,5 +150,115 @@ async fn a_postgres_client_queries_read_only_and_an_office_login_sees_only_its_h
         assert!(out.status.success(), "psql: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
         assert!(stdout.starts_with("3\n"), "{stdout}");
         assert!(stdout.contains("case_deadlines"), "psql \\d lists the views: {stdout}");
+    }
+}
+
+/// The engine's settings are the server's: refused (42501) in every spelling, on both protocols,
+/// for every login; nothing of them is applied (queries still run, no spill folder appears).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_login_changes_the_servers_settings_in_any_spelling() {
+    let env = Env::new();
+    seed(&env);
+    let server = start(&env);
+    let spill = env.dir.path().join("spill-here");
+    let spill_sql = spill.display().to_string();
+    let attempts = [
+        "SET datafusion.runtime.memory_limit = '1K'".to_string(),
+        "SET \"datafusion\".runtime.memory_limit = '1K'".into(),
+        "SET \"datafusion\".\"runtime\".\"memory_limit\" TO '1K'".into(),
+        "set DATAFUSION.RUNTIME.MEMORY_LIMIT = '1K'".into(),
+        "SET /* x */ datafusion . runtime . memory_limit = '1K'".into(),
+        "SET SESSION datafusion.runtime.memory_limit = '1K'".into(),
+        format!("SET \"datafusion\".runtime.temp_directory = '{spill_sql}'"),
+        "SET datafusion.execution.target_partitions = 1".into(),
+        "RESET datafusion.runtime.memory_limit".into(),
+        "SET memory_limit = '1K'".into(),
+    ];
+    for (user, pw) in [("analyst", "s3cret-analyst"), ("yi-analyst", "s3cret-yi")] {
+        let c = connect(server.port, user, pw).await.unwrap();
+        for stmt in &attempts {
+            let e = c.simple_query(stmt).await.expect_err(stmt);
+            assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{user}: {stmt}: {e:?}");
+            let e = c.query(stmt.as_str(), &[]).await.expect_err(stmt);
+            assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE), "{user} extended: {stmt}: {e:?}");
+        }
+        // Client settings a driver sends still answer SET.
+        for ok in ["SET extra_float_digits = 3", "SET client_encoding = 'UTF8'", "SET application_name = 'x'", "RESET ALL"] {
+            rows(&c, ok).await;
+        }
+        // Nothing was applied: a query that needs memory runs, for this connection and a new one.
+        let n = rows(&c, "SELECT count(*) FROM (SELECT c.case_id FROM cases c CROSS JOIN cases d ORDER BY 1)").await;
+        assert!(n[0][0].is_some(), "{n:?}");
+        let again = connect(server.port, user, pw).await.unwrap();
+        rows(&again, "SELECT count(*) FROM cases").await;
+    }
+    assert!(!spill.exists(), "the read-only server created {spill:?}");
+}
+
+/// Every failed login looks the same: a real user, an unknown one, one whose password variable
+/// is unset and an empty name all get a SCRAM challenge with salt and iterations, then the same
+/// FATAL 28P01 worded the same way; a name's salt is stable, so asking twice tells nothing either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_names_cannot_be_enumerated() {
+    let env = Env::new();
+    seed(&env);
+    let server = start(&env);
+    let mut salts = Vec::new();
+    for user in ["analyst", "nosuch", "nopass"] {
+        let first = scram_challenge(server.port, user).await;
+        assert!(first.contains(",s=") && first.contains(",i="), "{user:?}: {first}");
+        let salt = |m: &str| m.split(',').find_map(|p| p.strip_prefix("s=")).map(String::from);
+        let second = scram_challenge(server.port, user).await;
+        assert_eq!(salt(&first), salt(&second), "{user:?}: the salt changes between attempts");
+        salts.push(salt(&first));
+        let e = connect(server.port, user, "wrong-password").await.err().unwrap_or_else(|| panic!("{user:?} got in"));
+        let db = e.as_db_error().unwrap_or_else(|| panic!("{user:?}: {e:?}"));
+        assert_eq!((db.code(), db.severity()), (&SqlState::INVALID_PASSWORD, "FATAL"), "{user:?}");
+        assert_eq!(db.message(), format!("Password authentication failed for user \"{user}\""), "{user:?}");
+    }
+    salts.sort();
+    salts.dedup();
+    assert_eq!(salts.len(), 3, "each name its own salt: {salts:?}");
+}
+
+/// Speaks the start of the Postgres protocol by hand: startup for `user`, SCRAM-SHA-256 initial
+/// response, and returns the server-first message (`r=…,s=…,i=…`).
+async fn scram_challenge(port: u16, user: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut body = 196608u32.to_be_bytes().to_vec();
+    for (k, v) in [("user", user), ("database", "windowwatch")] {
+        body.extend_from_slice(k.as_bytes());
+        body.push(0);
+        body.extend_from_slice(v.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut msg = ((body.len() + 4) as u32).to_be_bytes().to_vec();
+    msg.extend(body);
+    s.write_all(&msg).await.unwrap();
+    let (tag, first) = read_message(&mut s).await;
+    assert_eq!(tag, b'R', "{user:?}: {first:?}");
+    assert_eq!(&first[..4], &10u32.to_be_bytes(), "{user:?}: not SASL");
+    let client_first = b"n,,n=,r=abcdefghijklmnopqrstuvwx";
+    let mut body = b"SCRAM-SHA-256\0".to_vec();
+    body.extend((client_first.len() as u32).to_be_bytes());
+    body.extend(client_first);
+    let mut msg = vec![b'p'];
+    msg.extend(((body.len() + 4) as u32).to_be_bytes());
+    msg.extend(body);
+    s.write_all(&msg).await.unwrap();
+    let (tag, cont) = read_message(&mut s).await;
+    assert_eq!(tag, b'R', "{user:?}: {}", String::from_utf8_lossy(&cont));
+    assert_eq!(&cont[..4], &11u32.to_be_bytes(), "{user:?}: not SASLContinue");
+    let _ = s.shutdown().await;
+    return String::from_utf8(cont[4..].to_vec()).unwrap();
+
+    async fn read_message(s: &mut tokio::net::TcpStream) -> (u8, Vec<u8>) {
+        let tag = s.read_u8().await.unwrap();
+        let len = s.read_u32().await.unwrap() as usize;
+        let mut buf = vec![0; len - 4];
+        s.read_exact(&mut buf).await.unwrap();
+        (tag, buf)
     }
 }

@@ -274,6 +274,50 @@ fn an_office_sees_only_its_halls_in_every_table_and_view() {
     assert!(r.stderr.contains("--office `nowhere`") && r.stderr.contains("jia, yi"), "{}", r.stderr);
 }
 
+/// A limited session (an office, or masked) reaches no file and no engine setting: the external
+/// table over the warehouse's own Parquet, COPY and LOCATION in several spellings are refused,
+/// and so are the engine's settings however they are quoted. Unlimited, the analyst may.
+#[test]
+fn a_limited_shell_reaches_no_file_and_no_engine_setting() {
+    let env = Env::new();
+    seed(&env);
+    let cases = env.data().join("current").join("cases");
+    let loc = cases.display().to_string();
+    let spill = env.path("spill-here");
+    let attempts = [
+        format!("CREATE EXTERNAL TABLE x STORED AS PARQUET LOCATION '{loc}/'"),
+        format!("create external table \"X\" stored as parquet location 'file://{loc}/'"),
+        format!("CREATE UNBOUNDED EXTERNAL TABLE x STORED AS PARQUET LOCATION '{loc}/'"),
+        format!("EXPLAIN CREATE EXTERNAL TABLE x STORED AS PARQUET LOCATION '{loc}/'"),
+        "COPY (SELECT 1) TO 'out.csv'".to_string(),
+        "SET \"datafusion\".runtime.memory_limit = '1K'".into(),
+        format!("SET \"datafusion\".runtime.temp_directory = '{}'", spill.display()),
+        "SET datafusion.execution.target_partitions = 1".into(),
+        "RESET datafusion.runtime.memory_limit".into(),
+    ];
+    for office in [Some("yi"), Some("jia"), None] {
+        for stmt in &attempts {
+            let mut args = vec!["sql", "-c", stmt.as_str()];
+            if let Some(o) = office {
+                args.extend(["--office", o]);
+            }
+            let r = env.ww(&args);
+            assert_eq!(r.code, 2, "{office:?}: {stmt} ran: {}", r.stdout);
+            assert!(!r.stdout.contains("H01") && !r.stdout.contains("张"), "{office:?}: {stmt}: {}", r.stdout);
+        }
+        // Even with --show-personal-data, an office stays limited.
+        if let Some(o) = office {
+            let r = env.ww(&["sql", "--office", o, "--show-personal-data", "-c", &attempts[0]]);
+            assert_eq!(r.code, 2, "{o}: {}", r.stdout);
+        }
+    }
+    assert!(!spill.exists() && !env.path("out.csv").exists());
+    // Unlimited (all halls, personal data shown) the analyst could read the files anyway.
+    let q = format!("CREATE EXTERNAL TABLE x STORED AS PARQUET LOCATION '{loc}/'; SELECT count(*) AS n FROM x");
+    let r = env.ww(&["sql", "--show-personal-data", "--format", "csv", "-c", &q]).ok();
+    assert!(r.stdout.contains("n\n8\n"), "{}", r.stdout);
+}
+
 fn halls_all(env: &Env, q: &str) -> Vec<String> {
     let out = env.ww(&["sql", "--as-of", "2026-11-01", "--format", "csv", "-c", q]).ok().stdout;
     out.lines().skip(1).map(|s| s.to_string()).collect()
