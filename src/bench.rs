@@ -12,9 +12,9 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use crate::checks::{self, CheckOptions};
-use crate::contract::{NumericLevels, Table};
+use crate::contract::Table;
 use crate::generate::{GenerateOptions, Manifest};
-use crate::ingest::{self, IngestOptions};
+use crate::ingest;
 use crate::report::{self, Month};
 use crate::settings::Settings;
 use crate::store::Warehouse;
@@ -49,12 +49,6 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// The machine's memory, in bytes (Linux /proc/meminfo).
-pub fn total_memory_bytes() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let kb: u64 = s.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
 
 /// The machine the figures are for.
 pub fn machine() -> Value {
@@ -76,7 +70,7 @@ fn say(quiet: bool, msg: impl AsRef<str>) {
 }
 
 /// Runs the benchmark; returns the results (also written to `DIR/windowwatch.json`).
-pub fn run(settings: &Settings, o: &BenchOptions) -> Result<Value> {
+pub fn run(settings: &Settings, o: &BenchOptions, rt: &tokio::runtime::Runtime) -> Result<Value> {
     let quiet = settings.quiet;
     std::fs::create_dir_all(&o.dir).with_context(|| format!("creating {}", o.dir.display()))?;
     let exports = o.dir.join("exports");
@@ -121,16 +115,7 @@ pub fn run(settings: &Settings, o: &BenchOptions) -> Result<Value> {
         let mut secs_of = Vec::new();
         for f in &manifest.files {
             let path = exports.join(&f.path);
-            let table = Table::parse(&f.table).with_context(|| format!("manifest: table {}", f.table))?;
-            let opts = IngestOptions {
-                table,
-                files: vec![path.clone()],
-                encoding: None,
-                sheet: None,
-                numeric_levels: f.numeric_levels.as_deref().and_then(NumericLevels::parse),
-                aliases: Default::default(),
-                force: true,
-            };
+            let opts = f.ingest_options(&exports, true)?;
             let t = Instant::now();
             let r = ingest::ingest(&wh, &opts)?;
             let secs = t.elapsed().as_secs_f64();
@@ -173,8 +158,8 @@ pub fn run(settings: &Settings, o: &BenchOptions) -> Result<Value> {
     let encodings: serde_json::Map<String, Value> = by_enc.iter().map(|(k, (b, s))| (k.clone(), json!({"bytes": b, "seconds": s, "mb_per_s": mbps(*b, *s)}))).collect();
 
     // 3. The check suite as `check` runs it: every rule, the rates, the run recorded.
-    let as_of = crate::commands::parse_instant(&manifest.as_of)?;
-    let rt = crate::commands::runtime()?;
+    let as_of = crate::clock::parse_instant(&manifest.as_of)?;
+
     reset_peak();
     let t = Instant::now();
     let opts = CheckOptions { as_of, only: None, record: true, engine: settings.engine.clone() };

@@ -61,21 +61,7 @@ fn from_day_number(n: i32) -> NaiveDate {
     NaiveDate::from_num_days_from_ce_opt(n).expect("day in chrono range")
 }
 
-/// Reads a date in the contract's date-only forms: `2026-10-08` or `2026/10/8`.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    let sep = if s.contains('-') { '-' } else { '/' };
-    let mut it = s.split(sep);
-    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
-    if it.next().is_some() || y.len() != 4 || !(1..=2).contains(&m.len()) || !(1..=2).contains(&d.len()) {
-        return None;
-    }
-    let all_ascii = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
-    if !(all_ascii(y) && all_ascii(m) && all_ascii(d)) {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
-}
+pub use crate::clock::parse_date;
 
 impl Calendar {
     /// The shipped calendar, 2024–2026.

@@ -6,14 +6,18 @@ use std::io::Write;
 
 use anyhow::{Context, Result, bail};
 
-use crate::checks::{self, CheckOptions, CheckRun};
-use crate::cli::{CheckArgs, Command, DailyArgs, GenerateArgs, IngestArgs, MonthlyArgs, RegisterArgs, ReportCommand, RulesArgs, SendCommand, SendFlags};
+use crate::checks::{self, CheckOptions};
+use crate::cli::{CheckArgs, Command, DailyArgs, DemoArgs, GenerateArgs, IngestArgs, MonthlyArgs, RegisterArgs, ReportCommand, RulesArgs, SendCommand, SendFlags};
 use crate::report::{self, Month, Rendered};
 use crate::contract::{NumericLevels, Table};
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::output::{self, PrintFormat};
 use crate::settings::Settings;
 use crate::store::Warehouse;
+use crate::deliver::DeliverOptions;
+use crate::generate::Manifest;
+use std::path::PathBuf;
+use crate::clock::parse_instant;
 
 pub fn run(command: Command, settings: Settings) -> Result<u8> {
     match command {
@@ -21,7 +25,7 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         Command::Check(a) => cmd_check(&a, &settings),
         Command::Rules(a) => cmd_rules(&a, &settings),
         Command::Generate(a) => cmd_generate(&a, &settings),
-        Command::Demo(a) => crate::job::demo(&a, &settings),
+        Command::Demo(a) => cmd_demo(&a, &settings),
         Command::Report(ReportCommand::Monthly(a)) => cmd_monthly(&a, &settings),
         Command::Report(ReportCommand::Daily(a)) => cmd_daily(&a, &settings),
         Command::Register(a) => cmd_register(&a, &settings),
@@ -50,7 +54,8 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref()),
         Command::Sql(a) => cmd_sql(&a, &settings),
         Command::Bench(a) => {
-            let r = crate::bench::run(&settings, &crate::bench::BenchOptions { scale: a.scale.clone(), seed: a.seed, dir: a.dir.clone(), repeat: a.repeat, reports: !a.no_reports, reuse_warehouse: a.reuse_warehouse })?;
+            let o = crate::bench::BenchOptions { scale: a.scale.clone(), seed: a.seed, dir: a.dir.clone(), repeat: a.repeat, reports: !a.no_reports, reuse_warehouse: a.reuse_warehouse };
+            let r = crate::bench::run(&settings, &o, &runtime()?)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -148,16 +153,6 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
-/// Reads an instant in the contract's forms (a bare date means its first instant).
-pub fn parse_instant(s: &str) -> Result<chrono::NaiveDateTime> {
-    if let Some(t) = crate::ingest::values::parse_timestamp(s) {
-        return Ok(t);
-    }
-    if let Some(d) = crate::calendar::parse_date(s) {
-        return Ok(d.and_hms_opt(0, 0, 0).expect("midnight"));
-    }
-    bail!("`{s}` is not an instant; write it as \"2026-11-01 00:00:00\" (China time)")
-}
 
 pub fn ingest_options(a: &IngestArgs, s: &Settings) -> Result<IngestOptions> {
     let table = Table::parse(&a.table).with_context(|| format!("--table `{}`: expected tickets, cases, ratings or denials", a.table))?;
@@ -283,41 +278,9 @@ fn cmd_check(a: &CheckArgs, s: &Settings) -> Result<u8> {
         }
     }
     if !s.quiet {
-        eprintln!("{}", check_summary(&run));
+        eprintln!("{run}");
     }
     Ok(if run.count(checks::catalog::Severity::Red) > 0 { 1 } else { 0 })
-}
-
-pub fn check_summary(run: &CheckRun) -> String {
-    use checks::catalog::Severity::*;
-    let mut s = format!(
-        "as of {}: {} findings ({} red, {} yellow, {} info) from {} rules",
-        run.as_of.format("%Y-%m-%d %H:%M:%S"),
-        run.findings.num_rows(),
-        run.count(Red),
-        run.count(Yellow),
-        run.count(Info),
-        run.rules_run
-    );
-    match (run.run_id, run.previous) {
-        (Some(id), Some((p, at))) => s.push_str(&format!(
-            "; run #{id}, against run #{p} (as of {}): {} new, {} resolved",
-            at.format("%Y-%m-%d %H:%M:%S"),
-            run.new_findings,
-            run.resolved_findings
-        )),
-        (Some(id), None) => s.push_str(&format!("; run #{id} (the first)")),
-        (None, _) => s.push_str("; not recorded"),
-    }
-    let mib = |b: usize| b as f64 / 1048576.0;
-    s.push_str(&format!("; engine memory peak {:.1} MiB", mib(run.memory_peak)));
-    if let Some(l) = run.memory_limit {
-        s.push_str(&format!(" of the {:.0} MiB limit", mib(l)));
-    }
-    if run.spilled_bytes > 0 {
-        s.push_str(&format!("; {:.1} MiB spilled to disk under the memory limit", mib(run.spilled_bytes)));
-    }
-    s
 }
 
 fn cmd_rules(a: &RulesArgs, s: &Settings) -> Result<u8> {
@@ -435,6 +398,75 @@ fn cmd_register(a: &RegisterArgs, s: &Settings) -> Result<u8> {
     Ok(0)
 }
 
+/// The sample set to use: `sample-data/` when it is here, else a freshly generated one.
+fn sample_set(a: &DemoArgs, s: &Settings) -> Result<(PathBuf, Manifest)> {
+    let shipped = PathBuf::from("sample-data");
+    if shipped.join("manifest.json").exists() {
+        return Ok((shipped.clone(), Manifest::load(&shipped)?));
+    }
+    if a.sample {
+        anyhow::bail!("--sample: no sample-data/manifest.json in {}", std::env::current_dir()?.display());
+    }
+    let out = a.dir.join("exports");
+    let m = crate::generate::generate(&crate::generate::GenerateOptions { out: out.clone(), seed: 20261101, scale: "small".into(), truth: true }, &s.calendar)?;
+    Ok((out, m))
+}
+
+/// `windowwatch demo`: the main job on built-in defaults — sample data → ingest → checks →
+/// every report → delivery (the outbox unless SMTP is configured).
+fn cmd_demo(a: &DemoArgs, s: &Settings) -> Result<u8> {
+    let (dir, m) = sample_set(a, s)?;
+    println!("== windowwatch demo: {} halls, months {}, exports in {}", m.halls.len(), m.months.join(", "), dir.display());
+    let wh = Warehouse::open(&s.config.data_dir)?;
+    println!("\n== ingest (rows read = loaded + superseded + quarantined; all rows: windowwatch sql -c \"SELECT * FROM ingests\")");
+    for r in m.ingest(&wh, &dir, false)? {
+        if !s.quiet {
+            print_manifest_ingest(&r);
+        }
+    }
+    let as_of = parse_instant(&m.as_of)?;
+    let rt = runtime()?;
+    let opts = CheckOptions { as_of, only: None, record: true, engine: s.engine.clone() };
+    let run = rt.block_on(checks::run_checks(&wh, &s.calendar, &s.catalog, &s.profile, &opts))?;
+    println!("\n== findings per rule (as of {})", m.as_of);
+    for (rule, n) in run.per_rule() {
+        let title = s.catalog.rule(&rule).map(|r| r.meta.title.clone()).unwrap_or_default();
+        println!("  {rule:<34} {n:>5}  {title}");
+    }
+    println!("\n{run}");
+
+    // Every report of the last month that has ended, and the morning warning at the as-of instant.
+    let month = Month::of(as_of).prev();
+    let out = s.config.reports_dir.clone();
+    let mut rendered = rt.block_on(report::monthly::render_all(s, &wh, &report::monthly::MonthlyOptions { month, as_of: None, office: None, out: out.clone(), templates: None }))?;
+    rendered.extend(rt.block_on(report::daily::render_all(s, &wh, &report::daily::DailyOptions { as_of, office: None, out: out.clone(), templates: None }))?);
+    rendered.extend(rt.block_on(report::register::render_all(
+        s,
+        &wh,
+        &report::register::RegisterOptions { month, as_of, office: None, format: report::register::RegisterFormat::Xlsx, out: out.clone(), templates: None },
+    ))?);
+    println!("\n== reports for {month}");
+    for r in &rendered {
+        for f in &r.files {
+            println!("  {}", f.display());
+        }
+    }
+    let delivered = rt.block_on(crate::deliver::deliver_rendered(&rendered, &s.config, &wh, &DeliverOptions::default()))?;
+    println!("\n== delivery\n{delivered}");
+    println!("\nwarehouse: {} · reports: {} · outbox: {}", s.config.data_dir.display(), out.display(), s.config.outbox.display());
+    Ok(0)
+}
+
+/// One line per file of a generated set's ingest.
+fn print_manifest_ingest(r: &IngestReport) {
+    for f in &r.files {
+        match f.skipped_as_ingest {
+            Some(id) => println!("  {:<8} {:<44} already ingested as #{id}", r.table, f.file),
+            None => println!("  {:<8} {:<44} read {:>6} = loaded {:>6} + superseded {:>4} + quarantined {:>3}", r.table, f.file, f.rows_read, f.loaded, f.superseded, f.quarantined),
+        }
+    }
+}
+
 fn cmd_send(c: SendCommand, s: &Settings) -> Result<u8> {
     let wh = Warehouse::open(&s.config.data_dir)?;
     let rt = runtime()?;
@@ -446,7 +478,8 @@ fn cmd_send(c: SendCommand, s: &Settings) -> Result<u8> {
     if !s.quiet {
         print_rendered(what, &rendered);
     }
-    let report = rt.block_on(crate::job::deliver_rendered(s, &wh, &rendered, flags.resend, flags.dry_run))?;
+    let opts = crate::deliver::DeliverOptions { resend: flags.resend, dry_run: flags.dry_run, ..Default::default() };
+    let report = rt.block_on(crate::deliver::deliver_rendered(&rendered, &s.config, &wh, &opts))?;
     println!("{report}");
     Ok(if report.complete() { 0 } else { 2 })
 }

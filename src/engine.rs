@@ -343,3 +343,10 @@ pub async fn session_for(
     register_views(&ctx, catalog, profile, as_of).await?;
     Ok(ctx)
 }
+
+/// The machine's memory, in bytes (Linux /proc/meminfo).
+pub fn total_memory_bytes() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = s.lines().find(|l| l.starts_with("MemTotal:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}

@@ -1,7 +1,9 @@
 //! windowwatch — supervision of medical-insurance service windows (医疗保障窗口服务监督).
 //!
-//! The data flows ingest → store → checks → report → deliver; `schedule` and `sql` sit beside
-//! them and `job` wires a whole run together. `contract` and `calendar` are the shared facts.
+//! The data flows contract/calendar → ingest → store → checks → report → deliver; `schedule`
+//! and `sql` sit beside them, and `commands` (the CLI edge) wires a whole run together. Which
+//! module may import which is drawn in `docs/architecture.md`, and `scripts/layers.py` holds the
+//! code to it.
 
 pub mod bench;
 pub mod calendar;
@@ -14,7 +16,6 @@ pub mod config;
 pub mod engine;
 pub mod generate;
 pub mod ingest;
-pub mod job;
 pub mod output;
 pub mod progress;
 pub mod schedule;

@@ -310,7 +310,7 @@ impl ViewCache {
         // quarter of the machine's memory.
         let cap = match pool.memory_limit() {
             datafusion::execution::memory_pool::MemoryLimit::Finite(n) => n / 4,
-            _ => crate::bench::total_memory_bytes().map_or(2 << 30, |m| (m / 4) as usize),
+            _ => crate::engine::total_memory_bytes().map_or(2 << 30, |m| (m / 4) as usize),
         };
         for v in &catalog.views {
             let name = word(&v.name);
@@ -576,4 +576,40 @@ pub fn conform(batches: &[RecordBatch], schema: &SchemaRef) -> Result<RecordBatc
         parts.push(RecordBatch::try_new(schema.clone(), cols)?);
     }
     Ok(concat_batches(schema, &parts)?)
+}
+
+/// The one-line account of a run that `check`, the demo and the daemon's job print.
+impl std::fmt::Display for CheckRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let run = self;
+        use catalog::Severity::*;
+        let mut s = format!(
+            "as of {}: {} findings ({} red, {} yellow, {} info) from {} rules",
+            run.as_of.format("%Y-%m-%d %H:%M:%S"),
+            run.findings.num_rows(),
+            run.count(Red),
+            run.count(Yellow),
+            run.count(Info),
+            run.rules_run
+        );
+        match (run.run_id, run.previous) {
+            (Some(id), Some((p, at))) => s.push_str(&format!(
+                "; run #{id}, against run #{p} (as of {}): {} new, {} resolved",
+                at.format("%Y-%m-%d %H:%M:%S"),
+                run.new_findings,
+                run.resolved_findings
+            )),
+            (Some(id), None) => s.push_str(&format!("; run #{id} (the first)")),
+            (None, _) => s.push_str("; not recorded"),
+        }
+        let mib = |b: usize| b as f64 / 1048576.0;
+        s.push_str(&format!("; engine memory peak {:.1} MiB", mib(run.memory_peak)));
+        if let Some(l) = run.memory_limit {
+            s.push_str(&format!(" of the {:.0} MiB limit", mib(l)));
+        }
+        if run.spilled_bytes > 0 {
+            s.push_str(&format!("; {:.1} MiB spilled to disk under the memory limit", mib(run.spilled_bytes)));
+        }
+        f.write_str(&s)
+    }
 }

@@ -265,6 +265,13 @@ fn sender(cfg: &Config) -> Result<Mailbox, DeliverError> {
 /// Returns `Err` only when nothing sensible can be done (an invalid address, a missing password,
 /// TLS or login refused, the server unreachable, the warehouse failing); recipients that fail one
 /// by one are in the report, see [`DeliveryReport::failures`].
+/// The one path from rendered reports to delivery (the CLI's `send`, the demo and the daemon's
+/// jobs): each report's message, once per recipient as the ledger says.
+pub async fn deliver_rendered(rendered: &[crate::report::Rendered], cfg: &Config, wh: &Warehouse, opts: &DeliverOptions) -> Result<DeliveryReport, DeliverError> {
+    let messages: Vec<Message> = rendered.iter().filter_map(|r| r.message.clone()).collect();
+    deliver(&messages, cfg, wh, opts).await
+}
+
 pub async fn deliver(messages: &[Message], cfg: &Config, wh: &Warehouse, opts: &DeliverOptions) -> Result<DeliveryReport, DeliverError> {
     let from = sender(cfg)?;
     let now = crate::clock::now_china();

@@ -46,6 +46,8 @@ pub enum GenerateError {
     Scale(String),
     #[error("generate: {0}")]
     Other(String),
+    #[error(transparent)]
+    Ingest(#[from] crate::ingest::IngestError),
 }
 
 /// One generated export file, in the order it is to be ingested.
@@ -89,6 +91,28 @@ impl Manifest {
     pub fn load(dir: &Path) -> Result<Manifest, GenerateError> {
         let text = std::fs::read_to_string(dir.join("manifest.json"))?;
         serde_json::from_str(&text).map_err(|e| GenerateError::Other(format!("{}/manifest.json: {e}", dir.display())))
+    }
+
+    /// Ingests every file of the set (in `dir`), in the manifest's order; `force` ingests a file
+    /// again even when its bytes were ingested before (the benchmark's rounds).
+    pub fn ingest(&self, wh: &crate::store::Warehouse, dir: &Path, force: bool) -> Result<Vec<crate::ingest::IngestReport>, GenerateError> {
+        self.files.iter().map(|f| Ok(crate::ingest::ingest(wh, &f.ingest_options(dir, force)?)?)).collect()
+    }
+}
+
+impl ManifestFile {
+    /// How this file is ingested: its table, its path under `dir`, its numeric levels.
+    pub fn ingest_options(&self, dir: &Path, force: bool) -> Result<crate::ingest::IngestOptions, GenerateError> {
+        let table = crate::contract::Table::parse(&self.table).ok_or_else(|| GenerateError::Other(format!("manifest: unknown table {}", self.table)))?;
+        Ok(crate::ingest::IngestOptions {
+            table,
+            files: vec![dir.join(&self.path)],
+            encoding: None,
+            sheet: None,
+            numeric_levels: self.numeric_levels.as_deref().and_then(crate::contract::NumericLevels::parse),
+            aliases: Default::default(),
+            force,
+        })
     }
 }
 

@@ -347,7 +347,7 @@ fn files_read_back_through_the_real_ingest() {
     let m = generate(&GenerateOptions { out: out.clone(), seed: 7, scale: "small".into(), truth: true }, &cal).unwrap();
     let sample = write_sample(&dir.path().join("again"), 7, &cal).unwrap();
     let wh = crate::store::Warehouse::open(&dir.path().join("wh")).unwrap();
-    crate::job::ingest_manifest(&wh, &out, &m, true).unwrap();
+    m.ingest(&wh, &out, false).unwrap();
     let snap = wh.current().unwrap().unwrap();
 
     // Quarantine: exactly the planted bad rows, at the planted lines, for the planted reasons.
@@ -587,7 +587,7 @@ fn medium_scale_merges_sample_and_bulk_in_order() {
     assert!(!dir.path().join(".truth-parts").exists());
     // The streamed files go through the real ingest without a single rejected row.
     let wh = crate::store::Warehouse::open(&dir.path().join("wh")).unwrap();
-    crate::job::ingest_manifest(&wh, dir.path(), &m, true).unwrap();
+    m.ingest(&wh, dir.path(), false).unwrap();
     let snap = wh.current().unwrap().unwrap();
     let quarantined: usize = snap.read("quarantine").unwrap().iter().map(|b| b.num_rows()).sum();
     let planted = std::fs::read_to_string(dir.path().join(QUARANTINE_FILE)).unwrap().lines().count();

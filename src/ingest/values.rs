@@ -6,7 +6,7 @@
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
-use crate::calendar::parse_date;
+pub use crate::clock::{parse_date, parse_timestamp};
 use crate::contract::{ColType, NumericLevels, parse_level_label};
 
 /// One cell as a reader found it.
@@ -67,29 +67,6 @@ pub fn date_days(d: NaiveDate) -> i32 {
 
 pub fn days_to_date(days: i32) -> NaiveDate {
     epoch_date() + chrono::Duration::days(days as i64)
-}
-
-/// Reads the contract's timestamp forms: `2026-10-08 09:15:00`, `2026-10-08 09:15`,
-/// `2026/10/8 9:15:00`, `2026-10-08T09:15:00` (date part as in [`parse_date`], hour of one or
-/// two digits, minutes and seconds of two).
-pub fn parse_timestamp(s: &str) -> Option<NaiveDateTime> {
-    let s = s.trim();
-    let (date, time) = s.split_once([' ', 'T'])?;
-    let date = parse_date(date)?;
-    let time = time.trim_start();
-    let mut parts = time.split(':');
-    let h = parts.next()?;
-    let m = parts.next()?;
-    let sec = parts.next();
-    if parts.next().is_some() {
-        return None;
-    }
-    let digits = |p: &str, lens: std::ops::RangeInclusive<usize>| lens.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
-    if !digits(h, 1..=2) || !digits(m, 2..=2) || !sec.is_none_or(|x| digits(x, 2..=2)) {
-        return None;
-    }
-    let t = NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, sec.map_or(Some(0), |x| x.parse().ok())?)?;
-    Some(date.and_time(t))
 }
 
 /// An Excel date cell rounded to the second (Excel stores days as a float).

@@ -252,7 +252,7 @@ impl Runner {
                 let as_of = if job.as_of_now { crate::clock::now_china() } else { scheduled };
                 let opts = CheckOptions { as_of, only: None, record: true, engine: s.engine.clone() };
                 let run = checks::run_checks(wh, &s.calendar, &s.catalog, &s.profile, &opts).await?;
-                Ok(Done { rows: run.findings.num_rows() as i64, mails: 0, detail: crate::commands::check_summary(&run), record: true })
+                Ok(Done { rows: run.findings.num_rows() as i64, mails: 0, detail: run.to_string(), record: true })
             }
             Kind::Daily => {
                 let opts = DailyOptions { as_of: scheduled, office: None, out: report::monthly::out_dir(s, None), templates: None };
@@ -285,8 +285,7 @@ impl Runner {
         if self.stop.load(Ordering::SeqCst) {
             return Err(JobError::Interrupted(format!("{what}: rendered, not delivered")));
         }
-        let outgoing: Vec<crate::deliver::Message> = rendered.iter().filter_map(|r| r.message.clone()).collect();
-        let report = crate::deliver::deliver(&outgoing, &self.settings.config, &self.wh, &crate::deliver::DeliverOptions::default()).await?;
+        let report = crate::deliver::deliver_rendered(&rendered, &self.settings.config, &self.wh, &crate::deliver::DeliverOptions::default()).await?;
         let mails = (report.sent() + report.written()) as i64;
         let failures = report.failures();
         if !failures.is_empty() {

@@ -250,7 +250,7 @@ impl<'a> Shell<'a> {
                 writeln!(out, "Timing is {}.", if self.opts.timing { "on" } else { "off" }).map_err(write_err)?;
             }
             "\\asof" => {
-                let t = crate::commands::parse_instant(arg.trim_matches('"').trim_matches('\'')).map_err(|e| SqlError::Usage(format!("\\asof: {e}")))?;
+                let t = crate::clock::parse_instant(arg.trim_matches('"').trim_matches('\'')).map_err(|e| SqlError::Usage(format!("\\asof: {e}")))?;
                 let settings = self.settings;
                 self.session.set_as_of(settings, t).await?;
                 writeln!(out, "as-of views now as of {}", t.format("%Y-%m-%d %H:%M:%S")).map_err(write_err)?;
