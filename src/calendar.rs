@@ -63,6 +63,13 @@ fn from_day_number(n: i32) -> NaiveDate {
 
 pub use crate::clock::parse_date;
 
+/// Monday–Friday days from an arbitrary origin up to and including day number `n` (day 1,
+/// 0001-01-01, is a Monday), so `weekdays_upto(b) - weekdays_upto(a)` counts them in (a, b].
+fn weekdays_upto(n: i32) -> i64 {
+    let n = i64::from(n);
+    5 * n.div_euclid(7) + n.rem_euclid(7).min(5)
+}
+
 impl Calendar {
     /// The shipped calendar, 2024–2026.
     pub fn builtin() -> Calendar {
@@ -157,30 +164,36 @@ impl Calendar {
     }
 
     /// The `n`-th working day strictly after `d` (n > 0), strictly before it (n < 0), or `d` (n = 0).
+    /// At the ends of chrono's range (±262,000 years) it stops at the last day there is; callers
+    /// with dates from input use [`Calendar::checked_add_workdays`].
     pub fn add_workdays(&self, d: NaiveDate, n: i64) -> NaiveDate {
+        self.checked_add_workdays(d, n).unwrap_or(if n > 0 { NaiveDate::MAX } else { NaiveDate::MIN })
+    }
+
+    /// [`Calendar::add_workdays`], or `None` when the day counted to lies beyond chrono's range.
+    pub fn checked_add_workdays(&self, d: NaiveDate, n: i64) -> Option<NaiveDate> {
         if n == 0 {
-            return d;
+            return Some(d);
         }
         let dn = day_number(d);
         if (self.fast_from..=self.fast_to).contains(&dn) {
             // Index of the first working day > d.
             let after = self.workdays.partition_point(|&w| w <= dn) as i64;
             let before = self.workdays.partition_point(|&w| w < dn) as i64;
-            let idx = if n > 0 { after + n - 1 } else { before + n };
-            if idx >= 0 && (idx as usize) < self.workdays.len() {
-                return from_day_number(self.workdays[idx as usize]);
+            let idx = if n > 0 { after.checked_add(n - 1) } else { before.checked_add(n) };
+            if let Some(&w) = idx.and_then(|i| usize::try_from(i).ok()).and_then(|i| self.workdays.get(i)) {
+                return NaiveDate::from_num_days_from_ce_opt(w);
             }
         }
-        let step = if n > 0 { 1 } else { -1 };
-        let mut left = n.abs();
+        let mut left = n.unsigned_abs();
         let mut cur = d;
         while left > 0 {
-            cur += chrono::Duration::days(step);
+            cur = if n > 0 { cur.succ_opt()? } else { cur.pred_opt()? };
             if self.is_workday(cur) {
                 left -= 1;
             }
         }
-        cur
+        Some(cur)
     }
 
     /// Working days in the half-open interval (a, b]; negative when b < a.
@@ -193,12 +206,14 @@ impl Calendar {
             let upto = |x: i32| self.workdays.partition_point(|&w| w <= x) as i64;
             return upto(bn) - upto(an);
         }
-        let mut count = 0;
-        let mut cur = a;
-        while cur < b {
-            cur = cur.succ_opt().expect("date in range");
-            if self.is_workday(cur) {
-                count += 1;
+        // Outside the table: Monday–Friday counted by arithmetic, then the dated entries between.
+        let mut count = weekdays_upto(bn) - weekdays_upto(an);
+        for (day, e) in self.entries.range((std::ops::Bound::Excluded(a), std::ops::Bound::Included(b))) {
+            let weekday = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+            match (e.kind, weekday) {
+                (DayKind::Workday, false) => count += 1,
+                (DayKind::Holiday, true) => count -= 1,
+                _ => {}
             }
         }
         count
@@ -245,7 +260,10 @@ impl Calendar {
                 DayKind::Workday => "workday",
             }));
             names.push(e.map(|e| e.name.clone()));
-            d = d.succ_opt().unwrap();
+            match d.succ_opt() {
+                Some(next) => d = next,
+                None => break,
+            }
         }
         RecordBatch::try_new(
             Calendar::days_schema(),
@@ -300,6 +318,33 @@ mod tests {
         assert_eq!(c.workdays_between(d("2026-10-12"), d("2026-09-30")), -4);
         // Outside the tabulated range the slow path agrees with plain weekends.
         assert_eq!(c.add_workdays(d("2150-01-02"), 1), d("2150-01-05"));
+    }
+
+    #[test]
+    fn arithmetic_at_the_ends_of_chrono_never_panics() {
+        let c = Calendar::builtin();
+        assert_eq!(c.checked_add_workdays(NaiveDate::MAX, 1), None);
+        assert_eq!(c.checked_add_workdays(NaiveDate::MIN, -1), None);
+        assert_eq!(c.checked_add_workdays(NaiveDate::MAX - chrono::Duration::days(10), i64::MAX), None);
+        assert_eq!(c.checked_add_workdays(NaiveDate::MIN + chrono::Duration::days(10), i64::MIN), None);
+        assert_eq!(c.add_workdays(NaiveDate::MAX, 5), NaiveDate::MAX);
+        assert_eq!(c.checked_add_workdays(d("2026-10-08"), 0), Some(d("2026-10-08")));
+        let whole = c.workdays_between(NaiveDate::MIN, NaiveDate::MAX);
+        assert!(whole > 0 && whole == -c.workdays_between(NaiveDate::MAX, NaiveDate::MIN));
+        assert_eq!(c.days_batch(NaiveDate::MAX, NaiveDate::MAX).num_rows(), 1);
+    }
+
+    #[test]
+    fn counting_outside_the_table_agrees_with_day_by_day() {
+        let mut c = Calendar::builtin();
+        c.entries.insert(d("2101-01-03"), Entry { kind: DayKind::Workday, name: "调休".into() });
+        c.entries.insert(d("1989-12-29"), Entry { kind: DayKind::Holiday, name: "x".into() });
+        for (a, b) in [("1989-12-01", "1990-01-20"), ("2100-12-01", "2101-01-20"), ("1989-06-01", "2101-02-01"), ("0001-01-01", "0003-02-01"), ("2026-09-01", "2026-11-01")] {
+            let (a, b) = (d(a), d(b));
+            let by_day = a.iter_days().skip(1).take_while(|x| *x <= b).filter(|x| c.is_workday(*x)).count() as i64;
+            assert_eq!(c.workdays_between(a, b), by_day, "{a}..{b}");
+            assert_eq!(c.workdays_between(b, a), -by_day);
+        }
     }
 
     #[test]

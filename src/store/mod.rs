@@ -18,7 +18,11 @@
 //! A write builds a whole new snapshot beside the current one (unchanged files are hard links,
 //! so this costs nothing) and then swaps the `current` symlink with one atomic rename. A reader
 //! that resolved `current` keeps a consistent state; a write that fails or is interrupted
-//! leaves the previous snapshot current and intact. One writer at a time holds `.lock`.
+//! leaves the previous snapshot current and intact. One writer at a time holds `.lock`, and
+//! before writing clears what an interrupted write left: staged folders, temporaries, and a
+//! snapshot folder renamed into place that `current` never came to name. Every file is fsynced
+//! before the rename that publishes it, and the folder after it, so a power cut cannot leave an
+//! empty `warehouse.json` or `CURRENT` (one left by an older version is rebuilt or reported).
 
 #[cfg(feature = "s3")]
 pub mod remote;
@@ -60,6 +64,13 @@ pub fn failpoint(name: &str) -> Result<(), StoreError> {
         _ => Ok(()),
     }
 }
+
+/// What `warehouse.json` holds, for messages.
+const META_FORM: &str = r#"JSON counters like {"format": 1, "snapshot": 7, "next_ingest_id": 6, "next_run_id": 4}"#;
+/// Tables whose files are named by ingest id (`ingest-000005.parquet`) and by check-run id
+/// (`run-000003.parquet`): what the counters are rebuilt from.
+const INGEST_NUMBERED: &[&str] = &["ingests", "quarantine"];
+const RUN_NUMBERED: &[&str] = &["check_runs", "findings", "rates"];
 
 /// Snapshots kept besides the current one, for readers that resolved an older one.
 pub(crate) const KEEP_SNAPSHOTS: usize = 3;
@@ -104,10 +115,41 @@ impl Snapshot {
         parquet_files(&self.table_dir(table))
     }
 
+    /// The snapshot's counters. A `warehouse.json` that is missing, empty or not the counters
+    /// (a power cut before it reached the disk) is rebuilt from the file names the counters
+    /// number (`ingests/ingest-000005.parquet`, `check_runs/run-000003.parquet`), with a warning.
     pub fn meta(&self) -> Result<Meta, StoreError> {
         let p = self.dir.join("warehouse.json");
-        let text = fs::read_to_string(&p).map_err(io(&p))?;
-        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt { path: p, message: e.to_string() })
+        let problem = match fs::read_to_string(&p) {
+            Ok(text) if text.trim().is_empty() => "is empty".to_string(),
+            Ok(text) => match serde_json::from_str(&text) {
+                Ok(meta) => return Ok(meta),
+                Err(e) => format!("is not the warehouse counters ({e})"),
+            },
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::InvalidData) => format!("cannot be read ({e})"),
+            Err(e) => return Err(StoreError::Io { path: p, source: e }),
+        };
+        let meta = self.rebuilt_meta().map_err(|e| StoreError::Corrupt {
+            path: p.clone(),
+            message: format!("{problem}; expected {META_FORM}, and rebuilding it from the snapshot's files failed: {e}"),
+        })?;
+        tracing::warn!(file = %p.display(), next_ingest_id = meta.next_ingest_id, next_run_id = meta.next_run_id, "{problem} (expected {META_FORM}); counters rebuilt from the snapshot's files, the next write stores them again");
+        Ok(meta)
+    }
+
+    /// The counters as the snapshot's numbered files imply them: one past the highest number.
+    fn rebuilt_meta(&self) -> Result<Meta, StoreError> {
+        let next = |tables: &[&str], prefix: &str| -> Result<i64, StoreError> {
+            let mut highest = 0;
+            for t in tables {
+                for f in self.files(t)? {
+                    let n = f.file_stem().and_then(|s| s.to_str()).and_then(|s| s.strip_prefix(prefix)).and_then(|s| s.parse::<i64>().ok());
+                    highest = highest.max(n.unwrap_or(0));
+                }
+            }
+            Ok(highest.saturating_add(1))
+        };
+        Ok(Meta { format: 1, snapshot: self.id, next_ingest_id: next(INGEST_NUMBERED, "ingest-")?, next_run_id: next(RUN_NUMBERED, "run-")? })
     }
 
     /// Reads a whole table into memory; `schema` is used when the table has no file yet.
@@ -186,8 +228,49 @@ pub fn write_parquet(path: &Path, schema: &SchemaRef, batches: &[RecordBatch]) -
     Ok(())
 }
 
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir).and_then(|f| f.sync_all()).map_err(io(dir))
+}
+
+/// Writes a new file and makes its bytes durable (for a file inside a folder not yet renamed into
+/// place; else see [`write_durably`]).
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    use std::io::Write;
+    let mut f = File::create(path).map_err(io(path))?;
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(io(path))
+}
+
+/// The name of a temporary beside `name`, this process's own: `.name.tmp-<pid>`.
+fn temp_name(name: &str) -> String {
+    format!(".{name}.tmp-{}", std::process::id())
+}
+
+/// Replaces `path` so a crash or power cut leaves the old file or the new one, whole: a temporary
+/// beside it, fsynced, renamed over it, the folder fsynced.
+pub(crate) fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Err(StoreError::Corrupt { path: path.to_path_buf(), message: "not a file path".into() });
+    };
+    let tmp = dir.join(temp_name(name));
+    write_synced(&tmp, bytes)?;
+    fs::rename(&tmp, path).map_err(io(path))?;
+    sync_dir(dir)
+}
+
+/// The process that made a temporary (`.name.tmp-<pid>`, `.tmp-<id>-<pid>`, `.pull-<id>-<pid>`,
+/// and the older `.current-<pid>`), when the name is one of those.
+fn temp_owner(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix('.')?;
+    let temporary = rest.contains(".tmp-") || ["tmp-", "pull-", "current-", "CURRENT-"].iter().any(|p| rest.starts_with(p));
+    if !temporary {
+        return None;
+    }
+    rest.rsplit('-').next()?.parse().ok()
+}
+
+/// Whether process `pid` still runs (when `/proc` cannot tell, it is assumed to).
+fn process_alive(pid: u32) -> bool {
+    pid == std::process::id() || !Path::new("/proc/self").exists() || Path::new("/proc").join(pid.to_string()).exists()
 }
 
 impl Warehouse {
@@ -271,7 +354,10 @@ impl Warehouse {
             Err(e) => return Err(StoreError::Io { path: link, source: e }),
         };
         let name = target.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let id: u64 = name.parse().map_err(|_| StoreError::Corrupt { path: link.clone(), message: format!("points at {}", target.display()) })?;
+        let id: u64 = name.parse().map_err(|_| StoreError::Corrupt {
+            path: link.clone(),
+            message: format!("points at `{}`; expected a snapshot such as snapshots/000007 (the symlink `current`, or the file CURRENT holding the id)", target.display()),
+        })?;
         let dir = self.root.join("snapshots").join(name);
         if !dir.is_dir() {
             return Err(StoreError::Corrupt { path: link, message: format!("points at missing {}", dir.display()) });
@@ -279,7 +365,8 @@ impl Warehouse {
         Ok(Some(Snapshot { id, dir }))
     }
 
-    /// Starts a write: a new snapshot directory holding hard links to everything current.
+    /// Starts a write: a new snapshot directory holding hard links to everything current. First
+    /// it clears what an interrupted write left (see [`Warehouse::recover`]).
     pub fn begin<'a>(&'a self, _lock: &'a WriteLock) -> Result<Txn<'a>, StoreError> {
         self.clean_temporaries()?;
         // Under the bucket's lock: start from what the bucket holds now.
@@ -288,11 +375,11 @@ impl Warehouse {
             r.pull()?;
         }
         let base = self.current()?;
+        let id = self.recover(base.as_ref())?;
         let meta = match &base {
             Some(s) => s.meta()?,
             None => Meta { format: 1, snapshot: 0, next_ingest_id: 1, next_run_id: 1 },
         };
-        let id = base.as_ref().map_or(1, |s| s.id + 1);
         let dir = self.root.join("snapshots").join(format!(".tmp-{id:06}-{}", std::process::id()));
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         if let Some(b) = &base {
@@ -301,12 +388,51 @@ impl Warehouse {
         Ok(Txn { wh: self, dir, id, meta, done: false, base })
     }
 
+    /// Undoes what a write killed between renaming its snapshot into place and moving `current`
+    /// left behind (under the write lock, so no write is in flight): snapshot folders newer than
+    /// the current one were never committed and are removed; a `CURRENT` file behind the symlink
+    /// is brought up to it. Returns the id the next snapshot takes. With nothing committed yet,
+    /// folders already there are left alone and the id goes past them.
+    fn recover(&self, base: Option<&Snapshot>) -> Result<u64, StoreError> {
+        let snaps = self.root.join("snapshots");
+        let mut highest = 0;
+        for e in fs::read_dir(&snaps).map_err(io(&snaps))? {
+            let e = e.map_err(io(&snaps))?;
+            let Some(id) = e.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) else { continue };
+            match base {
+                Some(b) if id > b.id => {
+                    tracing::warn!(snapshot = id, current = b.id, "removing a snapshot an interrupted write never committed");
+                    fs::remove_dir_all(e.path()).map_err(io(&e.path()))?;
+                }
+                _ => highest = highest.max(id),
+            }
+        }
+        let Some(b) = base else { return Ok(highest + 1) };
+        let cur = self.root.join("CURRENT");
+        let recorded = fs::read_to_string(&cur).ok().and_then(|s| s.trim().parse::<u64>().ok());
+        if recorded != Some(b.id) {
+            point_current(&self.root, b.id)?;
+        }
+        Ok(b.id + 1)
+    }
+
+    /// Removes what interrupted writes left: staged snapshots (`snapshots/.tmp-…`), and the
+    /// temporaries of the `current` swap and of a bucket pull whose process is gone.
     fn clean_temporaries(&self) -> Result<(), StoreError> {
         let snaps = self.root.join("snapshots");
-        for e in fs::read_dir(&snaps).map_err(io(&snaps))? {
-            let p = e.map_err(io(&snaps))?.path();
-            if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(".tmp-")) {
-                fs::remove_dir_all(&p).map_err(io(&p))?;
+        for dir in [&snaps, &self.root] {
+            for e in fs::read_dir(dir).map_err(io(dir))? {
+                let e = e.map_err(io(dir))?;
+                let p = e.path();
+                let name = e.file_name();
+                let Some(name) = name.to_str() else { continue };
+                // A staged snapshot is only ever made under the write lock, which this writer holds.
+                let stale = (dir == &snaps && name.starts_with(".tmp-")) || temp_owner(name).is_some_and(|pid| !process_alive(pid));
+                if !stale {
+                    continue;
+                }
+                let kind = e.file_type().map_err(io(&p))?;
+                if kind.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) }.map_err(io(&p))?;
             }
         }
         Ok(())
@@ -403,7 +529,8 @@ impl Txn<'_> {
         self.meta.format = 1;
         self.meta.snapshot = self.id;
         let mp = self.dir.join("warehouse.json");
-        fs::write(&mp, serde_json::to_vec_pretty(&self.meta).expect("meta serialises")).map_err(io(&mp))?;
+        let json = serde_json::to_vec_pretty(&self.meta).map_err(|e| StoreError::Corrupt { path: mp.clone(), message: e.to_string() })?;
+        write_durably(&mp, &json)?;
         sync_tree(&self.dir)?;
         failpoint("before_commit")?;
         let snaps = self.wh.root.join("snapshots");
@@ -412,6 +539,7 @@ impl Txn<'_> {
         fs::rename(&self.dir, &final_dir).map_err(io(&final_dir))?;
         self.done = true;
         sync_dir(&snaps)?;
+        failpoint("before_current")?;
         point_current(&self.wh.root, self.id)?;
         self.wh.collect_garbage(self.id)?;
         // The bucket's copy, then its CURRENT: the commit is done when the bucket says so.
@@ -518,18 +646,15 @@ fn write_parquet_files(schema: &SchemaRef, files: &[(PathBuf, &[RecordBatch])]) 
 /// `CURRENT` file, each replaced with one atomic rename.
 pub(crate) fn point_current(root: &Path, id: u64) -> Result<(), StoreError> {
     let name = format!("{id:06}");
-    let tmp_link = root.join(format!(".current-{}", std::process::id()));
+    let tmp_link = root.join(temp_name("current"));
     let _ = fs::remove_file(&tmp_link);
     std::os::unix::fs::symlink(Path::new("snapshots").join(&name), &tmp_link).map_err(io(&tmp_link))?;
     fs::rename(&tmp_link, root.join("current")).map_err(io(&tmp_link))?;
-    let cur = root.join("CURRENT");
-    let cur_tmp = root.join(format!(".CURRENT-{}", std::process::id()));
-    fs::write(&cur_tmp, format!("{name}\n")).map_err(io(&cur_tmp))?;
-    fs::rename(&cur_tmp, &cur).map_err(io(&cur))?;
-    sync_dir(root)
+    sync_dir(root)?;
+    write_durably(&root.join("CURRENT"), format!("{name}\n").as_bytes())
 }
 
-fn sync_tree(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_tree(dir: &Path) -> Result<(), StoreError> {
     for e in fs::read_dir(dir).map_err(io(dir))? {
         let p = e.map_err(io(dir))?.path();
         if p.is_dir() {
@@ -600,5 +725,110 @@ mod tests {
         assert_eq!(cur.read("t").unwrap().iter().map(|b| b.num_rows()).sum::<usize>(), 3);
         assert_eq!(fs::read_dir(dir.path().join("snapshots")).unwrap().count(), KEEP_SNAPSHOTS + 1);
         assert_eq!(fs::read_to_string(dir.path().join("CURRENT")).unwrap().trim(), "000007");
+    }
+
+    /// A pid no process can have (above Linux's largest `pid_max`).
+    const DEAD: u32 = 4_194_999;
+
+    #[test]
+    fn a_snapshot_renamed_into_place_but_never_made_current_is_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        let lock = wh.lock().unwrap();
+        let (schema, b) = batch(&[1, 2, 3]);
+        let mut t = wh.begin(&lock).unwrap();
+        t.replace_table("t", &schema, &[b], 10).unwrap();
+        let s1 = t.commit().unwrap();
+        // The states a kill between the renames (and in the `current` swap) leaves.
+        let snaps = dir.path().join("snapshots");
+        fs::create_dir_all(snaps.join("000002/t")).unwrap();
+        fs::write(snaps.join("000002/t/part-00009.parquet"), b"half").unwrap();
+        fs::write(snaps.join("000002/warehouse.json"), b"").unwrap();
+        fs::create_dir_all(snaps.join(format!(".tmp-000002-{DEAD}/t"))).unwrap();
+        fs::create_dir_all(snaps.join(format!(".pull-000002-{DEAD}"))).unwrap();
+        std::os::unix::fs::symlink("snapshots/000002", dir.path().join(format!(".current.tmp-{DEAD}"))).unwrap();
+        std::os::unix::fs::symlink("snapshots/000002", dir.path().join(format!(".current-{DEAD}"))).unwrap();
+        fs::write(dir.path().join(format!(".CURRENT.tmp-{DEAD}")), b"0000").unwrap();
+        fs::write(dir.path().join("CURRENT"), b"").unwrap();
+        // A temporary of a process still running is not touched.
+        let live = dir.path().join(format!(".CURRENT.tmp-{}", std::os::unix::process::parent_id()));
+        fs::write(&live, b"x").unwrap();
+        assert_eq!(wh.current().unwrap().unwrap(), s1, "the symlink decides");
+
+        let (_, b2) = batch(&[4]);
+        let mut t = wh.begin(&lock).unwrap();
+        t.add_file("log", "x.parquet", &schema, &[b2]).unwrap();
+        let s2 = t.commit().unwrap();
+        assert_eq!(s2.id, 2);
+        assert_eq!(s2.files("t").unwrap().len(), 1, "the leftover part is gone");
+        assert_eq!(s2.meta().unwrap().snapshot, 2);
+        let mut left: Vec<String> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+        left.extend(fs::read_dir(&snaps).unwrap().map(|e| format!("snapshots/{}", e.unwrap().file_name().to_string_lossy())));
+        left.sort();
+        let live = format!(".CURRENT.tmp-{}", std::os::unix::process::parent_id());
+        assert_eq!(left, vec![live.as_str(), ".lock", "CURRENT", "current", "snapshots", "snapshots/000001", "snapshots/000002"]);
+        assert_eq!(fs::read_to_string(dir.path().join("CURRENT")).unwrap(), "000002\n");
+    }
+
+    #[test]
+    fn a_stale_current_file_is_repaired_and_a_first_write_goes_past_uncommitted_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        let lock = wh.lock().unwrap();
+        // Killed before the first commit moved `current`: nothing is committed, 000001 is there.
+        fs::create_dir_all(dir.path().join("snapshots/000001/t")).unwrap();
+        let (schema, b) = batch(&[1]);
+        let mut t = wh.begin(&lock).unwrap();
+        t.replace_table("t", &schema, &[b], 10).unwrap();
+        let s = t.commit().unwrap();
+        assert_eq!(s.id, 2);
+        // Killed between the symlink and the CURRENT file: the next write brings CURRENT up.
+        fs::write(dir.path().join("CURRENT"), "000001\n").unwrap();
+        drop(wh.begin(&lock).unwrap());
+        assert_eq!(fs::read_to_string(dir.path().join("CURRENT")).unwrap(), "000002\n");
+    }
+
+    #[test]
+    fn an_empty_or_garbled_warehouse_json_is_rebuilt_from_the_numbered_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let wh = Warehouse::open(dir.path()).unwrap();
+        let lock = wh.lock().unwrap();
+        let (schema, b) = batch(&[1]);
+        let mut t = wh.begin(&lock).unwrap();
+        t.add_file("ingests", "ingest-000004.parquet", &schema, std::slice::from_ref(&b)).unwrap();
+        t.add_file("check_runs", "run-000006.parquet", &schema, std::slice::from_ref(&b)).unwrap();
+        t.meta.next_ingest_id = 5;
+        t.meta.next_run_id = 7;
+        t.commit().unwrap();
+        let json = |wh: &Warehouse| wh.current().unwrap().unwrap().dir.join("warehouse.json");
+        for garbage in ["", "\n", "{\"format\": 1", "{}", "\u{0}\u{0}\u{0}"] {
+            fs::write(json(&wh), garbage).unwrap();
+            let t = wh.begin(&lock).unwrap();
+            assert_eq!((t.meta.next_ingest_id, t.meta.next_run_id), (5, 7), "{garbage:?}");
+            t.commit().unwrap();
+            let stored: Meta = serde_json::from_str(&fs::read_to_string(json(&wh)).unwrap()).unwrap();
+            assert_eq!((stored.next_ingest_id, stored.next_run_id), (5, 7), "stored again");
+        }
+        // When even the files cannot say, the message names the file and what it should hold.
+        fs::remove_file(json(&wh)).unwrap();
+        let ingests = wh.current().unwrap().unwrap().dir.join("ingests");
+        fs::remove_dir_all(&ingests).unwrap();
+        fs::write(&ingests, b"not a folder").unwrap();
+        let e = wh.begin(&lock).err().expect("cannot rebuild").to_string();
+        assert!(e.contains("warehouse.json") && e.contains("expected JSON counters") && e.contains("next_ingest_id"), "{e}");
+    }
+
+    #[test]
+    fn durable_writes_leave_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.json");
+        write_durably(&p, b"one").unwrap();
+        write_durably(&p, b"two").unwrap();
+        assert_eq!(fs::read(&p).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        assert_eq!(temp_owner(&temp_name("CURRENT")), Some(std::process::id()));
+        assert_eq!(temp_owner(".tmp-000002-77"), Some(77));
+        assert_eq!(temp_owner(".lock"), None);
+        assert_eq!(temp_owner("000002"), None);
     }
 }

@@ -160,12 +160,16 @@ impl Remote {
             }
             let key = self.key(&format!("snapshots/{id:06}/{rel}"));
             let bytes = block(async { self.store.get(&key).await?.bytes().await }).map_err(|e| err(&self.url, format!("cannot fetch {rel}: {e}")))?;
-            std::fs::write(&to, &bytes).map_err(|e| StoreError::Io { path: to.clone(), source: e })?;
+            super::write_synced(&to, &bytes)?;
         }
+        // Durable before it is renamed into place and named current, as a local commit is.
+        std::fs::create_dir_all(&tmp).map_err(|e| StoreError::Io { path: tmp.clone(), source: e })?;
+        super::sync_tree(&tmp)?;
         if dir.exists() {
             std::fs::remove_dir_all(&dir).map_err(|e| StoreError::Io { path: dir.clone(), source: e })?;
         }
         std::fs::rename(&tmp, &dir).map_err(|e| StoreError::Io { path: dir.clone(), source: e })?;
+        super::sync_dir(&snaps)?;
         super::point_current(&self.cache, id)?;
         tracing::info!(url = %self.url, snapshot = id, files = objects.len(), "local copy brought up to the bucket");
         Ok(())

@@ -54,8 +54,21 @@ impl Env {
     }
 
     pub fn ww_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        self.ww_under(&[], args, env)
+    }
+
+    /// Runs `windowwatch` as [`Env::ww_env`] does, under a wrapper command (`strace -f …`).
+    pub fn ww_under(&self, wrapper: &[&str], args: &[&str], env: &[(&str, &str)]) -> Run {
         let data = self.data();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_windowwatch"));
+        let bin = env!("CARGO_BIN_EXE_windowwatch");
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         cmd.current_dir(self.dir.path()).arg("--data").arg(&data).args(args);
         cmd.env_remove("WINDOWWATCH_CONFIG").env_remove("WINDOWWATCH_DATA").env_remove("WINDOWWATCH_FAILPOINT");
         for (k, v) in env {

@@ -326,6 +326,62 @@ fn a_batch_that_fails_half_way_leaves_the_previous_state_readable_and_unchanged(
     assert!(!env.data().join("snapshots/.tmp-000099-1").exists());
 }
 
+/// The snapshot `current` names, and the snapshot folders there are.
+fn snapshots(env: &Env) -> (String, Vec<String>) {
+    let current = std::fs::read_link(env.data().join("current")).unwrap().display().to_string();
+    let mut all: Vec<String> = std::fs::read_dir(env.data().join("snapshots")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    all.sort();
+    (current, all)
+}
+
+#[test]
+fn a_write_killed_between_its_two_renames_does_not_wedge_the_next() {
+    let env = Env::new();
+    let h = "办件编号,大厅编码,事项编码,办件类型,承诺时限,受理时间,办结时间,办理结果";
+    env.write("a.csv", format!("{h}\nC1,H1,I1,承诺件,5,2026-10-08 09:00:00,,办理中\n"));
+    env.write("b.csv", format!("{h}\nC2,H1,I1,即办件,,2026-10-08 09:00:00,,办理中\n"));
+    env.ww(&["ingest", "--table", "cases", "a.csv"]).ok();
+    // The snapshot is renamed into place, `current` is not moved: the state a kill there leaves.
+    let r = env.ww_env(&["ingest", "--table", "cases", "b.csv"], &[("WINDOWWATCH_FAILPOINT", "before_current")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(snapshots(&env), ("snapshots/000001".to_string(), vec!["000001".to_string(), "000002".to_string()]));
+    assert_eq!(env.rows("cases").len(), 1);
+    // And a power cut that emptied the counters.
+    std::fs::write(env.data().join("snapshots/000001/warehouse.json"), "").unwrap();
+    let r = env.ww(&["ingest", "--table", "cases", "--json", "b.csv"]).ok();
+    assert!(r.stderr.contains("warehouse.json") && r.stderr.contains("rebuilt"), "{}", r.stderr);
+    assert_eq!(env.rows("cases").len(), 2);
+    assert_eq!(snapshots(&env).0, "snapshots/000002");
+    let mut ingests: Vec<String> = env.rows("ingests").into_iter().map(|r| r["ingest_id"].clone()).collect();
+    ingests.sort();
+    assert_eq!(ingests, ["1", "2"], "the ingest ids go on from the files, past the killed write's");
+}
+
+#[test]
+fn a_write_killed_by_a_signal_in_the_current_swap_does_not_wedge_the_next() {
+    // The reproduction from the issue: SIGKILL when the `current` symlink is about to be made.
+    if std::process::Command::new("strace").args(["-f", "-o", "/dev/null", "true"]).status().map_or(true, |s| !s.success()) {
+        eprintln!("note: strace is missing or cannot trace here; the kill test is skipped (the failpoint test covers the same state)");
+        return;
+    }
+    let env = Env::new();
+    let h = "办件编号,大厅编码,事项编码,办件类型,承诺时限,受理时间,办结时间,办理结果";
+    env.write("a.csv", format!("{h}\nC1,H1,I1,承诺件,5,2026-10-08 09:00:00,,办理中\n"));
+    env.write("b.csv", format!("{h}\nC2,H1,I1,即办件,,2026-10-08 09:00:00,,办理中\n"));
+    env.write("c.csv", format!("{h}\nC3,H1,I1,即办件,,2026-10-08 09:00:00,,办理中\n"));
+    env.ww(&["ingest", "--table", "cases", "a.csv"]).ok();
+    let strace = ["strace", "-f", "-o", "/dev/null", "-e", "inject=symlink,symlinkat:signal=SIGKILL"];
+    let r = env.ww_under(&strace, &["ingest", "--table", "cases", "b.csv"], &[]);
+    assert_ne!(r.code, 0, "killed: {}", r.stderr);
+    assert_eq!(snapshots(&env), ("snapshots/000001".to_string(), vec!["000001".to_string(), "000002".to_string()]), "killed after the rename");
+    env.ww(&["ingest", "--table", "cases", "c.csv"]).ok();
+    let mut ids: Vec<String> = env.rows("cases").into_iter().map(|r| r["case_id"].clone()).collect();
+    ids.sort();
+    assert_eq!(ids, ["C1", "C3"], "the killed write never happened");
+    assert_eq!(snapshots(&env), ("snapshots/000002".to_string(), vec!["000001".to_string(), "000002".to_string()]));
+    assert!(std::fs::read_dir(env.data()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("tmp")), "no temporary left");
+}
+
 #[test]
 fn unknown_columns_warn_and_mapped_ones_are_read() {
     let env = Env::new();

@@ -334,6 +334,10 @@ fn mistakes_get_one_readable_message_with_the_position() {
         ("SELECT hall_id + 1 FROM cases", "Cannot coerce", None),
         ("SELECT add_workdays(accepted_at) FROM cases", "add_workdays", None),
         ("SELECT is_workday('someday')", "is not a date", None),
+        // Out of range: an error naming the function, the argument and the range, not a panic.
+        ("SELECT is_workday(arrow_cast(100000000,'Date32'))", "is_workday: argument 1", None),
+        ("SELECT add_workdays(arrow_cast(95000000,'Date32'), 100000)", "0000-01-01 to 9999-12-31", None),
+        ("SELECT add_workdays(DATE '2026-10-08', 9223372036854775807)", "add_workdays: argument 2", None),
     ];
     for (sql, says, line) in cases {
         let r = env.ww(&["sql", "-c", sql]);
