@@ -243,7 +243,7 @@ pub fn run(settings: &Settings, o: &BenchOptions, rt: &tokio::runtime::Runtime) 
 /// shared views are first computed once as the check suite does (that time returned apart).
 async fn time_rules(settings: &Settings, wh: &Warehouse, as_of: chrono::NaiveDateTime, repeat: usize, cache: bool) -> Result<(f64, Vec<checks::CachedView>, serde_json::Map<String, Value>)> {
     let snapshot = wh.current()?;
-    let ctx = crate::engine::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
+    let ctx = crate::checks::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
     let vars = checks::template_vars(&settings.profile, as_of);
     let rules: Vec<_> = settings.catalog.rules.iter().filter(|r| !settings.profile.disabled.contains(&r.meta.id)).collect();
     let t = Instant::now();

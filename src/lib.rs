@@ -21,6 +21,7 @@ pub mod progress;
 pub mod schedule;
 pub mod setup;
 pub mod sql;
+pub mod session;
 pub mod settings;
 pub mod store;
 pub mod mask;

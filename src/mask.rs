@@ -107,7 +107,7 @@ pub fn column_mask(column: &str) -> Option<MaskKind> {
     }
 }
 
-/// The name of the SQL function that applies a mask (see `sql::functions`).
+/// The name of the SQL function that applies a mask (see `engine::functions`).
 pub fn mask_function(kind: MaskKind) -> &'static str {
     match kind {
         MaskKind::Name => "mask_name",

@@ -16,14 +16,15 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::compute::{SortColumn, cast, concat_batches, lexsort_to_indices, take_record_batch};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef, TimeUnit};
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
 use crate::calendar::Calendar;
 use crate::engine::{self, EngineSettings};
 use crate::ingest::values::{micros_to_naive, ts_micros};
-use crate::store::{StoreError, Warehouse};
+use crate::store::{Snapshot, StoreError, Warehouse};
+pub use crate::store::schemas::{finding_fields, findings_store_schema, rates_fields, rates_store_schema, runs_schema};
 use catalog::{Catalog, Severity};
 use profile::Profile;
 
@@ -46,84 +47,10 @@ pub fn findings_schema() -> SchemaRef {
     Arc::new(Schema::new(finding_fields()))
 }
 
-fn finding_fields() -> Vec<Field> {
-    vec![
-        Field::new("rule", DataType::Utf8, false),
-        Field::new("severity", DataType::Utf8, false),
-        Field::new("hall_id", DataType::Utf8, true),
-        Field::new("window_id", DataType::Utf8, true),
-        Field::new("staff_id", DataType::Utf8, true),
-        Field::new("entity", DataType::Utf8, false),
-        Field::new("entity_id", DataType::Utf8, true),
-        Field::new("due_at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
-        Field::new("month", DataType::Utf8, true),
-        Field::new("detail", DataType::Utf8, true),
-    ]
-}
 
-/// Findings as stored: the run, its as-of, then the finding, then the run it was first seen in.
-pub fn findings_store_schema() -> SchemaRef {
-    let mut f = vec![
-        Field::new("run_id", DataType::Int64, false),
-        Field::new("as_of", DataType::Timestamp(TimeUnit::Microsecond, None), false),
-    ];
-    f.extend(finding_fields());
-    f.push(Field::new("first_run_id", DataType::Int64, false));
-    Arc::new(Schema::new(f))
-}
 
-pub fn runs_schema() -> SchemaRef {
-    let ts = DataType::Timestamp(TimeUnit::Microsecond, None);
-    Arc::new(Schema::new(vec![
-        Field::new("run_id", DataType::Int64, false),
-        Field::new("as_of", ts.clone(), false),
-        Field::new("started_at", ts.clone(), false),
-        Field::new("finished_at", ts, false),
-        Field::new("snapshot", DataType::Int64, false),
-        Field::new("rules", DataType::Int64, false),
-        Field::new("findings", DataType::Int64, false),
-        Field::new("red", DataType::Int64, false),
-        Field::new("yellow", DataType::Int64, false),
-        Field::new("info", DataType::Int64, false),
-        Field::new("new_findings", DataType::Int64, false),
-        Field::new("resolved_findings", DataType::Int64, false),
-        Field::new("previous_run_id", DataType::Int64, true),
-        Field::new("profile", DataType::Utf8, false),
-        Field::new("calendar", DataType::Utf8, false),
-    ]))
-}
 
-fn rates_fields() -> Vec<Field> {
-    let i = |n: &str| Field::new(n, DataType::Int64, true);
-    let f = |n: &str| Field::new(n, DataType::Float64, true);
-    vec![
-        Field::new("scope", DataType::Utf8, false),
-        Field::new("hall_id", DataType::Utf8, true),
-        Field::new("window_id", DataType::Utf8, true),
-        Field::new("month", DataType::Utf8, true),
-        i("cases_accepted"),
-        i("cases_completed"),
-        i("immediate"),
-        i("early"),
-        i("on_time"),
-        i("overdue"),
-        i("promised_completed"),
-        f("on_time_rate"),
-        f("early_rate"),
-        i("denial_rows"),
-        i("denial_complete"),
-        f("denial_completeness"),
-    ]
-}
 
-pub fn rates_store_schema() -> SchemaRef {
-    let mut f = vec![
-        Field::new("run_id", DataType::Int64, false),
-        Field::new("as_of", DataType::Timestamp(TimeUnit::Microsecond, None), false),
-    ];
-    f.extend(rates_fields());
-    Arc::new(Schema::new(f))
-}
 
 /// The variables SQL templates see: `as_of`, `as_of_date` and every profile parameter.
 pub fn template_vars(profile: &Profile, as_of: NaiveDateTime) -> serde_json::Value {
@@ -425,7 +352,7 @@ pub async fn collect_counting_spills(ctx: &SessionContext, sql: &str) -> Result<
 /// Runs the checks at `opts.as_of` in a fresh session and records the run (unless told not to).
 pub async fn run_checks(wh: &Warehouse, cal: &Calendar, catalog: &Catalog, profile: &Profile, opts: &CheckOptions) -> Result<CheckRun, CheckError> {
     let snapshot = wh.current()?;
-    let ctx = engine::session(snapshot.as_ref(), cal, catalog, profile, opts.as_of, &opts.engine).await?;
+    let ctx = session(snapshot.as_ref(), cal, catalog, profile, opts.as_of, &opts.engine).await?;
     run_in(&ctx, wh, snapshot.as_ref(), cal, catalog, profile, opts).await
 }
 
@@ -613,3 +540,31 @@ impl std::fmt::Display for CheckRun {
         f.write_str(&s)
     }
 }
+
+/// Creates the views of `queries/views/` for the as-of instant `as_of`.
+pub async fn register_views(ctx: &SessionContext, catalog: &Catalog, profile: &Profile, as_of: NaiveDateTime) -> Result<(), CheckError> {
+    let vars = template_vars(profile, as_of);
+    for v in &catalog.views {
+        let sql = catalog.render(&v.path, &v.sql, &vars)?;
+        let stmt = format!("CREATE OR REPLACE VIEW {} AS {}", v.name, sql);
+        let sql_error = |e| CheckError::Sql { file: v.path.clone(), source: e };
+        ctx.sql(&stmt).await.map_err(sql_error)?.collect().await.map_err(sql_error)?;
+    }
+    Ok(())
+}
+
+/// Puts the rules over a context: `rule_catalog` and the as-of views.
+pub async fn register_rule_objects(ctx: &SessionContext, catalog: &Catalog, profile: &Profile, as_of: NaiveDateTime) -> Result<(), CheckError> {
+    let rules = catalog.rules_batch(Some(profile));
+    engine::register_batch(ctx, "rule_catalog", rules.schema(), vec![rules]).map_err(CheckError::Engine)?;
+    register_views(ctx, catalog, profile, as_of).await
+}
+
+/// A session on `snapshot` with every table and view, as of `as_of`: what the checks, the reports
+/// and the benchmark run in (everything, unmasked; `session::open` limits one for a person).
+pub async fn session(snapshot: Option<&Snapshot>, cal: &Calendar, catalog: &Catalog, profile: &Profile, as_of: NaiveDateTime, settings: &EngineSettings) -> Result<SessionContext, CheckError> {
+    let ctx = engine::base_context(snapshot, cal, settings).await.map_err(CheckError::Engine)?;
+    register_rule_objects(&ctx, catalog, profile, as_of).await?;
+    Ok(ctx)
+}
+

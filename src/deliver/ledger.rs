@@ -11,11 +11,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
 
 use crate::store::{Snapshot, StoreError, Warehouse, WriteLock};
 
-pub const TABLE: &str = "deliveries";
+pub use crate::store::schemas::{DELIVERIES as TABLE, deliveries_schema as schema};
 
 /// `sent` (accepted by the SMTP server), `failed` (refused or unreachable; tried again next run),
 /// `written` (an `.eml` in the outbox).
@@ -23,31 +23,6 @@ pub const SENT: &str = "sent";
 pub const FAILED: &str = "failed";
 pub const WRITTEN: &str = "written";
 
-pub fn schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("office_id", DataType::Utf8, false),
-        Field::new("report", DataType::Utf8, false),
-        Field::new("period", DataType::Utf8, false),
-        // The bare address, lower-cased: the key.
-        Field::new("recipient", DataType::Utf8, false),
-        // `to` or `cc`.
-        Field::new("header", DataType::Utf8, false),
-        Field::new("status", DataType::Utf8, false),
-        Field::new("attempts", DataType::Int64, false),
-        // `permanent` or `transient` for a failure, null otherwise.
-        Field::new("failure", DataType::Utf8, true),
-        // The server's last answer (`250 2.0.0 Ok: queued …`, `550 5.1.1 …`) or the outbox file.
-        Field::new("answer", DataType::Utf8, true),
-        Field::new("message_id", DataType::Utf8, false),
-        Field::new("subject", DataType::Utf8, false),
-        // `smtp://host:port (mode)` or `outbox`.
-        Field::new("transport", DataType::Utf8, false),
-        // The row is a deliberate resend (`resend: true`).
-        Field::new("resend", DataType::Boolean, false),
-        // When the outcome was known, China time.
-        Field::new("at", DataType::Timestamp(TimeUnit::Microsecond, None), false),
-    ]))
-}
 
 /// One ledger row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -541,7 +541,7 @@ fn xlsx_dates_read_back_with_calamine() {
             if s == "-" {
                 continue;
             }
-            assert!(crate::ingest::values::parse_timestamp(s).is_some(), "{s}");
+            assert!(crate::clock::parse_timestamp(s).is_some(), "{s}");
             texts += 1;
         }
     }

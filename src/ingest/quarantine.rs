@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+
+pub use crate::store::schemas::{ingests_schema, quarantine_schema};
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct QuarantineRow {
@@ -18,19 +20,6 @@ pub struct QuarantineRow {
     pub raw: String,
 }
 
-pub fn quarantine_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("ingest_id", DataType::Int64, false),
-        Field::new("table_name", DataType::Utf8, false),
-        Field::new("file", DataType::Utf8, false),
-        Field::new("line", DataType::Int64, false),
-        Field::new("reason", DataType::Utf8, false),
-        Field::new("column_name", DataType::Utf8, true),
-        Field::new("message", DataType::Utf8, false),
-        Field::new("record_key", DataType::Utf8, true),
-        Field::new("raw", DataType::Utf8, false),
-    ]))
-}
 
 pub fn quarantine_batch(ingest_id: i64, table: &str, rows: &[QuarantineRow]) -> RecordBatch {
     let cols: Vec<ArrayRef> = vec![
@@ -78,27 +67,6 @@ impl FileReport {
     }
 }
 
-pub fn ingests_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("ingest_id", DataType::Int64, false),
-        Field::new("table_name", DataType::Utf8, false),
-        Field::new("ingested_at", DataType::Timestamp(TimeUnit::Microsecond, None), false),
-        Field::new("file", DataType::Utf8, false),
-        Field::new("format", DataType::Utf8, false),
-        Field::new("encoding", DataType::Utf8, true),
-        Field::new("sheet", DataType::Utf8, true),
-        Field::new("content_hash", DataType::Utf8, false),
-        Field::new("rows_read", DataType::Int64, false),
-        Field::new("loaded", DataType::Int64, false),
-        Field::new("superseded", DataType::Int64, false),
-        Field::new("quarantined", DataType::Int64, false),
-        Field::new("new_records", DataType::Int64, false),
-        Field::new("updated_records", DataType::Int64, false),
-        Field::new("unchanged_records", DataType::Int64, false),
-        Field::new("skipped", DataType::Boolean, false),
-        Field::new("unknown_headers", DataType::Utf8, true),
-    ]))
-}
 
 pub fn ingests_batch(ingest_id: i64, table: &str, at_micros: i64, files: &[FileReport]) -> RecordBatch {
     let n = files.len();

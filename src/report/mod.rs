@@ -125,7 +125,7 @@ pub struct Session {
 impl Session {
     pub async fn open(settings: &Settings, wh: &Warehouse, as_of: NaiveDateTime, record: bool) -> Result<Session, ReportError> {
         let snapshot = wh.current().map_err(CheckError::from)?;
-        let ctx = crate::engine::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
+        let ctx = crate::checks::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
         let opts = CheckOptions { as_of, only: None, record, engine: settings.engine.clone() };
         let run = checks::run_in(&ctx, wh, snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, &opts).await?;
         Ok(Session { ctx, run, as_of })

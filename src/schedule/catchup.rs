@@ -96,7 +96,7 @@ mod tests {
     use crate::config::parse_cron;
 
     fn t(s: &str) -> NaiveDateTime {
-        crate::ingest::values::parse_timestamp(s).unwrap()
+        crate::clock::parse_timestamp(s).unwrap()
     }
 
     #[test]

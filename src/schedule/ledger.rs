@@ -12,12 +12,12 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::TimestampMicrosecondType;
 
 use crate::ingest::values::{micros_to_naive, ts_micros};
 use crate::store::{Snapshot, StoreError, Warehouse};
 
-pub const TABLE: &str = "job_runs";
+pub use crate::store::schemas::{JOB_RUNS as TABLE, job_runs_schema as schema};
 
 /// Files in `job_runs` beyond which a commit folds them into one.
 const COMPACT_AT: usize = 64;
@@ -109,24 +109,6 @@ pub struct RunRecord {
     pub pid: i64,
 }
 
-pub fn schema() -> SchemaRef {
-    let ts = DataType::Timestamp(TimeUnit::Microsecond, None);
-    Arc::new(Schema::new(vec![
-        Field::new("job", DataType::Utf8, false),
-        Field::new("kind", DataType::Utf8, false),
-        Field::new("trigger", DataType::Utf8, false),
-        Field::new("scheduled_at", ts.clone(), false),
-        Field::new("started_at", ts.clone(), false),
-        Field::new("finished_at", ts, false),
-        Field::new("status", DataType::Utf8, false),
-        Field::new("error", DataType::Utf8, true),
-        Field::new("rows", DataType::Int64, false),
-        Field::new("mails", DataType::Int64, false),
-        Field::new("folded", DataType::Int64, false),
-        Field::new("detail", DataType::Utf8, true),
-        Field::new("pid", DataType::Int64, false),
-    ]))
-}
 
 fn batch(rows: &[RunRecord]) -> RecordBatch {
     let s = |f: fn(&RunRecord) -> &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(rows.iter().map(f))) };
@@ -253,7 +235,7 @@ mod tests {
     use super::*;
 
     fn row(job: &str, at: &str, status: &str) -> RunRecord {
-        let t = crate::ingest::values::parse_timestamp(at).unwrap();
+        let t = crate::clock::parse_timestamp(at).unwrap();
         RunRecord {
             job: job.into(),
             kind: "monthly".into(),
@@ -289,7 +271,7 @@ mod tests {
     fn history_serves_only_ok_and_skipped() {
         let rows = vec![row("m", "2026-10-01 08:00:00", "ok"), row("m", "2026-11-01 08:00:00", "failed"), row("x", "2026-12-01 08:00:00", "ok")];
         let h = history(&rows, "m");
-        assert_eq!(h.served_until, crate::ingest::values::parse_timestamp("2026-10-01 08:00:00"));
+        assert_eq!(h.served_until, crate::clock::parse_timestamp("2026-10-01 08:00:00"));
         assert_eq!(h.last.unwrap().status, "failed");
         assert!(h.known);
         assert!(!history(&rows, "y").known);

@@ -4,14 +4,13 @@
 //! in datafusion-cli. The session is read-only: the warehouse changes only by ingest and check.
 //!
 //! Personal data is masked unless the user asks otherwise (`--show-personal-data`), and a
-//! session can be limited to one office's halls ([`scope`]); the Postgres server (`pg`, feature
+//! session can be limited to one office's halls ([`crate::session`]); the Postgres server (`pg`, feature
 //! `pgwire`) opens the same sessions for its logins.
 
-pub mod functions;
+pub use crate::engine::functions;
 pub mod guard;
 #[cfg(feature = "pgwire")]
 pub mod pg;
-pub mod scope;
 pub mod shell;
 
 use std::io::Write;
@@ -31,7 +30,7 @@ use crate::checks::CheckError;
 use crate::output::{OutputError, PrintFormat};
 use crate::settings::Settings;
 use crate::store::{StoreError, Warehouse};
-pub use scope::Access;
+pub use crate::session::Access;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SqlError {
@@ -150,8 +149,8 @@ pub fn table_descriptions() -> Vec<(&'static str, &'static str)> {
         ("findings", "the findings of every recorded check run (run_id, as_of, first_run_id)"),
         ("check_runs", "each recorded check run: as-of, counts, new and resolved findings"),
         ("rates", "按时办结率, 提前办结率 and denial completeness per hall (and window) and month, per run"),
-        (crate::deliver::ledger::TABLE, "the delivery ledger: each (office, report, period, recipient) and its outcome"),
-        (crate::schedule::ledger::TABLE, "each run of a scheduled job: job, scheduled time, start, end, status, error, rows, mails"),
+        (crate::store::schemas::DELIVERIES, "the delivery ledger: each (office, report, period, recipient) and its outcome"),
+        (crate::store::schemas::JOB_RUNS, "each run of a scheduled job: job, scheduled time, start, end, status, error, rows, mails"),
         ("calendar_days", "the working-day calendar: day, is_workday, workday_seq (the n-th working day after d has seq(d) + n), day_end (23:59:59), kind, name"),
         ("rule_catalog", "every rule: id, severity, title, seed clause and its words, parameters, SQL file"),
     ]
@@ -213,7 +212,7 @@ impl SqlSession {
         let mut engine = settings.engine.clone();
         engine.collect_spans = true;
         engine.distributed = distributed;
-        let ctx = crate::engine::session_for(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &engine, &access).await?;
+        let ctx = crate::session::open(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &engine, &access).await?;
         let mut objects = Vec::new();
         for (name, d) in table_descriptions() {
             if ctx.table_exist(name).unwrap_or(false) {
@@ -231,7 +230,7 @@ impl SqlSession {
 
     /// Re-creates the as-of views for another instant (`\asof`).
     pub async fn set_as_of(&mut self, settings: &Settings, as_of: NaiveDateTime) -> Result<(), SqlError> {
-        crate::engine::register_views(&self.ctx, &settings.catalog, &settings.profile, as_of).await?;
+        crate::checks::register_views(&self.ctx, &settings.catalog, &settings.profile, as_of).await?;
         self.as_of = as_of;
         Ok(())
     }

@@ -26,6 +26,7 @@
 
 #[cfg(feature = "s3")]
 pub mod remote;
+pub mod schemas;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

@@ -171,7 +171,7 @@ fn to_dates(name: &str, arg: usize, a: &ArrayRef) -> Result<Vec<Option<NaiveDate
                 out.push(match v {
                     None => None,
                     Some(t) => {
-                        let d = crate::calendar::parse_date(t).or_else(|| crate::ingest::values::parse_timestamp(t).map(|x| x.date()));
+                        let d = crate::clock::parse_date(t).or_else(|| crate::clock::parse_timestamp(t).map(|x| x.date()));
                         match d {
                             Some(d) if date_of_days(i64::from(days_of_date(d))).is_some() => Some(d),
                             Some(_) => return Err(out_of_range(format!("`{}`", shorten(t)))),

@@ -1,7 +1,9 @@
-//! What one SQL login may see: the warehouse tables seen through an office's halls and with
-//! personal data masked, put in place before any view is built over them, so the as-of views,
-//! the rankings and the findings all inherit the same limits. The raw tables stay unreachable:
-//! each name is re-registered as a view over a scan of the provider that has no name of its own.
+//! A person's session: the warehouse as one login, shell or page may see it — the tables seen
+//! through an office's halls and with personal data masked, put in place before any view is
+//! built over them, so the as-of views, the rankings and the findings all inherit the same
+//! limits. The raw tables stay unreachable: each name is re-registered as a view over a scan of
+//! the provider that has no name of its own. [`open`] builds one; the SQL shell, the Postgres
+//! server (and the web pages) all come through it.
 
 use std::sync::Arc;
 
@@ -35,10 +37,27 @@ impl Access {
 
 /// Tables about the whole warehouse rather than any hall's records, left out of a session
 /// limited to some halls (their rows and counts span every office).
-pub const WHOLE_WAREHOUSE_TABLES: [&str; 3] = ["quarantine", "ingests", crate::schedule::ledger::TABLE];
+pub const WHOLE_WAREHOUSE_TABLES: [&str; 3] = ["quarantine", "ingests", crate::store::schemas::JOB_RUNS];
 
 /// Columns of `check_runs` that count over every hall, shown as NULL to a limited session.
 const RUN_COUNTS: [&str; 6] = ["findings", "red", "yellow", "info", "new_findings", "resolved_findings"];
+
+/// A session on `snapshot` as of `as_of` with every table and view, seen through `access`: the
+/// limits go on the tables before the rules' views are made over them.
+pub async fn open(
+    snapshot: Option<&crate::store::Snapshot>,
+    cal: &crate::calendar::Calendar,
+    catalog: &crate::checks::catalog::Catalog,
+    profile: &crate::checks::profile::Profile,
+    as_of: chrono::NaiveDateTime,
+    settings: &crate::engine::EngineSettings,
+    access: &Access,
+) -> std::result::Result<SessionContext, crate::checks::CheckError> {
+    let ctx = crate::engine::base_context(snapshot, cal, settings).await.map_err(crate::checks::CheckError::Engine)?;
+    apply(&ctx, access).await.map_err(crate::checks::CheckError::Engine)?;
+    crate::checks::register_rule_objects(&ctx, catalog, profile, as_of).await?;
+    Ok(ctx)
+}
 
 /// Re-registers the warehouse tables of `ctx` as `access` allows.
 pub async fn apply(ctx: &SessionContext, access: &Access) -> Result<()> {
@@ -46,7 +65,7 @@ pub async fn apply(ctx: &SessionContext, access: &Access) -> Result<()> {
         return Ok(());
     }
     let mut names: Vec<String> = crate::contract::Table::ALL.iter().map(|t| t.name().to_string()).collect();
-    names.extend(crate::engine::log_tables().into_iter().map(|(n, _)| n.to_string()));
+    names.extend(crate::store::schemas::log_tables().into_iter().map(|(n, _)| n.to_string()));
     for name in names {
         let Some(provider) = ctx.table_provider(name.as_str()).await.ok() else { continue };
         ctx.deregister_table(name.as_str())?;

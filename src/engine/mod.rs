@@ -1,8 +1,11 @@
-//! The DataFusion session every SQL in windowwatch runs in: the warehouse tables of one snapshot,
-//! the calendar, the as-of views of `queries/views/`, and the SQL functions.
+//! The DataFusion context every SQL in windowwatch runs in: memory and parallelism, the
+//! warehouse tables of one snapshot, the calendar and the SQL functions ([`functions`]).
 //!
-//! Checks, reports and the SQL shell all open their session here, so an analyst's query sees
+//! Checks, reports and the SQL shell all start from [`base_context`]; the rules' as-of views
+//! are put over it by `checks`, and an office's limits by `session`, so an analyst's query sees
 //! exactly the tables and views the rules use.
+
+pub mod functions;
 
 use std::sync::Arc;
 
@@ -17,25 +20,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 
 use crate::calendar::Calendar;
-use crate::checks::catalog::Catalog;
-use crate::checks::profile::Profile;
 use crate::contract::Table;
-use crate::ingest::quarantine::{ingests_schema, quarantine_schema};
 use crate::store::{Snapshot, empty_batch};
-pub use crate::sql::scope::Access;
 
-/// The warehouse tables other than the four exports, with their schemas.
-pub fn log_tables() -> Vec<(&'static str, SchemaRef)> {
-    vec![
-        ("quarantine", quarantine_schema()),
-        ("ingests", ingests_schema()),
-        ("findings", crate::checks::findings_store_schema()),
-        ("check_runs", crate::checks::runs_schema()),
-        ("rates", crate::checks::rates_store_schema()),
-        (crate::deliver::ledger::TABLE, crate::deliver::ledger::schema()),
-        (crate::schedule::ledger::TABLE, crate::schedule::ledger::schema()),
-    ]
-}
+pub use crate::store::schemas::log_tables;
 
 /// How the engine runs (memory and parallelism).
 #[derive(Debug, Clone, Default)]
@@ -293,54 +281,14 @@ pub fn ts_literal(t: NaiveDateTime) -> String {
     format!("TIMESTAMP '{}'", t.format("%Y-%m-%d %H:%M:%S"))
 }
 
-/// Creates the views of `queries/views/` for the as-of instant `as_of`.
-pub async fn register_views(ctx: &SessionContext, catalog: &Catalog, profile: &Profile, as_of: NaiveDateTime) -> Result<(), crate::checks::CheckError> {
-    let vars = crate::checks::template_vars(profile, as_of);
-    for v in &catalog.views {
-        let sql = catalog.render(&v.path, &v.sql, &vars)?;
-        let stmt = format!("CREATE OR REPLACE VIEW {} AS {}", v.name, sql);
-        ctx.sql(&stmt)
-            .await
-            .map_err(|e| crate::checks::CheckError::Sql { file: v.path.clone(), source: e })?
-            .collect()
-            .await
-            .map_err(|e| crate::checks::CheckError::Sql { file: v.path.clone(), source: e })?;
-    }
-    Ok(())
-}
-
-/// A session on `snapshot` with every table and view, as of `as_of`.
-pub async fn session(
-    snapshot: Option<&Snapshot>,
-    cal: &Calendar,
-    catalog: &Catalog,
-    profile: &Profile,
-    as_of: NaiveDateTime,
-    settings: &EngineSettings,
-) -> Result<SessionContext, crate::checks::CheckError> {
-    session_for(snapshot, cal, catalog, profile, as_of, settings, &Access::full()).await
-}
-
-/// As [`session`], with the tables seen through `access` (an office's halls, masked personal
-/// data) before any view is made over them, so every view shows only what the tables let through.
-/// The SQL functions of `sql::functions` are registered in every session.
-pub async fn session_for(
-    snapshot: Option<&Snapshot>,
-    cal: &Calendar,
-    catalog: &Catalog,
-    profile: &Profile,
-    as_of: NaiveDateTime,
-    settings: &EngineSettings,
-    access: &Access,
-) -> Result<SessionContext, crate::checks::CheckError> {
-    let udfs = crate::sql::functions::udfs(Arc::new(cal.clone()));
+/// A context on `snapshot` with the warehouse tables, `calendar_days` and the SQL functions:
+/// what every session starts from, before limits ([`crate::session`]) and the rules' views
+/// ([`crate::checks`]) are put over it.
+pub async fn base_context(snapshot: Option<&Snapshot>, cal: &Calendar, settings: &EngineSettings) -> Result<SessionContext, DataFusionError> {
+    let udfs = functions::udfs(Arc::new(cal.clone()));
     let scratch = snapshot.map(|s| s.dir.parent().and_then(|p| p.parent()).unwrap_or(&s.dir).join("engine"));
-    let ctx = new_context(settings, udfs, scratch.as_deref()).await.map_err(crate::checks::CheckError::Engine)?;
-    register_tables(&ctx, snapshot, cal).await.map_err(crate::checks::CheckError::Engine)?;
-    crate::sql::scope::apply(&ctx, access).await.map_err(crate::checks::CheckError::Engine)?;
-    let rules = catalog.rules_batch(Some(profile));
-    register_batch(&ctx, "rule_catalog", rules.schema(), vec![rules]).map_err(crate::checks::CheckError::Engine)?;
-    register_views(&ctx, catalog, profile, as_of).await?;
+    let ctx = new_context(settings, udfs, scratch.as_deref()).await?;
+    register_tables(&ctx, snapshot, cal).await?;
     Ok(ctx)
 }
 
