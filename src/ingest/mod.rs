@@ -13,6 +13,7 @@ pub mod quarantine;
 pub mod read;
 pub mod sniff;
 pub mod values;
+pub mod workbook;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,10 @@ pub enum IngestError {
     Encoding { file: PathBuf, message: String },
     #[error("{file}: cannot be read: {reason} (文件无法读取，本次导入未写入任何数据)", file = .file.display())]
     Unreadable { file: PathBuf, reason: String },
+    /// A workbook that is no XLSX, or that declares more than a workbook is read with
+    /// (`workbook::LIMITS`): refused before it is read.
+    #[error("{file}: {reason} (不是可读取的 XLSX 工作簿或超出读取上限，本次导入未写入任何数据)", file = .file.display())]
+    Workbook { file: PathBuf, reason: String },
     #[error("{file}: has no header row and no data (空文件，本次导入未写入任何数据)", file = .file.display())]
     Empty { file: PathBuf },
     #[error("{file}: no sheet named `{sheet}`; the workbook has: {available} (工作表不存在)", file = .file.display(), available = .available.join(", "))]

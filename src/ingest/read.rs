@@ -16,6 +16,7 @@ use encoding_rs::Encoding;
 
 use super::IngestError;
 use super::values::{Cell, number_text};
+use super::workbook::{self, SheetRow, SheetRows};
 use crate::contract::TableSpec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -230,12 +231,16 @@ fn header_score(spec: &TableSpec, row: &[String], aliases: &Aliases) -> usize {
 pub(crate) const MAX_TITLE_ROWS: usize = 10;
 
 fn raw_json(headers: &[String], fields: &[&str]) -> String {
+    serde_json::Value::Object(raw_map(headers, fields)).to_string()
+}
+
+fn raw_map(headers: &[String], fields: &[&str]) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
     for (i, f) in fields.iter().enumerate() {
         let k = headers.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1));
         m.insert(k, serde_json::Value::String((*f).to_string()));
     }
-    serde_json::Value::Object(m).to_string()
+    m
 }
 
 pub(crate) fn decoded_reader(probe: &Probe) -> Result<Box<dyn Read + Send>, IngestError> {
@@ -521,8 +526,7 @@ pub(crate) fn data_text(d: &Data) -> String {
 
 pub fn read_xlsx(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sheet: Option<&str>, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
     let file = &probe.path;
-    let unreadable = |reason: String| IngestError::Unreadable { file: file.clone(), reason };
-    let mut wb = calamine::open_workbook_auto(file).map_err(|e| unreadable(format!("not a readable workbook: {e}")))?;
+    let mut wb = workbook::open(file)?;
     let names = wb.sheet_names();
     let name = match sheet {
         Some(s) => names.iter().find(|n| n.as_str() == s).cloned().ok_or_else(|| IngestError::SheetNotFound {
@@ -532,60 +536,154 @@ pub fn read_xlsx(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sheet: Opti
         })?,
         None => names.first().cloned().ok_or_else(|| IngestError::Empty { file: file.clone() })?,
     };
-    let range = wb.worksheet_range(&name).map_err(|e| unreadable(format!("sheet {name}: {e}")))?;
-    let row0 = range.start().map_or(0, |(r, _)| r as u64);
-    let mut rows = range.rows().enumerate();
-    let mut header: Option<(usize, Vec<String>)> = None;
-    let mut first_nonempty: Option<(usize, Vec<String>)> = None;
-    let mut looked = 0;
-    for (i, r) in rows.by_ref() {
-        let texts: Vec<String> = r.iter().map(data_text).collect();
-        if texts.iter().all(|t| t.trim().is_empty()) {
+    let sheet_err = |e: calamine::XlsxError| IngestError::Unreadable { file: file.clone(), reason: format!("sheet {name}: {e}") };
+    let Some(mut rows) = SheetRows::open(&mut wb, &name).map_err(sheet_err)? else {
+        return Err(IngestError::Empty { file: file.clone() });
+    };
+    let found = find_sheet_header(&mut rows, spec, aliases, file).map_err(|e| e.into_ingest(&sheet_err))?;
+    let map = map_headers(spec, &found.header, aliases, file)?;
+    let cols = SheetColumns { header: &found.header, map: &map, offset: found.offset };
+    for row in &found.rest {
+        cols.emit(spec, row, sink);
+    }
+    let width = found.offset + found.header.len() as u32;
+    while let Some(row) = rows.next_row(width).map_err(sheet_err)? {
+        cols.emit(spec, &row, sink);
+    }
+    Ok(ReadInfo { unknown_headers: map.unknown, title_rows_skipped: found.skipped, sheet: Some(name), delimiter: None })
+}
+
+/// A sheet's header row, found among its first non-empty rows as in a CSV.
+struct SheetHeader {
+    /// The header's texts from its first column to its last cell.
+    header: Vec<String>,
+    /// The sheet column of the header's first column: the leftmost cell of the rows up to the
+    /// header (a title in column A above a header from column B starts it at A).
+    offset: u32,
+    skipped: usize,
+    /// Rows read while looking that are data (no row named two columns: all after the first).
+    rest: Vec<SheetRow>,
+}
+
+enum HeaderError {
+    Sheet(calamine::XlsxError),
+    File(IngestError),
+}
+
+impl HeaderError {
+    fn into_ingest(self, sheet_err: &dyn Fn(calamine::XlsxError) -> IngestError) -> IngestError {
+        match self {
+            HeaderError::Sheet(e) => sheet_err(e),
+            HeaderError::File(e) => e,
+        }
+    }
+}
+
+/// Reads rows (each at most `LIMITS.max_columns` wide) until one names two contract columns,
+/// within the first `MAX_TITLE_ROWS` non-empty rows; else the first non-empty row is the header.
+fn find_sheet_header(rows: &mut SheetRows<'_>, spec: &TableSpec, aliases: &Aliases, file: &Path) -> Result<SheetHeader, HeaderError> {
+    let limit = workbook::LIMITS.max_columns;
+    let mut window: Vec<SheetRow> = Vec::new();
+    let mut header: Option<SheetRow> = None;
+    while let Some(row) = rows.next_row(limit).map_err(HeaderError::Sheet)? {
+        if row.is_blank() {
             continue;
         }
-        if first_nonempty.is_none() {
-            first_nonempty = Some((i, texts.clone()));
-        }
+        let texts: Vec<String> = row.dense.iter().map(data_text).collect();
         if header_score(spec, &texts, aliases) >= 2 {
-            header = Some((i, texts));
+            header = Some(row);
             break;
         }
-        looked += 1;
-        if looked >= MAX_TITLE_ROWS {
+        window.push(row);
+        if window.len() >= MAX_TITLE_ROWS {
             break;
         }
     }
-    let (hidx, header) = match header.or(first_nonempty) {
-        Some(h) => h,
-        None => return Err(IngestError::Empty { file: file.clone() }),
-    };
-    let map = map_headers(spec, &header, aliases, file)?;
-    let skipped = range.rows().take(hidx).filter(|r| r.iter().any(|c| !data_text(c).trim().is_empty())).count();
-    for (i, r) in range.rows().enumerate().skip(hidx + 1) {
-        if r.iter().all(|c| matches!(c, Data::Empty) || data_text(c).trim().is_empty()) {
-            continue;
+    let offset = window.iter().chain(header.as_ref()).filter_map(|r| r.dense.iter().position(|d| !matches!(d, Data::Empty))).min().unwrap_or(0);
+    let (header, skipped, rest) = match header {
+        Some(h) => (h, window.len(), Vec::new()),
+        None if window.is_empty() => return Err(HeaderError::File(IngestError::Empty { file: file.to_path_buf() })),
+        None => {
+            let h = window.remove(0);
+            (h, 0, window)
         }
-        let line = row0 + i as u64 + 1;
-        if r.len() > header.len() && r[header.len()..].iter().any(|c| !data_text(c).trim().is_empty()) {
-            let fields: Vec<String> = r.iter().map(data_text).collect();
-            let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
-            sink.unreadable(line, "the row has cells beyond the header's last column".into(), raw_json(&header, &refs));
-            continue;
+    };
+    if let Some((col, _)) = header.far.first() {
+        return Err(HeaderError::File(IngestError::Workbook {
+            file: file.to_path_buf(),
+            reason: format!(
+                "the header row (line {}) has a cell in column {}; an export's header is read up to column {} ({} columns)",
+                header.row as u64 + 1,
+                workbook::column_name(*col),
+                workbook::column_name(limit - 1),
+                limit
+            ),
+        }));
+    }
+    let texts = header.dense.get(offset..).unwrap_or_default().iter().map(data_text).collect();
+    Ok(SheetHeader { header: texts, offset: offset as u32, skipped, rest })
+}
+
+/// How a sheet's rows are laid out: the header's texts, its mapping and first sheet column.
+struct SheetColumns<'a> {
+    header: &'a [String],
+    map: &'a HeaderMap,
+    offset: u32,
+}
+
+impl SheetColumns<'_> {
+    /// One data row: quarantined whole when it has cells outside the header's columns (the
+    /// first few of them in its raw row), else its cells in contract column order.
+    fn emit(&self, spec: &TableSpec, row: &SheetRow, sink: &mut dyn RowSink) {
+        if row.is_blank() {
+            return;
+        }
+        let line = row.row as u64 + 1;
+        let (o, w) = (self.offset as usize, self.header.len());
+        let left = &row.dense[..o.min(row.dense.len())];
+        let inside = row.dense.get(o..).unwrap_or_default();
+        let (inside, beyond) = inside.split_at(inside.len().min(w));
+        let fields = || -> Vec<String> { (0..w).map(|j| inside.get(j).map_or_else(String::new, data_text)).collect() };
+        let (left, beyond) = (outside(left, 0), outside(beyond, o + w));
+        if !left.is_empty() || !beyond.is_empty() || row.far_count > 0 {
+            let reason = if left.is_empty() { "the row has cells beyond the header's last column" } else { "the row has cells left of the header's first column" };
+            let extra: Vec<(u32, &Data)> = left.into_iter().chain(beyond).chain(row.far.iter().map(|(c, d)| (*c, d))).collect();
+            let more = row.far_count - row.far.len();
+            sink.unreadable(line, reason.into(), raw_sheet_row(self.header, &fields(), &extra, more));
+            return;
         }
         let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
-        for (j, d) in r.iter().enumerate() {
-            if let Some(Some(t)) = map.targets.get(j) {
+        for (j, d) in inside.iter().enumerate() {
+            if let Some(Some(t)) = self.map.targets.get(j) {
                 cells[*t] = data_cell(d);
             }
         }
         let raw = || {
-            let fields: Vec<String> = r.iter().map(data_text).collect();
+            let fields = fields();
             let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
-            raw_json(&header, &refs)
+            raw_json(self.header, &refs)
         };
         sink.row(line, &cells, &raw);
     }
-    Ok(ReadInfo { unknown_headers: map.unknown, title_rows_skipped: skipped, sheet: Some(name), delimiter: None })
+}
+
+/// The non-blank `cells` with their sheet column (`first` is the first one's).
+fn outside(cells: &[Data], first: usize) -> Vec<(u32, &Data)> {
+    cells.iter().enumerate().filter(|(_, d)| !workbook::blank(d)).map(|(j, d)| ((first + j) as u32, d)).collect()
+}
+
+/// A quarantined sheet row as written: the header's columns, then the cells outside them by
+/// their Excel column, and how many more were not kept.
+fn raw_sheet_row(header: &[String], fields: &[String], extra: &[(u32, &Data)], more: usize) -> String {
+    let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
+    let mut m = raw_map(header, &refs);
+    for (col, d) in extra {
+        m.insert(format!("column {}", workbook::column_name(*col)), serde_json::Value::String(data_text(d)));
+    }
+    if more > 0 {
+        m.insert("more cells".into(), serde_json::Value::String(format!("{more} more cells beyond these")));
+    }
+    serde_json::Value::Object(m).to_string()
 }
 
 pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {

@@ -14,6 +14,7 @@ use calamine::Reader;
 
 use super::IngestError;
 use super::read::{self, Aliases, Format, MAX_TITLE_ROWS};
+use super::workbook::{self, SheetRows};
 use crate::contract::Table;
 
 #[derive(Debug, thiserror::Error)]
@@ -53,16 +54,15 @@ pub fn head_rows(path: &Path) -> Result<Vec<Vec<String>>, IngestError> {
             }
         }
         Format::Xlsx => {
-            let mut wb = calamine::open_workbook_auto(path).map_err(|e| unreadable(format!("not a readable workbook: {e}")))?;
+            let mut wb = workbook::open(path)?;
             let Some(name) = wb.sheet_names().first().cloned() else { return Err(IngestError::Empty { file: path.to_path_buf() }) };
-            let range = wb.worksheet_range(&name).map_err(|e| unreadable(format!("sheet {name}: {e}")))?;
-            for r in range.rows() {
-                let row: Vec<String> = r.iter().map(read::data_text).collect();
-                if !row.iter().all(|c| c.trim().is_empty()) {
-                    rows.push(row);
-                }
-                if rows.len() >= MAX_TITLE_ROWS {
-                    break;
+            let sheet_err = |e: calamine::XlsxError| unreadable(format!("sheet {name}: {e}"));
+            if let Some(mut sheet) = SheetRows::open(&mut wb, &name).map_err(sheet_err)? {
+                while rows.len() < MAX_TITLE_ROWS {
+                    let Some(r) = sheet.next_row(workbook::LIMITS.max_columns).map_err(sheet_err)? else { break };
+                    if !r.is_blank() {
+                        rows.push(r.dense.iter().map(read::data_text).collect());
+                    }
                 }
             }
         }

@@ -146,3 +146,47 @@ pub fn gb18030(s: &str) -> Vec<u8> {
 pub fn jsonl(s: &str) -> Vec<serde_json::Value> {
     s.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect()
 }
+
+/// A workbook written by hand, part by part (no writer library would write a hostile one):
+/// one sheet named Sheet1 whose `<sheetData>` is `rows`, and a shared-strings part if given.
+pub fn xlsx_by_hand(rows: &str, shared: Option<&str>) -> Vec<u8> {
+    use std::io::Write;
+    const NS: &str = "xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"";
+    const REL: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    const RELS: &str = "xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"";
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut part = |name: &str, text: &str| {
+        z.start_file(name, opts).unwrap();
+        z.write_all(text.as_bytes()).unwrap();
+    };
+    part("[Content_Types].xml", "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/></Types>");
+    part("_rels/.rels", &format!("<Relationships {RELS}><Relationship Id=\"rId1\" Type=\"{REL}/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>"));
+    part("xl/workbook.xml", &format!("<workbook {NS} xmlns:r=\"{REL}\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"));
+    part("xl/_rels/workbook.xml.rels", &format!("<Relationships {RELS}><Relationship Id=\"rId1\" Type=\"{REL}/worksheet\" Target=\"worksheets/sheet1.xml\"/><Relationship Id=\"rId2\" Type=\"{REL}/sharedStrings\" Target=\"sharedStrings.xml\"/></Relationships>"));
+    part("xl/worksheets/sheet1.xml", &format!("<worksheet {NS}><sheetData>{rows}</sheetData></worksheet>"));
+    if let Some(s) = shared {
+        part("xl/sharedStrings.xml", s);
+    }
+    z.finish().unwrap().into_inner()
+}
+
+/// One row of inline-string cells starting at column A of sheet row `r` (1-based).
+pub fn xlsx_row(r: u32, cells: &[&str]) -> String {
+    let cols = |j: usize| ((b'A' + j as u8) as char).to_string();
+    let cs: String = cells.iter().enumerate().filter(|(_, v)| !v.is_empty()).map(|(j, v)| format!("<c r=\"{}{r}\" t=\"inlineStr\"><is><t>{v}</t></is></c>", cols(j))).collect();
+    format!("<row r=\"{r}\">{cs}</row>")
+}
+
+/// Sets the uncompressed size the zip's central directory declares for the part `name`.
+pub fn declare_part_size(bytes: &mut [u8], name: &str, size: u32) {
+    let mut at = 0;
+    while let Some(p) = bytes[at..].windows(4).position(|w| w == b"PK\x01\x02") {
+        let h = at + p;
+        let len = u16::from_le_bytes([bytes[h + 28], bytes[h + 29]]) as usize;
+        if &bytes[h + 46..h + 46 + len] == name.as_bytes() {
+            bytes[h + 24..h + 28].copy_from_slice(&size.to_le_bytes());
+        }
+        at = h + 4;
+    }
+}

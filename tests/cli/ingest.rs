@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::common::{Env, gb18030};
+use crate::common::{Env, declare_part_size, gb18030, xlsx_by_hand, xlsx_row};
 
 const TICKETS_HEADER: &str = "票号,大厅编码,窗口编号,工号,事项编码,取号时间,叫号时间,完成时间,状态,是否预约";
 
@@ -204,6 +204,45 @@ fn every_format_and_header_form_reads_the_same_records() {
         let v = reconciliation(&r.stdout);
         assert_eq!(v["files"][0]["quarantined"], 0, "{file}: {}", r.stdout);
         assert_eq!(strip_lineage(e.rows("cases")), reference, "{file}");
+    }
+}
+
+/// Hostile workbooks, a couple of KB each: a far cell costs one quarantined row; a declared
+/// four billion shared strings, a part declaring 3 GiB and a file that is no zip are each one
+/// whole-file error naming the file, and nothing is written.
+#[test]
+fn hostile_workbooks_cost_one_row_or_one_whole_file_error_never_the_machine() {
+    let env = Env::new();
+    let header: Vec<&str> = TICKETS_HEADER.split(',').collect();
+    let good = |r| xlsx_row(r, &["T1", "H1", "W1", "S1", "I1", "2026-10-08 09:00:00", "", "", "未叫号", "否"]);
+    let far = "<row r=\"1048576\"><c r=\"A1048576\" t=\"inlineStr\"><is><t>T2</t></is></c><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>far</t></is></c></row>";
+    let rows = format!("{}{}{}{far}", xlsx_row(1, &["排队记录 2026年10月"]), xlsx_row(2, &header), good(3));
+    let bytes = xlsx_by_hand(&rows, None);
+    assert!(bytes.len() < 4096);
+    env.write("far.xlsx", &bytes);
+    let started = std::time::Instant::now();
+    let r = env.ww(&["ingest", "--table", "tickets", "--json", "far.xlsx"]).ok();
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "{:?}", started.elapsed());
+    let v = reconciliation(&r.stdout);
+    assert_eq!((v["files"][0]["loaded"].as_u64(), v["files"][0]["quarantined"].as_u64()), (Some(1), Some(1)), "{}", r.stdout);
+    assert_eq!(quarantine(&env), vec![("far.xlsx".to_string(), "1048576".to_string(), "unreadable_row".to_string())]);
+    let q = &env.rows("quarantine")[0];
+    assert!(q["message"].contains("beyond the header's last column"), "{q:?}");
+    assert!(q["raw"].contains("\"票号\":\"T2\"") && q["raw"].contains("\"column XFD\":\"far\""), "{q:?}");
+    let before = env.state();
+
+    let sst = "<sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"1\" uniqueCount=\"4000000000\"><si><t>T9</t></si></sst>";
+    let rows = format!("{}{}", xlsx_row(1, &header), "<row r=\"2\"><c r=\"A2\" t=\"s\"><v>0</v></c></row>");
+    env.write("sst.xlsx", xlsx_by_hand(&rows, Some(sst)));
+    let mut declared = xlsx_by_hand(&format!("{}{}", xlsx_row(1, &header), good(2)), None);
+    declare_part_size(&mut declared, "xl/worksheets/sheet1.xml", 3 << 30);
+    env.write("declared.xlsx", declared);
+    env.write("csv.xlsx", format!("{TICKETS_HEADER}\nT1,H1,W1,S1,I1,2026-10-08 09:00:00,,,未叫号,否\n"));
+    for (file, expected) in [("sst.xlsx", "uniqueCount=\"4000000000\""), ("declared.xlsx", "xl/worksheets/sheet1.xml"), ("csv.xlsx", "not an XLSX workbook")] {
+        let r = env.ww(&["ingest", "--table", "tickets", file]);
+        assert_eq!(r.code, 2, "{file}: {}", r.stderr);
+        assert!(r.stderr.contains(file) && r.stderr.contains(expected), "{file}: {}", r.stderr);
+        assert_eq!(env.state(), before, "{file}: nothing written");
     }
 }
 

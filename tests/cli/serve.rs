@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{Env, batches_to_maps};
+use crate::common::{Env, batches_to_maps, declare_part_size, xlsx_by_hand, xlsx_row};
 
 /// A running `windowwatch serve` whose JSON log lines are collected.
 struct Daemon {
@@ -199,6 +199,50 @@ fn inbox_files_are_recognised_ingested_and_moved_and_broken_ones_rejected_with_a
     assert!(rows.iter().all(|r| r["job"] == "inbox" && r["kind"] == "inbox"), "{rows:?}");
     // A broken file never reached the warehouse.
     assert!(env.rows("ingests").iter().all(|r| !r["file"].contains("unknown") && !r["file"].contains("ratings")));
+}
+
+/// Workbooks that once took the daemon down (a process abort leaves the file in the inbox and no
+/// `job_runs` row, so every later tick died on it again): each is now one whole-file refusal,
+/// whether the table came from the name or from sniffing the headers, and the run goes on.
+#[test]
+fn hostile_workbooks_in_the_inbox_are_rejected_with_their_reason_and_the_run_is_recorded() {
+    let env = Env::new();
+    env.write("windowwatch.toml", INBOX_JOB);
+    let header: Vec<&str> = TICKETS.lines().next().unwrap().split(',').collect();
+    let good = |r| xlsx_row(r, &["T1", "H01", "W1", "S1", "2026-10-08 09:00:00", "", "", "未叫号"]);
+    let sst = "<sst count=\"1\" uniqueCount=\"4000000000\"><si><t>T9</t></si></sst>";
+    env.write("inbox/排队-sst.xlsx", xlsx_by_hand(&format!("{}{}", xlsx_row(1, &header), good(2)), Some(sst)));
+    env.write("inbox/export-sst.xlsx", xlsx_by_hand(&format!("{}{}", xlsx_row(1, &header), good(2)), Some(sst)));
+    let mut declared = xlsx_by_hand(&format!("{}{}", xlsx_row(1, &header), good(2)), None);
+    declare_part_size(&mut declared, "xl/worksheets/sheet1.xml", 3 << 30);
+    env.write("inbox/export-declared.xlsx", declared);
+    env.write("inbox/排队-text.xlsx", TICKETS);
+    let far = "<row r=\"1048576\"><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>far</t></is></c></row>";
+    env.write("inbox/export-far.xlsx", xlsx_by_hand(&format!("{}{}{far}", xlsx_row(1, &header), good(2)), None));
+
+    let mut d = Daemon::start(&env, &[]);
+    d.wait_for("ready", None, 30);
+    eventually(60, "the inbox emptied of workbooks", || names(&env.path("inbox")).iter().all(|n| !n.ends_with(".xlsx")));
+    eventually(10, "an inbox row in job_runs", || runs(&env, "inbox").iter().any(|r| r.status == "ok" && r.detail.as_deref().unwrap_or("").contains("rejected")));
+    let (code, log) = d.stop(20);
+    assert_eq!(code, 0, "{log}");
+
+    assert_eq!(names(&env.path("inbox/processed")), vec!["export-far.xlsx"], "{log}");
+    let expected = [
+        ("export-declared.xlsx", "xl/worksheets/sheet1.xml"),
+        ("export-sst.xlsx", "uniqueCount=\"4000000000\""),
+        ("排队-sst.xlsx", "uniqueCount=\"4000000000\""),
+        ("排队-text.xlsx", "not an XLSX workbook"),
+    ];
+    for (file, why) in expected {
+        let reason = std::fs::read_to_string(env.path(&format!("inbox/rejected/{file}.reason.txt"))).unwrap_or_else(|e| panic!("{file}: {e}\n{log}"));
+        assert!(reason.contains(file) && reason.contains(why), "{file}: {reason}");
+        assert!(env.path(&format!("inbox/rejected/{file}")).exists(), "{file}");
+    }
+    assert_eq!(env.rows("tickets").len(), 1, "the far cell's workbook loaded its good row");
+    assert_eq!(env.rows("quarantine").len(), 1, "and quarantined the far one");
+    let ok: Vec<_> = runs(&env, "inbox").into_iter().filter(|r| r.status == "ok").collect();
+    assert_eq!(ok.iter().map(|r| r.rows).sum::<i64>(), 1, "{ok:?}");
 }
 
 #[test]
