@@ -8,7 +8,7 @@ use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
 use super::{Rendered, ReportError, Session, mask_rows, offices, render, vars, write};
-use crate::deliver::Message;
+use super::message::Message;
 use crate::settings::Settings;
 use crate::store::Warehouse;
 

@@ -8,6 +8,7 @@
 
 pub mod charts;
 pub mod daily;
+pub mod message;
 pub mod monthly;
 pub mod register;
 pub mod render;
@@ -232,7 +233,7 @@ pub struct Rendered {
     pub office: Office,
     pub files: Vec<std::path::PathBuf>,
     /// None when there is nothing to send (a daily warning with nothing to warn about).
-    pub message: Option<crate::deliver::Message>,
+    pub message: Option<message::Message>,
 }
 
 pub fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), ReportError> {

@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Month, Rendered, ReportError, Session, charts, get, group_by, mask_rows, offices, pct, render, vars, write};
 use crate::config::Office;
-use crate::deliver::{Attachment, InlineImage, Message};
+use super::message::{Attachment, InlineImage, Message};
 use crate::output::{neutralise_cell, write_text_cell};
 use crate::settings::Settings;
 use crate::store::Warehouse;

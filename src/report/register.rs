@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::monthly::{XLSX_MIME, csv_bytes, write_sheet};
 use super::{Month, Rendered, ReportError, Session, get, mask_rows, offices, pct, render, vars, write};
-use crate::deliver::{Attachment, Message};
+use super::message::{Attachment, Message};
 use crate::settings::Settings;
 use crate::store::Warehouse;
 

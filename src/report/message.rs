@@ -1,0 +1,42 @@
+//! What a rendered report hands to delivery: one message per office and report, with its body,
+//! inline images and attachments. Defined here, with the reports that make them, so delivery
+//! takes them from below (`deliver` re-exports them).
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attachment {
+    pub filename: String,
+    /// e.g. `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, `text/csv`.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An image shown inside the HTML part (`<img src="cid:{cid}">`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InlineImage {
+    pub cid: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// One rendered report for one office, ready to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub office_id: String,
+    /// `monthly`, `daily` or `register`.
+    pub report: String,
+    /// The period it covers: `2026-10` for monthly and register, `2026-11-02` for daily.
+    pub period: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub inline: Vec<InlineImage>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// The MIME type of an XLSX attachment.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// The MIME type of a CSV attachment.
+pub const CSV: &str = "text/csv";
