@@ -1,9 +1,28 @@
 //! Masking of personal data: ID numbers keep the first 6 and last 4 characters, phone numbers
 //! keep 3 + 4 digits, names keep the surname. Used by every report, mail and export (unless an
 //! office may see personal data) and by the SQL functions `mask_id`, `mask_phone`, `mask_name`.
-//! Free text (comments, reasons, details) is scrubbed of anything shaped like an ID or a mobile
-//! number, so a number typed into a comment does not slip through either.
-
+//!
+//! Free text (comments, reasons, details; SQL `mask_text`) is scrubbed of personal numbers in the
+//! forms people type them, so a number in a comment does not slip through either. The text is
+//! read with full-width digits, dashes, spaces and parentheses as their ASCII forms; a number may
+//! be written in groups joined by one separator (space, full-width space, `-`, `－`, `—`, `.`) or
+//! with its area code in parentheses, and letters or words right before it (`ID…`, `tel…`,
+//! `电话:…`) do not hide it. Digits are masked in place with `*`; separators, prefixes and the
+//! kept digits stay as written, so the text still reads:
+//!
+//! | form | example | masked |
+//! |---|---|---|
+//! | mobile, first 3 and last 4 kept | `138-0013-8000`, `+86 13800138000` | `138-****-8000`, `+86 138****8000` |
+//! | ID (18 or 15), first 6 and last 4 kept | `110101 19900101 1234`, `11010119900101123x` | `110101 ******** 1234`, `110101********123x` |
+//! | landline, area code and last 4 kept | `0531-88886666`, `(0531)88886666`, `010 1234 5678` | `0531-****6666`, `(0531)****6666`, `010 **** 5678` |
+//! | any other run of 15 or more digits (a bank card), first 6 and last 4 kept | `6222021234567890123` | `622202*********0123` |
+//!
+//! Groups joined by separators are tried as every run of consecutive groups, longest first, so a
+//! date or an amount next to a number does not hide it (`2026-10-08 13800138000`). Several groups
+//! make a number only in its usual grouping (a mobile's first group starts it, an ID's first group
+//! is the 6-digit region code followed by a birth date, a landline's is its area code), so dates
+//! (`2026-10-08`), times, amounts (`1200元`), order numbers (`C20261008001`) and other runs of
+//! fewer than 15 digits stay as they are. Local numbers without an area code are not masked.
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -60,24 +79,184 @@ pub fn mask_name(s: &str) -> String {
     out
 }
 
-static ID_OR_PHONE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[^0-9A-Za-z])([0-9]{17}[0-9Xx]|[0-9]{15}|1[3-9][0-9]{9})(?:$|[^0-9A-Za-z])").expect("valid regex"));
+/// The largest number of digit groups one number is written in (`110101 1990 0101 1234`).
+const MAX_GROUPS: usize = 5;
 
-/// Masks every ID-number-shaped (15 or 18 characters) and mobile-shaped run of digits in free text.
-pub fn mask_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut last = 0;
-    let mut pos = 0;
-    while let Some(c) = ID_OR_PHONE.captures_at(s, pos) {
-        let m = c.get(1).expect("group 1");
-        out.push_str(&s[last..m.start()]);
-        let digits = m.as_str();
-        out.push_str(&if digits.len() == 11 { mask_phone(digits) } else { mask_id(digits) });
-        last = m.end();
-        pos = m.end();
+/// The fewest digits a maskable number has (a landline: 3-digit area code + 7-digit number).
+const MIN_DIGITS: usize = 10;
+
+/// A character as the matcher sees it: full-width digits and separators as ASCII, every dash as
+/// `-`, the full-width space as a space, `x` as `X`. One character in, one out, so a match's
+/// positions are the original text's.
+fn normalise(c: char) -> char {
+    match c {
+        '０'..='９' => char::from_digit(c as u32 - '０' as u32, 10).unwrap_or(c),
+        '\u{3000}' | '\u{a0}' => ' ',
+        '－' | '—' | '–' | '‐' | '‑' | '﹣' => '-',
+        '．' => '.',
+        '（' => '(',
+        '）' => ')',
+        '＋' => '+',
+        'x' | 'ｘ' | 'Ｘ' => 'X',
+        _ => c,
     }
-    out.push_str(&s[last..]);
+}
+
+/// What may stand, alone, between two digit groups of one number.
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.')
+}
+
+/// A maximal run of digits (char positions `start..end`), `x` when an ID's check letter follows.
+#[derive(Debug, Clone, Copy)]
+struct Group {
+    start: usize,
+    end: usize,
+    x: bool,
+}
+
+impl Group {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// Whether the group starting at `next` continues the number `prev` belongs to: one separator
+/// between them, or `(area)` with the closing parenthesis and at most one separator.
+fn linked(n: &[char], prev: &Group, next: usize) -> bool {
+    if prev.x {
+        return false;
+    }
+    let opened = prev.start > 0 && n[prev.start - 1] == '(';
+    match &n[prev.end..next] {
+        [c] => is_separator(*c) || (opened && *c == ')'),
+        [')', c] => opened && is_separator(*c),
+        _ => false,
+    }
+}
+
+/// The digit groups of a text, as chains of groups joined by separators.
+fn chains(n: &[char]) -> Vec<Vec<Group>> {
+    let mut out: Vec<Vec<Group>> = Vec::new();
+    let mut cur: Vec<Group> = Vec::new();
+    let mut i = 0;
+    while i < n.len() {
+        if !n[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < n.len() && n[i].is_ascii_digit() {
+            i += 1;
+        }
+        let x = n.get(i) == Some(&'X') && !n.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric());
+        let g = Group { start, end: i, x };
+        if !cur.last().is_some_and(|p| linked(n, p, start)) && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        cur.push(g);
+        if x {
+            i += 1;
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
     out
+}
+
+fn is_mobile(d: &[u8]) -> bool {
+    d.len() == 11 && d[0] == b'1' && (b'3'..=b'9').contains(&d[1])
+}
+
+fn two(d: &[u8]) -> u32 {
+    d.iter().take(2).fold(0, |a, b| a * 10 + (b - b'0') as u32)
+}
+
+/// `mmdd` of a plausible birth date.
+fn month_day(d: &[u8]) -> bool {
+    d.len() == 4 && (1..=12).contains(&two(d)) && (1..=31).contains(&two(&d[2..]))
+}
+
+/// The length of a landline's area code: 010 and 02x have three digits, 03xx–09xx four.
+fn area_len(d: &[u8]) -> Option<usize> {
+    match d {
+        [b'0', b'1', b'0', ..] | [b'0', b'2', _, ..] => Some(3),
+        [b'0', b'3'..=b'9', _, _, ..] => Some(4),
+        _ => None,
+    }
+}
+
+/// Which digits of a candidate (consecutive groups `gs`, digits `d`, an ID's check letter after
+/// them when `x`) are masked, or None when it is not a personal number. Several groups must look
+/// like the number's usual grouping (a mobile's first group starts it, an ID's first group is the
+/// 6-digit region and a birth date follows, a landline's first group is its area code), so a date
+/// or an amount next to nothing personal is never taken for part of one.
+fn classify(gs: &[Group], d: &[u8], x: bool) -> Option<std::ops::Range<usize>> {
+    let single = gs.len() == 1;
+    let first = gs[0].len();
+    let n = d.len();
+    let born = |d: &[u8]| matches!(two(d), 18..=20) && month_day(&d[4..8]);
+    if x && n == 17 && (single || (first == 6 && born(&d[6..14]))) {
+        return Some(6..14);
+    }
+    if is_mobile(d) && (single || first >= 3) {
+        return Some(3..7);
+    }
+    if single {
+        if n == 13 && d.starts_with(b"86") && is_mobile(&d[2..]) {
+            return Some(5..9);
+        }
+        if n == 15 && d.starts_with(b"0086") && is_mobile(&d[4..]) {
+            return Some(7..11);
+        }
+        if n >= 15 {
+            return Some(6..n - 4);
+        }
+    } else if first == 6 {
+        if n == 18 && born(&d[6..14]) {
+            return Some(6..14);
+        }
+        if n == 15 && month_day(&d[8..12]) {
+            return Some(6..11);
+        }
+    }
+    let area = area_len(d)?;
+    let local = n.checked_sub(area)?;
+    ((7..=8).contains(&local) && d[area] != b'0' && (single || first == area)).then(|| area..n - 4)
+}
+
+/// Masks every personal number in free text, in place (see the module comment for the forms and
+/// what each keeps). Never fails: text without one comes back unchanged.
+pub fn mask_text(s: &str) -> String {
+    let digits = s.chars().filter(|c| normalise(*c).is_ascii_digit()).count();
+    if digits < MIN_DIGITS {
+        return s.to_string();
+    }
+    let mut out: Vec<char> = s.chars().collect();
+    let n: Vec<char> = out.iter().map(|c| normalise(*c)).collect();
+    for chain in chains(&n) {
+        let mut i = 0;
+        while i < chain.len() {
+            let last = chain.len().min(i + MAX_GROUPS);
+            let hit = (i..last).rev().find_map(|j| {
+                let gs = &chain[i..=j];
+                let pos: Vec<usize> = gs.iter().flat_map(|g| g.start..g.end).collect();
+                let d: Vec<u8> = pos.iter().map(|&p| n[p] as u8).collect();
+                classify(gs, &d, gs[gs.len() - 1].x).map(|r| (j, pos, r))
+            });
+            match hit {
+                Some((j, pos, r)) => {
+                    for &p in pos.get(r).unwrap_or_default() {
+                        out[p] = '*';
+                    }
+                    i = j + 1;
+                }
+                None => i += 1,
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// How a column of any output is masked: personal data by its kind, free text scrubbed.
@@ -129,25 +308,82 @@ pub fn mask_as(kind: MaskKind, s: &str) -> String {
 }
 
 /// A quarantined row as its file held it (`{"header": "value", …}`): the cells whose header names
-/// a personal column of any table are masked by kind, every other cell is scrubbed as free text.
-/// Text that is not such an object is scrubbed whole.
+/// a personal column of any table (or is the column's own name, which is how the readers write a
+/// header that a user's alias mapped), or reads like one (姓名, 身份证, 电话, …), are masked by kind,
+/// every other cell is scrubbed as free text; numbers and nested values too. Text that is not such
+/// an object (a broken JSON line) has its `"key": value` pairs masked the same way where it can
+/// find them, and is scrubbed whole.
 pub fn mask_raw_row(raw: &str) -> String {
-    let Ok(serde_json::Value::Object(mut m)) = serde_json::from_str::<serde_json::Value>(raw) else {
-        return mask_text(raw);
-    };
-    for (k, v) in m.iter_mut() {
-        let Some(s) = v.as_str() else { continue };
-        let personal = crate::contract::Table::ALL.iter().find_map(|t| {
+    match serde_json::from_str::<serde_json::Value>(raw) {
+        Ok(v @ serde_json::Value::Object(_)) => mask_json(None, v).to_string(),
+        _ => mask_text(&mask_pairs(raw)),
+    }
+}
+
+/// The personal kind of a raw row's key: a header of any table, a canonical name (`#2` marks a
+/// second key for one column), or a header that says what it holds.
+fn key_personal(key: &str) -> Option<crate::contract::Personal> {
+    use crate::contract::Personal;
+    let resolve = |k: &str| {
+        crate::contract::Table::ALL.iter().find_map(|t| {
             let spec = t.spec();
             spec.resolve_header(k).and_then(|i| spec.columns[i].personal)
-        });
-        let masked = match personal {
-            Some(p) => mask_personal(p, s),
-            None => mask_text(s),
-        };
-        *v = serde_json::Value::String(masked);
+        })
+    };
+    let base = key.rsplit_once('#').map_or(key, |(b, _)| b);
+    resolve(key).or_else(|| resolve(base)).or_else(|| {
+        let has = |words: &[&str]| words.iter().any(|w| key.contains(w));
+        if has(&["身份证", "证件号"]) {
+            Some(Personal::IdNumber)
+        } else if has(&["电话", "手机"]) {
+            Some(Personal::Phone)
+        } else if has(&["姓名"]) {
+            Some(Personal::Name)
+        } else {
+            None
+        }
+    })
+}
+
+fn mask_json(personal: Option<crate::contract::Personal>, v: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let text = |s: &str| match personal {
+        Some(p) => mask_personal(p, s),
+        None => mask_text(s),
+    };
+    match v {
+        Value::String(s) => Value::String(text(&s)),
+        Value::Number(n) => {
+            let s = n.to_string();
+            let m = text(&s);
+            if m == s { Value::Number(n) } else { Value::String(m) }
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(|x| mask_json(personal, x)).collect()),
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, x)| {
+            let p = key_personal(&k).or(personal);
+            (k, mask_json(p, x))
+        }).collect()),
+        other => other,
     }
-    serde_json::Value::Object(m).to_string()
+}
+
+static PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""((?:[^"\\]|\\.)*)"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?[0-9][0-9.eE+-]*))"#).expect("valid regex")
+});
+
+/// `"key": value` pairs of a text that is not JSON, their values masked by the key's kind.
+fn mask_pairs(raw: &str) -> String {
+    PAIR.replace_all(raw, |c: &regex::Captures| {
+        let whole = c.get(0).map_or("", |m| m.as_str());
+        let key = c.get(1).map_or("", |m| m.as_str());
+        let Some(p) = key_personal(key) else { return whole.to_string() };
+        match (c.get(2), c.get(3)) {
+            (Some(v), _) => format!("\"{key}\": \"{}\"", mask_personal(p, v.as_str())),
+            (None, Some(v)) => format!("\"{key}\": \"{}\"", mask_personal(p, v.as_str())),
+            _ => whole.to_string(),
+        }
+    })
+    .into_owned()
 }
 
 /// How a column is masked, from the contract's personal-data kinds.
@@ -182,5 +418,154 @@ mod tests {
         assert_eq!(m, "申请人138****8000来电，证件110101********1234，办件编号C20261008001，金额1200元");
         assert_eq!(mask_text("电话:13912345678"), "电话:139****5678");
         assert_eq!(mask_text("12345"), "12345");
+    }
+
+    /// Every form a personal number is typed in, masked in place.
+    #[test]
+    fn free_text_masks_every_written_form() {
+        let cases = [
+            // Mobiles: first 3 and last 4 kept, prefixes and separators as written.
+            ("13800138000", "138****8000"),
+            ("+8613800138000", "+86138****8000"),
+            ("8613800138000", "86138****8000"),
+            ("008613800138000", "0086138****8000"),
+            ("+86 138 0013 8000", "+86 138 **** 8000"),
+            ("+86-138-0013-8000", "+86-138-****-8000"),
+            ("138-0013-8000", "138-****-8000"),
+            ("138 0013 8000", "138 **** 8000"),
+            ("138.0013.8000", "138.****.8000"),
+            ("138－0013－8000", "138－****－8000"),
+            ("138—0013—8000", "138—****—8000"),
+            ("138\u{3000}0013\u{3000}8000", "138\u{3000}****\u{3000}8000"),
+            ("１３８００１３８０００", "１３８****８０００"),
+            ("１３８－００１３－８０００", "１３８－****－８０００"),
+            ("tel13800138000", "tel138****8000"),
+            ("电话:138 0013 8000。", "电话:138 **** 8000。"),
+            ("13800138000转123", "138****8000转123"),
+            // IDs: first 6 and last 4 kept.
+            ("ID110101199001011234", "ID110101********1234"),
+            ("110101 19900101 1234", "110101 ******** 1234"),
+            ("110101-19900101-1234", "110101-********-1234"),
+            ("11010119900101123x", "110101********123x"),
+            ("11010119900101123X", "110101********123X"),
+            ("110101 19900101 123X", "110101 ******** 123X"),
+            ("１１０１０１１９９００１０１１２３４", "１１０１０１********１２３４"),
+            ("110101900101123", "110101*****1123"),
+            // Landlines: area code and last 4 kept.
+            ("0531-88886666", "0531-****6666"),
+            ("(0531)88886666", "(0531)****6666"),
+            ("（0531）88886666", "（0531）****6666"),
+            ("(0531) 8888 6666", "(0531) **** 6666"),
+            ("010-12345678", "010-****5678"),
+            ("021 1234 5678", "021 **** 5678"),
+            ("053188886666", "0531****6666"),
+            ("01012345678", "010****5678"),
+            ("０５３１－８８８８６６６６", "０５３１－****６６６６"),
+            // A longer run (a bank card): first 6 and last 4 kept.
+            ("6222021234567890123", "622202*********0123"),
+            // Next to numbers that are not personal.
+            ("2026-10-08 13800138000", "2026-10-08 138****8000"),
+            ("2026-10-08 09:00:00 来电 138 0013 8000", "2026-10-08 09:00:00 来电 138 **** 8000"),
+            ("13800138000 13900139000", "138****8000 139****9000"),
+            ("0531-88886666-801", "0531-****6666-801"),
+            ("2026-10-08 0531-88886666", "2026-10-08 0531-****6666"),
+            ("13800138000,110101199001011234", "138****8000,110101********1234"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(mask_text(input), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn free_text_keeps_numbers_that_are_not_personal() {
+        for s in [
+            "C20261008001",
+            "办件编号C20261008001",
+            "1200元",
+            "金额 1,380,013.80 元",
+            "2026-10-08",
+            "2026-10-08 09:00:00",
+            "2026/10/08 09:15",
+            "09:00:00",
+            "20261008",
+            "202610080001",
+            "1380013800",
+            "138001380001",
+            "88886666",
+            "0531-8888",
+            "12 345 678 901",
+            "2026-10-08 10:00 至 2026-10-09 17:30",
+            "第1、2、3号窗口",
+            "W01-0101-0002",
+            "123456 789012345",
+        ] {
+            assert_eq!(mask_text(s), s, "{s}");
+        }
+    }
+
+    /// Any text (odd characters, multibyte, digits and separators in every mix) comes back with
+    /// the same characters except digits turned into `*`, and no run of 15 or more digits left.
+    #[test]
+    fn free_text_masking_never_fails_and_only_masks_digits() {
+        use rand::{Rng, SeedableRng};
+        const ALPHABET: &[char] = &[
+            '0', '1', '3', '5', '8', '9', '０', '１', '８', ' ', '\u{3000}', '-', '－', '—', '.', '(', ')', '（', '）', '+', 'x', 'X',
+            'ｘ', 'a', 'I', 'D', '张', '电', '话', ':', '：', '，', '元', '*', '#', '"', '\\', '\n', '\u{0}', '😀', '\u{301}', '\u{ffff}',
+        ];
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(20261008);
+        for _ in 0..20_000 {
+            let len = rng.random_range(0..60);
+            let s: String = (0..len)
+                .map(|_| if rng.random_bool(0.6) { char::from(b'0' + rng.random_range(0..10u8)) } else { ALPHABET[rng.random_range(0..ALPHABET.len())] })
+                .collect();
+            let m = mask_text(&s);
+            assert_eq!(m.chars().count(), s.chars().count(), "{s:?}");
+            for (a, b) in s.chars().zip(m.chars()) {
+                assert!(a == b || (b == '*' && normalise(a).is_ascii_digit()), "{s:?} → {m:?}");
+            }
+            let _ = mask_raw_row(&s);
+            let longest = m.split(|c: char| !normalise(c).is_ascii_digit()).map(|r| r.chars().count()).max().unwrap_or(0);
+            assert!(longest < 15, "a run of {longest} digits survives: {s:?} → {m:?}");
+        }
+        // A mobile between any two non-digit characters is always masked.
+        for _ in 0..5_000 {
+            let pick = |rng: &mut rand_chacha::ChaCha8Rng| -> String {
+                (0..rng.random_range(0..12)).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())]).collect()
+            };
+            let (a, b) = (pick(&mut rng), pick(&mut rng));
+            let s = format!("{a}张13800138000张{b}");
+            assert!(!mask_text(&s).contains("13800138000") && mask_text(&s).contains("张138****8000张"), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn raw_rows_are_masked_by_column_whatever_the_key() {
+        let raw = serde_json::json!({
+            "applicant_name": "张三丰",
+            "applicant_id_no": "110101199001011234",
+            "申请人": "欧阳修",
+            "联系电话": "13800138000",
+            "姓名": "李四",
+            "身份证号": 110101199001011234u64,
+            "applicant_phone#2": "13900139000",
+            "备注": "请回电 138-0013-8000",
+            "承诺时限": 5,
+            "nested": {"applicant_name": "王五", "list": ["13700137000"]},
+        })
+        .to_string();
+        let m = mask_raw_row(&raw);
+        for s in ["张三丰", "欧阳修", "李四", "王五", "110101199001011234", "13800138000", "13900139000", "0013", "13700137000"] {
+            assert!(!m.contains(s), "{s} in {m}");
+        }
+        let v: serde_json::Value = serde_json::from_str(&m).unwrap();
+        assert_eq!(v["applicant_name"], "张**");
+        assert_eq!(v["身份证号"], "110101********1234");
+        assert_eq!(v["备注"], "请回电 138-****-8000");
+        assert_eq!(v["承诺时限"], 5);
+        // A broken JSON line: the pairs it still has are masked by key, the rest scrubbed.
+        let broken = r#"{"applicant_name": "张三丰", "证件号码": "110101199001011234", "联系电话": 13800138000, "x": 1"#;
+        let m = mask_raw_row(broken);
+        assert!(!m.contains("张三丰") && !m.contains("110101199001011234") && !m.contains("13800138000"), "{m}");
+        assert!(m.contains("张**") && m.contains("\"x\": 1"), "{m}");
     }
 }

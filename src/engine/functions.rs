@@ -27,7 +27,7 @@ pub const FUNCTIONS: &[(&str, &str, &str)] = &[
     ("mask_id", "mask_id(text)", "an ID number with only its first 6 and last 4 characters kept: 110101********1234"),
     ("mask_phone", "mask_phone(text)", "a phone number with only 3 + 4 digits kept: 138****8000"),
     ("mask_name", "mask_name(text)", "a name with only the surname kept: 张**"),
-    ("mask_text", "mask_text(text)", "free text with every ID- or mobile-shaped number masked"),
+    ("mask_text", "mask_text(text)", "free text with every ID, mobile or landline number masked in place, in any typed form"),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -283,14 +283,17 @@ impl RowSink for Parser {
         self.values.clear();
         let mut problems: Vec<Rejection> = Vec::new();
         for (c, cell) in self.spec.columns.iter().zip(cells) {
+            // A message never quotes a personal value (those columns are text and always read, but
+            // the message must not depend on that).
+            let said = |m: String| if c.personal.is_some() { "the value cannot be read".to_string() } else { m };
             let v = match read_cell(cell, c.ty, self.levels) {
                 Ok(v) => v,
                 Err(CellProblem::Bad(m)) => {
-                    problems.push(Rejection::new("bad_value", Some(c.name), format!("{}({}): {m}", c.zh, c.name)));
+                    problems.push(Rejection::new("bad_value", Some(c.name), format!("{}({}): {}", c.zh, c.name, said(m))));
                     Value::Null
                 }
                 Err(CellProblem::Unknown(m)) => {
-                    problems.push(Rejection::new("unknown_value", Some(c.name), format!("{}({}): {m}", c.zh, c.name)));
+                    problems.push(Rejection::new("unknown_value", Some(c.name), format!("{}({}): {}", c.zh, c.name, said(m))));
                     Value::Null
                 }
                 Err(CellProblem::NumericLevelUnconfigured(s)) => {

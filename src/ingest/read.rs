@@ -230,14 +230,21 @@ fn header_score(spec: &TableSpec, row: &[String], aliases: &Aliases) -> usize {
 /// Rows a title may occupy above the header (e.g. "某某大厅排队记录 2026年10月").
 pub(crate) const MAX_TITLE_ROWS: usize = 10;
 
-fn raw_json(headers: &[String], fields: &[&str]) -> String {
-    serde_json::Value::Object(raw_map(headers, fields)).to_string()
+/// A row as written, for quarantine: header → cell text. A header that names a contract column
+/// only through a user's alias is written as the column's name, so the row is masked by its column
+/// (`mask::mask_raw_row` knows the contract's headers, not the aliases).
+fn raw_json(spec: &TableSpec, headers: &[String], map: &HeaderMap, fields: &[&str]) -> String {
+    serde_json::Value::Object(raw_map(spec, headers, map, fields)).to_string()
 }
 
-fn raw_map(headers: &[String], fields: &[&str]) -> serde_json::Map<String, serde_json::Value> {
+fn raw_map(spec: &TableSpec, headers: &[String], map: &HeaderMap, fields: &[&str]) -> serde_json::Map<String, serde_json::Value> {
     let mut m = serde_json::Map::new();
     for (i, f) in fields.iter().enumerate() {
-        let k = headers.get(i).cloned().unwrap_or_else(|| format!("column {}", i + 1));
+        let k = match (headers.get(i), map.targets.get(i).copied().flatten()) {
+            (Some(h), Some(t)) if spec.resolve_header(h).is_none() => spec.columns[t].name.to_string(),
+            (Some(h), _) => h.clone(),
+            (None, _) => format!("column {}", i + 1),
+        };
         m.insert(k, serde_json::Value::String((*f).to_string()));
     }
     m
@@ -479,7 +486,7 @@ fn emit(spec: &TableSpec, header: &[String], map: &HeaderMap, line: u64, fields:
         sink.unreadable(
             line,
             format!("the row has {} fields but the header has {} (a stray delimiter or quote?)", fields.len(), header.len()),
-            raw_json(header, fields),
+            raw_json(spec, header, map, fields),
         );
         return;
     }
@@ -489,7 +496,7 @@ fn emit(spec: &TableSpec, header: &[String], map: &HeaderMap, line: u64, fields:
             cells[*t] = Cell::Text(f);
         }
     }
-    sink.row(line, &cells, &|| raw_json(header, fields));
+    sink.row(line, &cells, &|| raw_json(spec, header, map, fields));
 }
 
 fn data_cell(d: &Data) -> Cell<'_> {
@@ -649,7 +656,7 @@ impl SheetColumns<'_> {
             let reason = if left.is_empty() { "the row has cells beyond the header's last column" } else { "the row has cells left of the header's first column" };
             let extra: Vec<(u32, &Data)> = left.into_iter().chain(beyond).chain(row.far.iter().map(|(c, d)| (*c, d))).collect();
             let more = row.far_count - row.far.len();
-            sink.unreadable(line, reason.into(), raw_sheet_row(self.header, &fields(), &extra, more));
+            sink.unreadable(line, reason.into(), raw_sheet_row(spec, self.header, self.map, &fields(), &extra, more));
             return;
         }
         let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
@@ -661,7 +668,7 @@ impl SheetColumns<'_> {
         let raw = || {
             let fields = fields();
             let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
-            raw_json(self.header, &refs)
+            raw_json(spec, self.header, self.map, &refs)
         };
         sink.row(line, &cells, &raw);
     }
@@ -674,9 +681,9 @@ fn outside(cells: &[Data], first: usize) -> Vec<(u32, &Data)> {
 
 /// A quarantined sheet row as written: the header's columns, then the cells outside them by
 /// their Excel column, and how many more were not kept.
-fn raw_sheet_row(header: &[String], fields: &[String], extra: &[(u32, &Data)], more: usize) -> String {
+fn raw_sheet_row(spec: &TableSpec, header: &[String], map: &HeaderMap, fields: &[String], extra: &[(u32, &Data)], more: usize) -> String {
     let refs: Vec<&str> = fields.iter().map(|s| s.as_str()).collect();
-    let mut m = raw_map(header, &refs);
+    let mut m = raw_map(spec, header, map, &refs);
     for (col, d) in extra {
         m.insert(format!("column {}", workbook::column_name(*col)), serde_json::Value::String(data_text(d)));
     }
@@ -691,7 +698,8 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
     let reader = BufReader::with_capacity(1 << 20, decoded_reader(probe)?);
     let mut seen = vec![false; spec.columns.len()];
     let mut unknown: Vec<String> = Vec::new();
-    let mut key_target: HashMap<String, Option<usize>> = HashMap::new();
+    // Each key's column, and whether only a user's alias names it.
+    let mut key_target: HashMap<String, (Option<usize>, bool)> = HashMap::new();
     let mut any = false;
     for (i, line) in reader.lines().enumerate() {
         let line_no = i as u64 + 1;
@@ -704,11 +712,11 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
         let obj = match serde_json::from_str::<serde_json::Value>(t) {
             Ok(serde_json::Value::Object(m)) => m,
             Ok(_) => {
-                sink.unreadable(line_no, "the line is JSON but not an object".into(), text.clone());
+                sink.unreadable(line_no, "the line is JSON but not an object".into(), alias_keys_renamed(spec, aliases, &text));
                 continue;
             }
             Err(e) => {
-                sink.unreadable(line_no, format!("the line is not valid JSON: {e}"), text.clone());
+                sink.unreadable(line_no, format!("the line is not valid JSON: {e}"), alias_keys_renamed(spec, aliases, &text));
                 continue;
             }
         };
@@ -719,9 +727,12 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
         // First pass: which column each key feeds.
         let mut plan: Vec<(usize, &serde_json::Value)> = Vec::new();
         for (k, v) in &obj {
-            let target = *key_target.entry(k.clone()).or_insert_with(|| {
+            let (target, _) = *key_target.entry(k.clone()).or_insert_with(|| {
                 let clean = k.trim();
-                spec.resolve_header(clean).or_else(|| aliases.get(clean).copied())
+                match spec.resolve_header(clean) {
+                    Some(t) => (Some(t), false),
+                    None => (aliases.get(clean).copied(), true),
+                }
             });
             match target {
                 None => {
@@ -740,7 +751,7 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
             }
         }
         if let Some(p) = problem {
-            sink.unreadable(line_no, p, text.clone());
+            sink.unreadable(line_no, p, jsonl_raw(spec, &text, &obj, &key_target));
             continue;
         }
         for (_, v) in &plan {
@@ -767,10 +778,10 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
             };
         }
         if let Some(col) = nested {
-            sink.unreadable(line_no, format!("{col}: a nested JSON value is not a {}", spec.columns.iter().find(|c| c.name == col).map_or("value", |c| c.ty.describe())), text.clone());
+            sink.unreadable(line_no, format!("{col}: a nested JSON value is not a {}", spec.columns.iter().find(|c| c.name == col).map_or("value", |c| c.ty.describe())), jsonl_raw(spec, &text, &obj, &key_target));
             continue;
         }
-        sink.row(line_no, &cells, &|| text.clone());
+        sink.row(line_no, &cells, &|| jsonl_raw(spec, &text, &obj, &key_target));
     }
     if !any {
         return Err(IngestError::Empty { file: file.clone() });
@@ -781,4 +792,120 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
         }
     }
     Ok(ReadInfo { unknown_headers: unknown, title_rows_skipped: 0, sheet: None, delimiter: None })
+}
+
+/// A JSON line as quarantine keeps it: as written, unless a key names its column only through a
+/// user's alias; then the object again with such keys as the column's name (as `raw_json` does),
+/// a second key for one column marked `#2`.
+fn jsonl_raw(spec: &TableSpec, text: &str, obj: &serde_json::Map<String, serde_json::Value>, key_target: &HashMap<String, (Option<usize>, bool)>) -> String {
+    let aliased = |k: &String| match key_target.get(k) {
+        Some((Some(t), true)) => Some(spec.columns[*t].name),
+        _ => None,
+    };
+    if !obj.keys().any(|k| aliased(k).is_some()) {
+        return text.to_string();
+    }
+    let mut m = serde_json::Map::new();
+    for (k, v) in obj {
+        let base = aliased(k).map_or_else(|| k.clone(), str::to_string);
+        let mut key = base.clone();
+        let mut n = 2;
+        while m.contains_key(&key) {
+            key = format!("{base}#{n}");
+            n += 1;
+        }
+        m.insert(key, v.clone());
+    }
+    serde_json::Value::Object(m).to_string()
+}
+
+/// A line that is not a JSON object, with its aliased keys (`"姓名":`) written as their columns'
+/// names, so its masking finds them.
+fn alias_keys_renamed(spec: &TableSpec, aliases: &Aliases, text: &str) -> String {
+    let mut out = text.to_string();
+    for (alias, &t) in aliases {
+        let quoted = serde_json::Value::String(alias.clone()).to_string();
+        if spec.resolve_header(alias).is_some() || !out.contains(&quoted) {
+            continue;
+        }
+        let name = format!("\"{}\"", spec.columns[t].name);
+        let mut renamed = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(&quoted) {
+            let after = &rest[i + quoted.len()..];
+            renamed.push_str(&rest[..i]);
+            renamed.push_str(if after.trim_start().starts_with(':') { &name } else { &quoted });
+            rest = after;
+        }
+        renamed.push_str(rest);
+        out = renamed;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::CASES;
+    use crate::mask::mask_raw_row;
+
+    fn aliases() -> Aliases {
+        [("姓名", "applicant_name"), ("证照", "applicant_id_no"), ("联络", "applicant_phone")]
+            .into_iter()
+            .map(|(h, c)| (h.to_string(), CASES.index_of(c).unwrap()))
+            .collect()
+    }
+
+    /// A quarantined row under a user's headers keeps the aliased cells under their columns'
+    /// names, so the masked raw row shows neither name, ID nor phone.
+    #[test]
+    fn raw_rows_name_aliased_headers_by_their_column() {
+        let headers: Vec<String> = ["办件编号", "姓名", "证照", "联络", "备注", "大厅"].map(String::from).to_vec();
+        let mut aliases = aliases();
+        aliases.insert("大厅".into(), CASES.index_of("hall_id").unwrap());
+        let map = HeaderMap {
+            targets: headers.iter().map(|h| CASES.resolve_header(h).or_else(|| aliases.get(h).copied())).collect(),
+            unknown: vec!["备注".into()],
+        };
+        let raw = raw_json(&CASES, &headers, &map, &["C1", "诸葛亮", "110101199001011234", "13800138000", "回电13900139000", "H01", "extra"]);
+        let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(v["applicant_name"], "诸葛亮");
+        assert_eq!(v["办件编号"], "C1", "the contract's own headers stay as written");
+        assert_eq!(v["hall_id"], "H01");
+        assert_eq!(v["column 7"], "extra");
+        let m = mask_raw_row(&raw);
+        for s in ["诸葛亮", "110101199001011234", "13800138000", "13900139000"] {
+            assert!(!m.contains(s), "{s} in {m}");
+        }
+        assert!(m.contains("诸葛*") && m.contains("110101********1234") && m.contains("138****8000"), "{m}");
+    }
+
+    #[test]
+    fn json_lines_name_aliased_keys_by_their_column() {
+        let al = aliases();
+        let text = r#"{"case_id":"C1","姓名":"司马懿","applicant_name":"王五","证照":110101199001011234,"备注":"x"}"#;
+        let serde_json::Value::Object(obj) = serde_json::from_str(text).unwrap() else { panic!() };
+        let mut key_target = HashMap::new();
+        for k in obj.keys() {
+            let t = CASES.resolve_header(k);
+            key_target.insert(k.clone(), if t.is_some() { (t, false) } else { (al.get(k).copied(), true) });
+        }
+        let raw = jsonl_raw(&CASES, text, &obj, &key_target);
+        let v: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        assert_eq!(v["applicant_name"], "王五");
+        assert_eq!(v["applicant_name#2"], "司马懿");
+        assert_eq!(v["applicant_id_no"], 110101199001011234u64);
+        let m = mask_raw_row(&raw);
+        assert!(!m.contains("司马懿") && !m.contains("王五") && !m.contains("110101199001011234"), "{m}");
+        // Without aliased keys the line is kept as written.
+        let plain = r#"{"case_id":"C1","申请人":"王五"}"#;
+        let serde_json::Value::Object(obj) = serde_json::from_str(plain).unwrap() else { panic!() };
+        assert_eq!(jsonl_raw(&CASES, plain, &obj, &key_target), plain);
+        // A broken line: aliased keys renamed where they are keys, so its masking finds them.
+        let broken = r#"{"姓名": "上官婉儿", "备注": "姓名", "证照":"110101199001011234""#;
+        let renamed = alias_keys_renamed(&CASES, &al, broken);
+        assert_eq!(renamed, r#"{"applicant_name": "上官婉儿", "备注": "姓名", "applicant_id_no":"110101199001011234""#);
+        let m = mask_raw_row(&renamed);
+        assert!(!m.contains("上官婉儿") && !m.contains("110101199001011234"), "{m}");
+    }
 }

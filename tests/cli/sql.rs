@@ -196,6 +196,52 @@ fn the_shell_on_a_terminal_edits_lines_and_keeps_history() {
     assert!(history.contains("SELECT count(*)\\n  AS n FROM tickets;"), "{history}");
 }
 
+/// Quarantined rows whose personal columns came under a user's headers (`--map`, or
+/// `[ingest.aliases]` in the config; CSV and JSON Lines, rows refused by a rule and rows that
+/// cannot be read) are masked like any other: the raw row is masked by column, not by header.
+#[test]
+fn quarantined_rows_under_mapped_headers_are_masked() {
+    let env = Env::new();
+    let (id, phone) = ("110101199001011234", "13800138000");
+    let head = "办件编号,大厅编码,事项编码,办件类型,承诺时限";
+    env.write(
+        "mapped.csv",
+        format!(
+            "{head},姓名,身份证,手机,受理时间,办理结果\n\
+             C-1,H01,I1,承诺件,0,张三丰,{id},{phone},2026-10-09 09:00:00,办理中\n\
+             C-2,H01,I1,即办件,,欧阳修,{id},{phone},2026-10-09 09:00:00,办理中,stray\n"
+        ),
+    );
+    let map = ["--map", "姓名=applicant_name", "--map", "身份证=applicant_id_no", "--map", "手机=applicant_phone"];
+    env.ww(&[&["ingest", "--table", "cases"][..], &map, &["mapped.csv"]].concat()).ok();
+    // Headers that do not say what they hold, named in the config.
+    env.write("w.toml", "[ingest.aliases.cases]\n\"办事人\" = \"applicant_name\"\n\"证照\" = \"applicant_id_no\"\n\"联络\" = \"applicant_phone\"\n");
+    env.write("aliased.csv", format!("{head},办事人,证照,联络,受理时间,办理结果\nC-3,H01,I1,承诺件,0,诸葛亮,{id},{phone},2026-10-09 09:00:00,办理中\n"));
+    env.write(
+        "aliased.jsonl",
+        format!(
+            "{{\"办件编号\":\"C-4\",\"大厅编码\":\"H01\",\"事项编码\":\"I1\",\"办件类型\":\"承诺件\",\"承诺时限\":0,\"办事人\":\"司马懿\",\"证照\":\"{id}\",\"联络\":{phone},\"受理时间\":\"2026-10-09 09:00:00\",\"办理结果\":\"办理中\"}}\n\
+             {{\"办件编号\":\"C-5\",\"办事人\": \"上官婉儿\", \"证照\": \"{id}\", \"联络\": {phone}\n"
+        ),
+    );
+    env.ww(&["--config", "w.toml", "ingest", "--table", "cases", "aliased.csv"]).ok();
+    env.ww(&["--config", "w.toml", "ingest", "--table", "cases", "aliased.jsonl"]).ok();
+
+    let names = ["张三丰", "欧阳修", "诸葛亮", "司马懿", "上官婉儿"];
+    let shown = env.ww(&["sql", "--show-personal-data", "--format", "csv", "-c", "SELECT raw FROM quarantine"]).ok().stdout;
+    for s in names.iter().chain([&id, &phone]) {
+        assert!(shown.contains(s), "{s} is kept in the quarantine:\n{shown}");
+    }
+    let mut masked = String::new();
+    for fmt in ["csv", "jsonl"] {
+        masked.push_str(&env.ww(&["sql", "--format", fmt, "-c", "SELECT * FROM quarantine"]).ok().stdout);
+    }
+    assert_eq!(masked.matches("110101********1234").count(), 10, "five rows, two formats:\n{masked}");
+    for s in names.iter().chain([&id, &phone]) {
+        assert!(!masked.contains(s), "{s} shown unmasked:\n{masked}");
+    }
+}
+
 #[test]
 fn personal_data_is_masked_unless_asked_and_the_warehouse_cannot_be_written() {
     let env = Env::new();
