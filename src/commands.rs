@@ -19,28 +19,31 @@ use crate::generate::Manifest;
 use std::path::PathBuf;
 use crate::clock::parse_instant;
 
-pub fn run(command: Command, settings: Settings) -> Result<u8> {
+/// Runs one command. Settings are resolved only for the commands that need them: `init` and
+/// `config check` work on the config file itself, so a broken or missing one must not stop them.
+pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
+    let settings = || Settings::resolve(global);
     match command {
-        Command::Ingest(a) => cmd_ingest(&a, &settings),
-        Command::Check(a) => cmd_check(&a, &settings),
-        Command::Rules(a) => cmd_rules(&a, &settings),
-        Command::Generate(a) => cmd_generate(&a, &settings),
-        Command::Demo(a) => cmd_demo(&a, &settings),
-        Command::Report(ReportCommand::Monthly(a)) => cmd_monthly(&a, &settings),
-        Command::Report(ReportCommand::Daily(a)) => cmd_daily(&a, &settings),
-        Command::Register(a) => cmd_register(&a, &settings),
-        Command::Send(c) => cmd_send(c, &settings),
+        Command::Ingest(a) => cmd_ingest(&a, &settings()?),
+        Command::Check(a) => cmd_check(&a, &settings()?),
+        Command::Rules(a) => cmd_rules(&a, &settings()?),
+        Command::Generate(a) => cmd_generate(&a, &settings()?),
+        Command::Demo(a) => cmd_demo(&a, &settings()?),
+        Command::Report(ReportCommand::Monthly(a)) => cmd_monthly(&a, &settings()?),
+        Command::Report(ReportCommand::Daily(a)) => cmd_daily(&a, &settings()?),
+        Command::Register(a) => cmd_register(&a, &settings()?),
+        Command::Send(c) => cmd_send(c, &settings()?),
         Command::Serve(_) => {
-            crate::schedule::daemon::serve(settings)?;
+            crate::schedule::daemon::serve(settings()?)?;
             Ok(0)
         }
         Command::Jobs(a) => {
-            let batch = crate::schedule::jobs_batch(&settings)?;
+            let batch = crate::schedule::jobs_batch(&settings()?)?;
             output::print_batches(&mut std::io::stdout().lock(), &batch.schema(), std::slice::from_ref(&batch), a.format)?;
             Ok(0)
         }
-        Command::Run(a) => cmd_run(&a.job, settings),
-        Command::Health(a) => match crate::schedule::health::check(&settings.config.data_dir, std::time::Duration::from_secs(a.max_age_secs)) {
+        Command::Run(a) => cmd_run(&a.job, settings()?),
+        Command::Health(a) => match crate::schedule::health::check(&settings()?.config.data_dir, std::time::Duration::from_secs(a.max_age_secs)) {
             Ok(m) => {
                 println!("{m}");
                 Ok(0)
@@ -51,11 +54,11 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
             }
         },
         Command::Init(a) => cmd_init(a.dir.as_deref(), a.force),
-        Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref()),
-        Command::Sql(a) => cmd_sql(&a, &settings),
+        Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref().or(global.config.as_deref())),
+        Command::Sql(a) => cmd_sql(&a, &settings()?),
         Command::Bench(a) => {
             let o = crate::bench::BenchOptions { scale: a.scale.clone(), seed: a.seed, dir: a.dir.clone(), repeat: a.repeat, reports: !a.no_reports, reuse_warehouse: a.reuse_warehouse };
-            let r = crate::bench::run(&settings, &o, &runtime()?)?;
+            let r = crate::bench::run(&settings()?, &o, &runtime()?)?;
             if a.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
@@ -66,7 +69,7 @@ pub fn run(command: Command, settings: Settings) -> Result<u8> {
         #[cfg(feature = "pgwire")]
         Command::ServeSql(a) => {
             let as_of = a.as_of.as_deref().map(parse_instant).transpose()?;
-            runtime()?.block_on(crate::sql::pg::serve(std::sync::Arc::new(settings), &a.listen, as_of))?;
+            runtime()?.block_on(crate::sql::pg::serve(std::sync::Arc::new(settings()?), &a.listen, as_of))?;
             Ok(0)
         }
     }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
-use windowwatch::cli::{Cli, Command, ConfigCommand, LogFormat};
-use windowwatch::{commands, settings::Settings};
+use windowwatch::cli::{Cli, Command, LogFormat};
+use windowwatch::commands;
 
 fn init_tracing(quiet: bool, verbose: u8, daemon: bool, format: LogFormat) {
     let default = match (quiet, verbose) {
@@ -43,6 +43,7 @@ fn readable(e: &anyhow::Error) -> String {
     out
 }
 
+
 /// mimalloc's `mi_option_purge_delay` (not among the Rust bindings' named options).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
@@ -62,30 +63,9 @@ fn main() -> ExitCode {
     if cli.global.quiet {
         windowwatch::progress::disable();
     }
-    // These work on the config file itself, so a broken or missing one must not stop them.
-    let early = match &cli.command {
-        Command::Init(a) => Some(commands::cmd_init(a.dir.as_deref(), a.force)),
-        Command::Config(ConfigCommand::Check { file }) => Some(commands::cmd_config_check(file.as_deref().or(cli.global.config.as_deref()))),
-        _ => None,
-    };
-    if let Some(r) = early {
-        return match r {
-            Ok(code) => ExitCode::from(code),
-            Err(e) => {
-                eprintln!("windowwatch: {}", readable(&e));
-                ExitCode::from(2)
-            }
-        };
-    }
-    let settings = match Settings::resolve(&cli.global) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("windowwatch: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    match commands::run(cli.command, settings) {
+    match commands::run(cli.command, &cli.global) {
         Ok(code) => ExitCode::from(code),
+        // The one error exit: every failure, from settings or a command, said once, exit 2.
         Err(e) => {
             eprintln!("windowwatch: {}", readable(&e));
             ExitCode::from(2)
