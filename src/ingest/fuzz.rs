@@ -164,6 +164,9 @@ fn check(dir: &Path, table: Table, path: &PathBuf) {
     }
 }
 
+/// How long one mutant may take before it counts as a hang (a debug build on a busy machine).
+const HANG_SECS: u64 = 60;
+
 fn fuzz(seed: &[u8], ext: &str, table: Table, salt: u64, workbook: bool) {
     let dir = tempfile::tempdir().expect("a temp dir");
     // The seed itself first: the readers accept it.
@@ -178,11 +181,21 @@ fn fuzz(seed: &[u8], ext: &str, table: Table, salt: u64, workbook: bool) {
         std::fs::create_dir_all(&case).expect("a case dir");
         let path = case.join(format!("mutant-{salt}-{i}.{ext}"));
         std::fs::write(&path, &data).expect("the mutant is written");
-        let result = std::panic::catch_unwind(|| check(&case, table, &path));
-        if let Err(p) = result {
+        // On its own thread, so a mutant that hangs fails the test instead of stalling it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (c, p) = (case.clone(), path.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(|| check(&c, table, &p)));
+        });
+        let outcome = rx.recv_timeout(std::time::Duration::from_secs(HANG_SECS));
+        if !matches!(outcome, Ok(Ok(()))) {
+            // Kept for a regression seed.
             let keep = std::env::temp_dir().join(format!("windowwatch-fuzz-{salt}-{i}.{ext}"));
             let _ = std::fs::write(&keep, &data);
-            std::panic::resume_unwind(p);
+            match outcome {
+                Ok(Err(p)) => std::panic::resume_unwind(p),
+                _ => panic!("mutant {i} of seed {salt} did not finish in {HANG_SECS} s (kept as {})", keep.display()),
+            }
         }
         let _ = std::fs::remove_dir_all(&case);
     }
@@ -238,4 +251,41 @@ fn truncated_json_lines_say_not_valid_json() {
     let e = ingest(&wh, &opts(&p)).unwrap_err().to_string();
     assert!(e.contains("only_cut.jsonl") && e.contains("line 1") && e.contains("not valid JSON"), "{e}");
     assert!(!e.contains("missing"), "{e}");
+}
+
+/// The seed's workbook with `from` replaced by `to` in its sheet.
+fn workbook_with(seed: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(seed)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if name.ends_with("sheet1.xml") {
+            bytes = String::from_utf8(bytes).unwrap().replacen(from, to, 1).into_bytes();
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// Found by `xlsx_mutants` (seed 4, mutant 802): a cell reference of seven letters, or of eleven
+/// digits, overflowed calamine's position arithmetic (a panic in a checked build). The workbook is
+/// refused with an error naming it.
+#[test]
+fn overlong_cell_references_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = sample("denials_370116.xlsx");
+    for (k, r) in ["<c r=\"onships\"", "<c r=\"A99999999999\""].iter().enumerate() {
+        let path = dir.path().join(format!("overlong-{k}.xlsx"));
+        std::fs::write(&path, workbook_with(&seed, "<c r=\"A2\"", r)).unwrap();
+        let case = dir.path().join(format!("case-{k}"));
+        check(&case, Table::Denials, &path);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(4 * 1_000_003 + 802);
+    let path = dir.path().join("mutant-4-802.xlsx");
+    std::fs::write(&path, xlsx_mutant(&mut rng, &seed)).unwrap();
+    check(&dir.path().join("case-802"), Table::Denials, &path);
 }
