@@ -8,6 +8,8 @@
 //! recognised and not read again. Every file reconciles: rows read = loaded + superseded +
 //! quarantined, and the reconciliation is stored with the quarantined rows in the same commit.
 
+#[cfg(test)]
+mod fuzz;
 pub mod parse;
 pub mod quarantine;
 pub mod read;

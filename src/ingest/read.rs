@@ -701,6 +701,10 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
     // Each key's column, and whether only a user's alias names it.
     let mut key_target: HashMap<String, (Option<usize>, bool)> = HashMap::new();
     let mut any = false;
+    // Whether any line was a JSON object, and the first line that was not (a file of nothing
+    // but broken lines is refused for them, not for the columns they could not name).
+    let mut objects = false;
+    let mut first_bad: Option<String> = None;
     for (i, line) in reader.lines().enumerate() {
         let line_no = i as u64 + 1;
         let text = line.map_err(|e| IngestError::Unreadable { file: file.clone(), reason: format!("line {line_no}: {e}") })?;
@@ -712,14 +716,17 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
         let obj = match serde_json::from_str::<serde_json::Value>(t) {
             Ok(serde_json::Value::Object(m)) => m,
             Ok(_) => {
+                first_bad.get_or_insert_with(|| format!("line {line_no}: JSON but not an object"));
                 sink.unreadable(line_no, "the line is JSON but not an object".into(), alias_keys_renamed(spec, aliases, &text));
                 continue;
             }
             Err(e) => {
+                first_bad.get_or_insert_with(|| format!("line {line_no}: not valid JSON ({e})"));
                 sink.unreadable(line_no, format!("the line is not valid JSON: {e}"), alias_keys_renamed(spec, aliases, &text));
                 continue;
             }
         };
+        objects = true;
         let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
         let mut filled: Vec<Option<&str>> = vec![None; spec.columns.len()];
         let mut problem: Option<String> = None;
@@ -785,6 +792,9 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
     }
     if !any {
         return Err(IngestError::Empty { file: file.clone() });
+    }
+    if let (false, Some(reason)) = (objects, first_bad) {
+        return Err(IngestError::Unreadable { file: file.clone(), reason });
     }
     for (i, c) in spec.columns.iter().enumerate() {
         if c.required && !seen[i] {

@@ -354,12 +354,22 @@ impl<'a> SheetRows<'a> {
         }
     }
 
+    /// The next cell. calamine computes a cell reference's column and row in `u32` unchecked: a
+    /// reference of seven letters or eleven digits (`r="onships"`, found by the mutation tests)
+    /// overflows, a panic where overflow is checked (the dev and test builds) and a wrapped
+    /// position elsewhere. The panic is caught and becomes the sheet's error.
+    fn next_cell(&mut self) -> Result<Option<calamine::Cell<DataRef<'a>>>, calamine::XlsxError> {
+        let cells = &mut self.cells;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cells.next_cell()))
+            .unwrap_or(Err(calamine::XlsxError::UnexpectedNode("cell reference out of range")))
+    }
+
     /// The next row, its cells kept densely up to `width` columns (from column A).
     pub fn next_row(&mut self, width: u32) -> Result<Option<SheetRow>, calamine::XlsxError> {
         let first = match self.pending.take() {
             Some(c) => c,
             None if self.done => return Ok(None),
-            None => match self.cells.next_cell()? {
+            None => match self.next_cell()? {
                 Some(c) => c,
                 None => {
                     self.done = true;
@@ -371,7 +381,7 @@ impl<'a> SheetRows<'a> {
         let mut out = SheetRow { row, ..Default::default() };
         out.put(col, first.get_value().clone().into(), width);
         loop {
-            let Some(c) = self.cells.next_cell()? else {
+            let Some(c) = self.next_cell()? else {
                 self.done = true;
                 break;
             };
