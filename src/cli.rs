@@ -308,7 +308,9 @@ pub struct RegisterArgs {
 
 #[derive(Debug, Args)]
 pub struct IngestArgs {
-    /// tickets (排队叫号), cases (办件), ratings (好差评) or denials (否定备案).
+    /// An export: tickets (排队叫号), cases (办件), ratings (好差评), denials (否定备案); reference
+    /// data: halls, windows, staff; a supervisors' record: inspections, complaints, attendance,
+    /// responses.
     #[arg(long, short)]
     pub table: String,
     /// Export files: CSV (UTF-8/GB18030), XLSX or JSON Lines; later files supersede earlier ones.

@@ -150,7 +150,13 @@ pub fn parse_bytes(s: &str) -> Option<usize> {
 /// The job kinds `serve` knows and their options (docs/operations.md describes each).
 /// `catch_up` and `retry_secs` apply to every kind.
 pub const JOB_KINDS: &[(&str, &[&str])] = &[
-    ("inbox", &["pattern", "settle_secs", "tickets", "cases", "ratings", "denials", "sniff", "catch_up", "retry_secs"]),
+    (
+        "inbox",
+        &[
+            "pattern", "settle_secs", "tickets", "cases", "ratings", "denials", "halls", "windows", "staff", "inspections", "complaints",
+            "attendance", "responses", "sniff", "catch_up", "retry_secs",
+        ],
+    ),
     ("check", &["as_of", "catch_up", "retry_secs"]),
     ("daily", &["send", "catch_up", "retry_secs"]),
     ("monthly", &["send", "month", "catch_up", "retry_secs"]),
@@ -217,7 +223,8 @@ pub fn validate_job_option(key: &str, value: &str) -> Result<(), String> {
         "format" => one_of(&["xlsx", "csv"]),
         "as_of" => one_of(&["scheduled", "now"]),
         "catch_up" => one_of(&["all", "latest"]),
-        "pattern" | "tickets" | "cases" | "ratings" | "denials" => name_pattern(value).map(|_| ()),
+        "pattern" => name_pattern(value).map(|_| ()),
+        t if crate::contract::Table::parse(t).is_some() => name_pattern(value).map(|_| ()),
         _ => Ok(()),
     }
 }

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-/// The four exports.
+/// Every table the warehouse holds from files: the four exports of the halls' systems
+/// (data-contract.md), the reference tables and the supervisors' own records (supervision.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Table {
@@ -17,10 +18,59 @@ pub enum Table {
     Cases,
     Ratings,
     Denials,
+    Halls,
+    Windows,
+    Staff,
+    Inspections,
+    Complaints,
+    Attendance,
+    Responses,
+}
+
+/// What a table is, which decides how it is read (supervision.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableKind {
+    /// An export of a hall's systems (data-contract.md): read as of T.
+    Export,
+    /// Reference data (主数据): facts "as now", no as-of reading.
+    Reference,
+    /// A record the supervisors write themselves: read as of T.
+    Record,
 }
 
 impl Table {
-    pub const ALL: [Table; 4] = [Table::Tickets, Table::Cases, Table::Ratings, Table::Denials];
+    pub const ALL: [Table; 11] = [
+        Table::Tickets,
+        Table::Cases,
+        Table::Ratings,
+        Table::Denials,
+        Table::Halls,
+        Table::Windows,
+        Table::Staff,
+        Table::Inspections,
+        Table::Complaints,
+        Table::Attendance,
+        Table::Responses,
+    ];
+
+    /// The four exports of the halls' systems.
+    pub const EXPORTS: [Table; 4] = [Table::Tickets, Table::Cases, Table::Ratings, Table::Denials];
+
+    /// The reference tables (halls, windows, staff).
+    pub const REFERENCE: [Table; 3] = [Table::Halls, Table::Windows, Table::Staff];
+
+    /// The supervisors' records.
+    pub const RECORDS: [Table; 4] = [Table::Inspections, Table::Complaints, Table::Attendance, Table::Responses];
+
+    pub fn kind(self) -> TableKind {
+        if Table::REFERENCE.contains(&self) {
+            TableKind::Reference
+        } else if Table::RECORDS.contains(&self) {
+            TableKind::Record
+        } else {
+            TableKind::Export
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -28,6 +78,13 @@ impl Table {
             Table::Cases => "cases",
             Table::Ratings => "ratings",
             Table::Denials => "denials",
+            Table::Halls => "halls",
+            Table::Windows => "windows",
+            Table::Staff => "staff",
+            Table::Inspections => "inspections",
+            Table::Complaints => "complaints",
+            Table::Attendance => "attendance",
+            Table::Responses => "responses",
         }
     }
 
@@ -37,6 +94,13 @@ impl Table {
             Table::Cases => "办件记录",
             Table::Ratings => "好差评",
             Table::Denials => "否定备案登记",
+            Table::Halls => "服务大厅",
+            Table::Windows => "窗口与AB岗",
+            Table::Staff => "工作人员",
+            Table::Inspections => "巡查暗访记录",
+            Table::Complaints => "投诉登记",
+            Table::Attendance => "考勤汇总",
+            Table::Responses => "回告与申诉",
         }
     }
 
@@ -50,6 +114,13 @@ impl Table {
             Table::Cases => &CASES,
             Table::Ratings => &RATINGS,
             Table::Denials => &DENIALS,
+            Table::Halls => &HALLS,
+            Table::Windows => &WINDOWS,
+            Table::Staff => &STAFF,
+            Table::Inspections => &INSPECTIONS,
+            Table::Complaints => &COMPLAINTS,
+            Table::Attendance => &ATTENDANCE,
+            Table::Responses => &RESPONSES,
         }
     }
 }
@@ -68,6 +139,14 @@ pub enum EnumKind {
     Outcome,
     VerificationResult,
     DenialType,
+    /// staff.employment: 在编 / 非编 (合同制, 劳务派遣, 编外 are 非编).
+    Employment,
+    /// inspections.kind.
+    InspectionKind,
+    /// complaints.level: who substantiated it (Fujian 第四十一条).
+    ComplaintLevel,
+    /// responses.decision: the supervisor's decision on an appeal.
+    Decision,
 }
 
 impl EnumKind {
@@ -79,6 +158,10 @@ impl EnumKind {
             EnumKind::Outcome => &["办理中", "办结", "不予受理", "不予批准", "退办"],
             EnumKind::VerificationResult => &["属实", "误评", "恶意差评"],
             EnumKind::DenialType => &["不予受理", "不予批准"],
+            EnumKind::Employment => &["在编", "非编"],
+            EnumKind::InspectionKind => &["巡查", "暗访", "抽查", "值班巡查"],
+            EnumKind::ComplaintLevel => &["中心", "厅效能办", "省效能办", "媒体曝光"],
+            EnumKind::Decision => &["认可", "不认可"],
         }
     }
 
@@ -91,6 +174,9 @@ impl EnumKind {
             // GB/T 39046-2020 A.6: 1 = 即办件, 2 = 承诺件.
             (EnumKind::CaseType, "1") => Some("即办件"),
             (EnumKind::CaseType, "2") => Some("承诺件"),
+            // supervision.md: 在编 = 正式在编; 非编 includes 合同制, 劳务派遣, 编外.
+            (EnumKind::Employment, "正式在编") => Some("在编"),
+            (EnumKind::Employment, "合同制" | "劳务派遣" | "编外") => Some("非编"),
             _ => None,
         }
     }
@@ -172,16 +258,25 @@ pub enum ColType {
     Enum(EnumKind),
     /// The five-level satisfaction scale.
     Level,
+    /// A boolean that also reads 有/无 (inspections.violation: 发现问题 有/无).
+    Found,
+    /// A whole number ≥ 0 (a count).
+    Count,
+    /// A number ≥ 0, fractions allowed (days of leave).
+    Number,
+    /// A calendar month, stored as `YYYY-MM` (2026-10, 2026/10, 2026年10月, 202610).
+    Month,
 }
 
 impl ColType {
     pub fn arrow(self) -> DataType {
         match self {
-            ColType::Text | ColType::Enum(_) | ColType::Level => DataType::Utf8,
+            ColType::Text | ColType::Enum(_) | ColType::Level | ColType::Month => DataType::Utf8,
             ColType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, None),
             ColType::Date => DataType::Date32,
-            ColType::Bool => DataType::Boolean,
-            ColType::Int => DataType::Int64,
+            ColType::Bool | ColType::Found => DataType::Boolean,
+            ColType::Int | ColType::Count => DataType::Int64,
+            ColType::Number => DataType::Float64,
         }
     }
 
@@ -194,6 +289,10 @@ impl ColType {
             ColType::Int => "integer",
             ColType::Enum(_) => "one of the listed values",
             ColType::Level => "satisfaction level",
+            ColType::Found => "boolean (是/否, 有/无, true/false, 1/0, Y/N)",
+            ColType::Count => "whole number ≥ 0",
+            ColType::Number => "number ≥ 0",
+            ColType::Month => "month (2026-10, 2026/10 or 2026年10月)",
         }
     }
 }
@@ -365,6 +464,106 @@ pub static DENIALS: TableSpec = TableSpec {
         col!("notice_served_at", "书面告知时间", ["书面告知时间", "送达时间"], Timestamp, false),
         col!("filed_at", "备案时间", ["备案时间", "报送营商局时间"], Timestamp, false),
         col!("archived", "是否归档", ["是否归档"], Bool, false),
+    ],
+};
+
+pub static HALLS: TableSpec = TableSpec {
+    table: Table::Halls,
+    key: &["hall_id"],
+    columns: &[
+        col!("hall_id", "大厅编号", ["大厅编号", "服务大厅编码", "大厅编码"], Text, true),
+        col!("hall_name", "大厅名称", ["大厅名称", "服务大厅名称"], Text, true),
+        col!("district", "所属区县", ["所属区县", "行政区划"], Text, false),
+        col!("leader_name", "负责人", ["负责人"], Text, false),
+        col!("leader_email", "负责人邮箱", ["负责人邮箱"], Text, false),
+    ],
+};
+
+pub static WINDOWS: TableSpec = TableSpec {
+    table: Table::Windows,
+    key: &["hall_id", "window_id"],
+    columns: &[
+        col!("hall_id", "大厅编号", ["大厅编号", "大厅编码"], Text, true),
+        col!("window_id", "窗口号", ["窗口号", "窗口编号"], Text, true),
+        col!("window_name", "窗口名称", ["窗口名称"], Text, false),
+        col!("a_staff_id", "A岗", ["A岗", "A岗工号", "主办人员"], Text, false),
+        col!("b_staff_id", "B岗", ["B岗", "B岗工号", "替岗人员"], Text, false),
+    ],
+};
+
+pub static STAFF: TableSpec = TableSpec {
+    table: Table::Staff,
+    key: &["staff_id"],
+    columns: &[
+        col!("staff_id", "工号", ["工号", "人员编号"], Text, true),
+        col!("staff_name", "姓名", ["姓名", "工作人员姓名"], Text, true),
+        col!("hall_id", "大厅编号", ["大厅编号", "大厅编码"], Text, true),
+        col!("employment", "人员类别", ["人员类别", "编制类别"], Enum(EnumKind::Employment), false),
+    ],
+};
+
+pub static INSPECTIONS: TableSpec = TableSpec {
+    table: Table::Inspections,
+    key: &["inspection_id"],
+    columns: &[
+        col!("inspection_id", "记录编号", ["记录编号", "检查编号"], Text, true),
+        col!("hall_id", "大厅编号", ["大厅编号", "大厅编码"], Text, true),
+        col!("window_id", "窗口号", ["窗口号", "窗口编号"], Text, false),
+        col!("staff_id", "被检查人工号", ["工号", "被检查人工号"], Text, false),
+        col!("inspected_at", "检查时间", ["检查时间", "巡查时间"], Timestamp, true),
+        col!("kind", "检查方式", ["检查方式"], Enum(EnumKind::InspectionKind), true),
+        col!("inspector", "检查人", ["检查人", "带班负责人"], Text, false),
+        col!("violation", "是否违规", ["是否违规", "发现问题"], Found, true),
+        col!("item", "问题类别", ["问题类别"], Text, false),
+        col!("description", "问题描述", ["问题描述"], Text, false),
+        col!("rectify_by", "整改期限", ["整改期限"], Date, false),
+        col!("rectified_at", "整改完成时间", ["整改完成时间"], Timestamp, false),
+    ],
+};
+
+pub static COMPLAINTS: TableSpec = TableSpec {
+    table: Table::Complaints,
+    key: &["complaint_id"],
+    columns: &[
+        col!("complaint_id", "投诉编号", ["投诉编号"], Text, true),
+        col!("hall_id", "大厅编号", ["大厅编号", "大厅编码"], Text, true),
+        col!("window_id", "窗口号", ["窗口号", "窗口编号"], Text, false),
+        col!("staff_id", "被投诉人工号", ["被投诉人工号"], Text, false),
+        col!("received_at", "投诉时间", ["投诉时间", "受理时间"], Timestamp, true),
+        col!("channel", "投诉渠道", ["投诉渠道"], Text, false),
+        col!("level", "查处级别", ["查处级别"], Enum(EnumKind::ComplaintLevel), false),
+        col!("substantiated", "是否属实", ["是否属实", "查实"], Bool, false),
+        col!("replied_at", "答复时间", ["答复时间", "办结时间"], Timestamp, false),
+        col!("result_notified_at", "结果告知时间", ["结果告知时间", "反馈时间"], Timestamp, false),
+    ],
+};
+
+pub static ATTENDANCE: TableSpec = TableSpec {
+    table: Table::Attendance,
+    key: &["staff_id", "month"],
+    columns: &[
+        col!("staff_id", "工号", ["工号"], Text, true),
+        col!("month", "月份", ["月份", "考勤月份"], Month, true),
+        col!("late_early", "迟到早退次数", ["迟到早退次数"], Count, true),
+        col!("personal_leave_days", "事假天数", ["事假天数"], Number, false),
+        col!("sick_leave_days", "病假天数", ["病假天数"], Number, false),
+    ],
+};
+
+pub static RESPONSES: TableSpec = TableSpec {
+    table: Table::Responses,
+    key: &["rule", "entity_id", "month"],
+    columns: &[
+        col!("rule", "规则", ["规则"], Text, true),
+        col!("entity_id", "对象编号", ["对象编号"], Text, true),
+        col!("month", "月份", ["月份"], Month, true),
+        col!("responded_at", "回告时间", ["回告时间"], Timestamp, true),
+        col!("responder", "回告人", ["回告人"], Text, false),
+        col!("explanation", "情况说明", ["情况说明"], Text, true),
+        col!("appeal", "是否申诉", ["是否申诉"], Bool, false),
+        col!("decision", "审核结果", ["审核结果"], Enum(EnumKind::Decision), false),
+        col!("decided_by", "审核人", ["审核人"], Text, false),
+        col!("decided_at", "审核时间", ["审核时间"], Timestamp, false),
     ],
 };
 

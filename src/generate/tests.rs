@@ -374,13 +374,14 @@ fn files_read_back_through_the_real_ingest() {
     assert_eq!(reasons, all, "every quarantine reason is planted");
 
     // The warehouse holds exactly the final records the oracle judged.
-    for table in Table::ALL {
+    for table in Table::EXPORTS {
         let stored = table_rows(&snap.read(table.name()).unwrap(), table);
         let cells: Vec<Vec<Val>> = match table {
             Table::Tickets => sample.finals.tickets.iter().map(|r| r.cells()).collect(),
             Table::Cases => sample.finals.cases.iter().map(|r| r.cells()).collect(),
             Table::Ratings => sample.finals.ratings.iter().map(|r| r.cells()).collect(),
             Table::Denials => sample.finals.denials.iter().map(|r| r.cells()).collect(),
+            _ => unreachable!("only the exports"),
         };
         let mine = record_rows(cells, table);
         assert_eq!(stored.len(), mine.len(), "{table}: row count");
@@ -458,7 +459,7 @@ fn files_use_every_form_the_contract_allows() {
             }
         }
     }
-    for table in Table::ALL {
+    for table in Table::EXPORTS {
         for c in table.spec().columns {
             for h in c.accepted_headers() {
                 assert!(headers[&table].contains(h), "{table}: header {h} of {} is used nowhere", c.name);

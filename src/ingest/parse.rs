@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    ArrayRef, BooleanBuilder, Date32Builder, Float64Builder, Int64Builder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
 };
 
 use super::quarantine::QuarantineRow;
@@ -47,6 +47,7 @@ enum ColBuilder {
     Date(Date32Builder),
     Bool(BooleanBuilder),
     Int(Int64Builder),
+    Float(Float64Builder),
 }
 
 impl ColBuilder {
@@ -55,11 +56,12 @@ impl ColBuilder {
     fn new(ty: ColType, bytes: usize) -> ColBuilder {
         let n = BATCH_ROWS;
         match ty {
-            ColType::Text | ColType::Enum(_) | ColType::Level => ColBuilder::Str(StringBuilder::with_capacity(n, bytes)),
+            ColType::Text | ColType::Enum(_) | ColType::Level | ColType::Month => ColBuilder::Str(StringBuilder::with_capacity(n, bytes)),
             ColType::Timestamp => ColBuilder::Ts(TimestampMicrosecondBuilder::with_capacity(n)),
             ColType::Date => ColBuilder::Date(Date32Builder::with_capacity(n)),
-            ColType::Bool => ColBuilder::Bool(BooleanBuilder::with_capacity(n)),
-            ColType::Int => ColBuilder::Int(Int64Builder::with_capacity(n)),
+            ColType::Bool | ColType::Found => ColBuilder::Bool(BooleanBuilder::with_capacity(n)),
+            ColType::Int | ColType::Count => ColBuilder::Int(Int64Builder::with_capacity(n)),
+            ColType::Number => ColBuilder::Float(Float64Builder::with_capacity(n)),
         }
     }
 
@@ -78,11 +80,13 @@ impl ColBuilder {
             (ColBuilder::Date(b), Value::Date(d)) => b.append_value(*d),
             (ColBuilder::Bool(b), Value::Bool(x)) => b.append_value(*x),
             (ColBuilder::Int(b), Value::Int(i)) => b.append_value(*i),
+            (ColBuilder::Float(b), Value::Float(x)) => b.append_value(*x),
             (ColBuilder::Str(b), _) => b.append_null(),
             (ColBuilder::Ts(b), _) => b.append_null(),
             (ColBuilder::Date(b), _) => b.append_null(),
             (ColBuilder::Bool(b), _) => b.append_null(),
             (ColBuilder::Int(b), _) => b.append_null(),
+            (ColBuilder::Float(b), _) => b.append_null(),
         }
     }
 
@@ -93,6 +97,7 @@ impl ColBuilder {
             ColBuilder::Date(b) => Arc::new(b.finish()),
             ColBuilder::Bool(b) => Arc::new(b.finish()),
             ColBuilder::Int(b) => Arc::new(b.finish()),
+            ColBuilder::Float(b) => Arc::new(b.finish()),
         }
     }
 }
@@ -248,7 +253,7 @@ impl Parser {
                     ));
                 }
             }
-            Table::Ratings | Table::Denials => {}
+            _ => {}
         }
         None
     }

@@ -153,4 +153,23 @@ mod tests {
         assert!(matches!(e, SniffError::NoTable { .. }), "{e}");
         assert!(e.to_string().contains("tickets: no `ticket_id` column"), "{e}");
     }
+
+    #[test]
+    fn the_reference_tables_and_records_are_told_from_the_exports() {
+        let dir = tempfile::tempdir().unwrap();
+        for (body, want) in [
+            ("大厅编号,大厅名称,所属区县\n370102,历下区医疗保障服务大厅,历下区\n", Table::Halls),
+            ("大厅编号,窗口号,窗口名称,A岗,B岗\n370102,W05,5号窗口,YB1,YB2\n", Table::Windows),
+            ("工号,姓名,大厅编号,人员类别\nYB1,张晓明,370102,在编\n", Table::Staff),
+            ("工号,月份,迟到早退次数\nYB1,2026-10,3\n", Table::Attendance),
+            ("投诉编号,大厅编号,投诉时间\nK1,370102,2026-10-08 09:00:00\n", Table::Complaints),
+            ("记录编号,大厅编号,检查时间,检查方式,是否违规\nX1,370102,2026-10-08 09:00:00,巡查,否\n", Table::Inspections),
+            ("规则,对象编号,月份,回告时间,情况说明\ntime_limit.overdue,C1,2026-10,2026-11-03 09:00:00,已整改\n", Table::Responses),
+            ("票号,大厅编码,窗口编号,工号,取号时间,状态\nT1,H1,W1,S1,2026-10-08 09:00:00,过号\n", Table::Tickets),
+        ] {
+            let p = dir.path().join("f.csv");
+            std::fs::write(&p, body).unwrap();
+            assert_eq!(sniff_table(&p, &BTreeMap::new()).unwrap(), want, "{body}");
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! Kept apart from the format readers so CSV text, JSON values and XLSX cells go through exactly
 //! the same rules: a value that cannot be read is a reason to quarantine its row, never a guess.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 pub use crate::clock::{parse_date, parse_timestamp};
 use crate::contract::{ColType, NumericLevels, parse_level_label};
@@ -31,6 +31,7 @@ pub enum Value {
     Date(i32),
     Bool(bool),
     Int(i64),
+    Float(f64),
 }
 
 /// Why a cell could not be read.
@@ -103,12 +104,52 @@ pub fn number_text(n: f64) -> String {
     }
 }
 
+/// Reads a count: a whole number ≥ 0.
+fn parse_count(s: &str) -> Option<i64> {
+    parse_int(s).filter(|n| *n >= 0)
+}
+
+/// Reads a number ≥ 0 written with ASCII digits and at most one decimal point (1, 1.5, 0.5).
+fn parse_number(s: &str) -> Option<f64> {
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || (s.contains('.') && frac.is_empty()) {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// Reads a month as `YYYY-MM`: 2026-10, 2026/10, 2026.10, 2026年10月, 202610 (month 1–12).
+pub fn parse_month(s: &str) -> Option<String> {
+    let t = s.trim().trim_end_matches('月');
+    let (y, m) = if let Some((y, m)) = t.split_once(['-', '/', '.', '年']) {
+        (y, m)
+    } else if t.len() == 6 && t.is_ascii() {
+        t.split_at(4)
+    } else {
+        return None;
+    };
+    let ok = |p: &str, n: usize| (1..=n).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit());
+    if y.len() != 4 || !ok(y, 4) || !ok(m, 2) {
+        return None;
+    }
+    let (y, m): (i32, u32) = (y.parse().ok()?, m.parse().ok()?);
+    ((1..=12).contains(&m) && (1900..=2999).contains(&y)).then(|| format!("{y:04}-{m:02}"))
+}
+
+fn number_ok(ty: ColType, n: f64) -> bool {
+    n.is_finite() && n >= 0.0 && (ty == ColType::Number || n.fract() == 0.0)
+}
+
 fn type_word(ty: ColType) -> &'static str {
     match ty {
         ColType::Timestamp => "timestamp",
         ColType::Date => "date",
-        ColType::Bool => "boolean",
+        ColType::Bool | ColType::Found => "boolean",
         ColType::Int => "integer",
+        ColType::Count => "whole number ≥ 0",
+        ColType::Number => "number ≥ 0",
+        ColType::Month => "month (YYYY-MM)",
         _ => "value",
     }
 }
@@ -130,12 +171,16 @@ pub fn read_cell(cell: &Cell<'_>, ty: ColType, levels: Option<NumericLevels>) ->
                 ColType::Int => {
                     return if n.fract() == 0.0 && n.is_finite() { Ok(Value::Int(*n as i64)) } else { Err(bad(&number_text(*n))) };
                 }
+                ColType::Count => {
+                    return if number_ok(ty, *n) { Ok(Value::Int(*n as i64)) } else { Err(bad(&number_text(*n))) };
+                }
+                ColType::Number => return if number_ok(ty, *n) { Ok(Value::Float(*n)) } else { Err(bad(&number_text(*n))) },
                 ColType::Timestamp | ColType::Date => return Err(bad(&number_text(*n))),
                 _ => number_text(*n).into(),
             }
         }
         Cell::Bool(b) => match ty {
-            ColType::Bool => return Ok(Value::Bool(*b)),
+            ColType::Bool | ColType::Found => return Ok(Value::Bool(*b)),
             _ => (if *b { "true" } else { "false" }).into(),
         },
         Cell::DateTime(t) => {
@@ -144,6 +189,8 @@ pub fn read_cell(cell: &Cell<'_>, ty: ColType, levels: Option<NumericLevels>) ->
                 ColType::Timestamp => Ok(Value::Ts(ts_micros(t))),
                 ColType::Date if t.time() == NaiveTime::MIN => Ok(Value::Date(date_days(t.date()))),
                 ColType::Text => Ok(Value::Str(t.format("%Y-%m-%d %H:%M:%S").to_string())),
+                // A month typed into Excel becomes the first day of that month.
+                ColType::Month if t.time() == NaiveTime::MIN && t.day() == 1 => Ok(Value::Str(t.format("%Y-%m").to_string())),
                 _ => Err(bad(&t.format("%Y-%m-%d %H:%M:%S").to_string())),
             };
         }
@@ -155,6 +202,14 @@ pub fn read_cell(cell: &Cell<'_>, ty: ColType, levels: Option<NumericLevels>) ->
         ColType::Date => parse_date(s).map(|d| Value::Date(date_days(d))).ok_or_else(|| bad(s)),
         ColType::Bool => parse_bool(s).map(Value::Bool).ok_or_else(|| bad(s)),
         ColType::Int => parse_int(s).map(Value::Int).ok_or_else(|| bad(s)),
+        ColType::Found => match s {
+            "有" => Ok(Value::Bool(true)),
+            "无" => Ok(Value::Bool(false)),
+            _ => parse_bool(s).map(Value::Bool).ok_or_else(|| bad(s)),
+        },
+        ColType::Count => parse_count(s).map(Value::Int).ok_or_else(|| bad(s)),
+        ColType::Number => parse_number(s).map(Value::Float).ok_or_else(|| bad(s)),
+        ColType::Month => parse_month(s).map(Value::Str).ok_or_else(|| bad(s)),
         ColType::Enum(kind) => kind
             .parse(s)
             .map(|v| Value::Str(v.to_string()))
@@ -236,5 +291,38 @@ mod tests {
         assert_eq!(read_cell(&Cell::Number(2.0), ColType::Level, Some(NumericLevels::OneIsWorst)), Ok(Value::Str("不满意".into())));
         assert_eq!(read_cell(&text("2"), ColType::Level, Some(NumericLevels::OneIsBest)), Ok(Value::Str("满意".into())));
         assert!(matches!(read_cell(&text("7"), ColType::Level, Some(NumericLevels::OneIsBest)), Err(CellProblem::Unknown(_))));
+    }
+
+    #[test]
+    fn the_supervision_tables_types() {
+        let ok = |s: &str, ty| read_cell(&text(s), ty, None);
+        for (s, m) in [("2026-10", "2026-10"), ("2026/1", "2026-01"), ("2026.10", "2026-10"), ("2026年10月", "2026-10"), ("202603", "2026-03")] {
+            assert_eq!(ok(s, ColType::Month), Ok(Value::Str(m.into())), "{s}");
+        }
+        for s in ["2026-13", "2026-0", "26-10", "2026-10-08", "10月", "2026年", "２０２６-10", "2026-1a"] {
+            assert!(ok(s, ColType::Month).is_err(), "{s}");
+        }
+        let first = NaiveDate::from_ymd_opt(2026, 10, 1).unwrap().and_time(NaiveTime::MIN);
+        assert_eq!(read_cell(&Cell::DateTime(first), ColType::Month, None), Ok(Value::Str("2026-10".into())));
+        assert!(read_cell(&Cell::DateTime(first + chrono::Duration::days(1)), ColType::Month, None).is_err());
+        assert_eq!(ok("有", ColType::Found), Ok(Value::Bool(true)));
+        assert_eq!(ok("无", ColType::Found), Ok(Value::Bool(false)));
+        assert_eq!(ok("是", ColType::Found), Ok(Value::Bool(true)));
+        assert!(ok("有", ColType::Bool).is_err(), "有/无 only where the contract says so");
+        assert_eq!(ok("20", ColType::Count), Ok(Value::Int(20)));
+        assert_eq!(read_cell(&Cell::Number(3.0), ColType::Count, None), Ok(Value::Int(3)));
+        for s in ["-1", "1.5", "x"] {
+            assert!(ok(s, ColType::Count).is_err(), "{s}");
+        }
+        assert!(read_cell(&Cell::Number(-2.0), ColType::Count, None).is_err());
+        assert_eq!(ok("1.5", ColType::Number), Ok(Value::Float(1.5)));
+        assert_eq!(ok("9", ColType::Number), Ok(Value::Float(9.0)));
+        assert_eq!(read_cell(&Cell::Number(0.5), ColType::Number, None), Ok(Value::Float(0.5)));
+        for s in ["-0.5", "1.", ".5", "1e3", "NaN", "inf", "1,5"] {
+            assert!(ok(s, ColType::Number).is_err(), "{s}");
+        }
+        assert!(read_cell(&Cell::Number(f64::NAN), ColType::Number, None).is_err());
+        assert_eq!(ok("合同制", ColType::Enum(crate::contract::EnumKind::Employment)), Ok(Value::Str("非编".into())));
+        assert_eq!(ok("正式在编", ColType::Enum(crate::contract::EnumKind::Employment)), Ok(Value::Str("在编".into())));
     }
 }

@@ -506,3 +506,39 @@ fn many_new_keys_beyond_the_stored_ones_become_parts_of_their_own_and_a_few_join
     assert_eq!(parts(&env2).len(), 1);
     assert_eq!(env2.rows("cases").len(), 65);
 }
+
+#[test]
+fn reference_tables_and_supervisors_records_ingest_like_the_exports() {
+    let env = Env::new();
+    // staff in GB18030 with the contract's Chinese headers; a row without a name is quarantined.
+    env.write("人员名单.csv", gb18030("工号,姓名,大厅编号,人员类别\nYB1,张晓明,370102,正式在编\nYB2,李芳,370102,劳务派遣\nYB3,,370102,在编\nYB4,王强,370102,临时工\n"));
+    let v = reconciliation(&env.ww(&["ingest", "--table", "staff", "--json", "人员名单.csv"]).ok().stdout);
+    assert_eq!((v["files"][0]["loaded"].as_u64(), v["files"][0]["quarantined"].as_u64()), (Some(2), Some(2)), "{v}");
+    let staff = env.rows("staff");
+    let emp: BTreeMap<_, _> = staff.iter().map(|r| (r["staff_id"].clone(), r["employment"].clone())).collect();
+    assert_eq!(emp["YB1"], "在编");
+    assert_eq!(emp["YB2"], "非编");
+    let q = quarantine(&env);
+    assert!(q.contains(&("人员名单.csv".into(), "4".into(), "missing_value".into())), "{q:?}");
+    assert!(q.contains(&("人员名单.csv".into(), "5".into(), "unknown_value".into())), "{q:?}");
+
+    // attendance: counts ≥ 0, fractional leave, months in any written form; superseded by staff + month.
+    env.write("考勤.csv", "工号,考勤月份,迟到早退次数,事假天数,病假天数\nYB1,2026年10月,3,1.5,\nYB1,2026/10,4,0.5,0\nYB2,2026-10,-1,,\nYB2,2026-13,1,,\n");
+    let v = reconciliation(&env.ww(&["ingest", "--table", "attendance", "--json", "考勤.csv"]).ok().stdout);
+    assert_eq!(v["files"][0]["quarantined"].as_u64(), Some(3), "two YB1 rows for one month differ, a negative count, month 13: {v}");
+    // a file without a required column is one error naming it, and writes nothing.
+    env.write("halls.csv", "大厅编号,所属区县\n370102,历下区\n");
+    let r = env.ww(&["ingest", "--table", "halls", "halls.csv"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("hall_name") || r.stderr.contains("大厅名称"), "{}", r.stderr);
+    assert!(env.rows("halls").is_empty());
+
+    // JSON Lines of a supervisors' record; 有/无 as the contract allows for 发现问题.
+    env.write("a.csv", "大厅编号,大厅名称,所属区县,负责人,负责人邮箱\n370102,历下区医疗保障服务大厅,历下区,赵主任,zhao@example.org\n");
+    env.write("b.jsonl", "{\"记录编号\":\"X1\",\"大厅编号\":\"370102\",\"检查时间\":\"2026-10-08 09:00:00\",\"检查方式\":\"暗访\",\"发现问题\":\"有\",\"整改期限\":\"2026-10-15\"}\n");
+    reconciliation(&env.ww(&["ingest", "--table", "halls", "--json", "a.csv"]).ok().stdout);
+    reconciliation(&env.ww(&["ingest", "--table", "inspections", "--json", "b.jsonl"]).ok().stdout);
+    assert_eq!(env.rows("halls")[0]["hall_name"], "历下区医疗保障服务大厅");
+    let insp = env.rows("inspections");
+    assert_eq!((insp[0]["kind"].as_str(), insp[0]["violation"].as_str()), ("暗访", "true"), "{insp:?}");
+}
