@@ -88,9 +88,10 @@ fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>
         } else if schema.field_with_name("office_id").is_ok() {
             // The delivery ledger: this office's own messages.
             b = b.filter(col("office_id").eq(lit(access.office.clone().unwrap_or_default())))?;
-        } else {
-            // A table with no hall of its own (attendance, responses): closed to a limited
-            // session rather than open to every office.
+        } else if crate::contract::Table::parse(name).is_some() {
+            // A record with no hall of its own (attendance, responses): closed to a limited
+            // session rather than open to every office. (Run records such as `check_runs`
+            // are about every hall; their counts are hidden below.)
             b = b.filter(lit(false))?;
         }
     }

@@ -523,9 +523,12 @@ fn reference_tables_and_supervisors_records_ingest_like_the_exports() {
     assert!(q.contains(&("人员名单.csv".into(), "5".into(), "unknown_value".into())), "{q:?}");
 
     // attendance: counts ≥ 0, fractional leave, months in any written form; superseded by staff + month.
-    env.write("考勤.csv", "工号,考勤月份,迟到早退次数,事假天数,病假天数\nYB1,2026年10月,3,1.5,\nYB1,2026/10,4,0.5,0\nYB2,2026-10,-1,,\nYB2,2026-13,1,,\n");
+    env.write("考勤.csv", "工号,考勤月份,迟到早退次数,事假天数,病假天数\nYB1,2026年10月,3,1.5,\nYB1,2026/11,4,0.5,0\nYB2,2026-10,-1,,\nYB2,2026-13,1,,\nYB3,202610,1,,\nYB3,2026-10,2,,\n");
     let v = reconciliation(&env.ww(&["ingest", "--table", "attendance", "--json", "考勤.csv"]).ok().stdout);
-    assert_eq!(v["files"][0]["quarantined"].as_u64(), Some(3), "two YB1 rows for one month differ, a negative count, month 13: {v}");
+    assert_eq!(v["files"][0]["quarantined"].as_u64(), Some(4), "a negative count, month 13, and YB3's one month written twice with different counts: {v}");
+    let mut months: Vec<(String, String)> = env.rows("attendance").iter().map(|r| (r["staff_id"].clone(), r["month"].clone())).collect();
+    months.sort();
+    assert_eq!(months, vec![("YB1".into(), "2026-10".into()), ("YB1".into(), "2026-11".into())]);
     // a file without a required column is one error naming it, and writes nothing.
     env.write("halls.csv", "大厅编号,所属区县\n370102,历下区\n");
     let r = env.ww(&["ingest", "--table", "halls", "halls.csv"]);
