@@ -313,7 +313,12 @@ async fn posts(settings: &Settings, cur: &Session, list: &[Office], rendered: &R
             Some(h) => format!("{} · 大厅 {h}", office.name),
         };
         let text = summary(&name, opts.month, &head, red, en);
-        out.push(Post { office_id: office.id.clone(), hall, webhook, report: "monthly".into(), period: opts.month.to_string(), title: message.subject.clone(), text, files: files.clone(), en });
+        let title = match &hall {
+            None => message.subject.clone(),
+            Some(_) if en => format!("Monthly supervision report {} — {name}", opts.month),
+            Some(_) => format!("【月度监督通报】{name} {}医保窗口服务情况", opts.month.zh()),
+        };
+        out.push(Post { office_id: office.id.clone(), hall, webhook, report: "monthly".into(), period: opts.month.to_string(), title, text, files: files.clone(), en });
     }
     Ok(out)
 }
@@ -328,7 +333,7 @@ fn summary(name: &str, month: Month, head: &Map<String, Value>, red: usize, en: 
         )
     } else {
         format!(
-            "{name}{}医保窗口服务情况：受理 {} 件，办结 {} 件，按时办结率 {}；超期未办结（红牌）{} 件，临期预警（黄牌）{} 件；差评 {} 件；平均等候时间 {}；红色问题共 {} 条。",
+            "{name} {}医保窗口服务情况：受理 {} 件，办结 {} 件，按时办结率 {}；超期未办结（红牌）{} 件，临期预警（黄牌）{} 件；差评 {} 件；平均等候时间 {}；红色问题共 {} 条。",
             month.zh(), f("cases_accepted", Kind::Count), f("cases_completed", Kind::Count), f("on_time_rate", Kind::Pct), f("overdue_open", Kind::Count), f("due_soon", Kind::Count), f("bad_reviews", Kind::Count), f("mean_wait_min", Kind::Minutes), red
         )
     }

@@ -192,7 +192,10 @@ fn robots_post_only_their_halls_masked_and_signed_once_per_period() {
         assert!(p.text.contains("monthly-2026-10.html") && p.text.contains("monthly-2026-10.eml"), "where to find it:\n{}", p.text);
     }
     let h02m = monthly.iter().find(|p| p.key == KEY_H02).unwrap();
-    assert!(h02m.text.contains("大厅 H02") && h02m.text.contains("2026年10月"), "{}", h02m.text);
+    assert!(h02m.text.contains("大厅 H02 2026年10月"), "{}", h02m.text);
+    // The hall's own figures, not its office's: H02 accepted 3 of 甲's 5 October cases.
+    let jiam = monthly.iter().find(|p| p.key == TOKEN_JIA).unwrap();
+    assert!(h02m.text.contains("受理 3 件") && jiam.text.contains("受理 5 件"), "{}\n{}", h02m.text, jiam.text);
     assert!(monthly.iter().find(|p| p.key == KEY_YI).unwrap().text.contains("Mail in the outbox"));
     run(&env, &robot, &["send", "monthly", "--month", "2026-10"]).ok();
     assert_eq!(robot.posts().len(), posts.len() + 3, "a second monthly run posts nothing");
