@@ -65,6 +65,43 @@ pub struct Office {
     /// zh-CN (default) or en.
     pub language: String,
     pub show_personal_data: bool,
+    /// The office's group-chat robot (企业微信 or 钉钉), if it watches a group.
+    pub webhook: Option<Webhook>,
+}
+
+/// Which vendor's group robot a webhook posts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RobotKind {
+    /// 企业微信 群机器人: `{"msgtype":"markdown","markdown":{"content":…}}`.
+    WeCom,
+    /// 钉钉 自定义机器人: `{"msgtype":"markdown","markdown":{"title":…,"text":…}}`, signed when a secret is set.
+    DingTalk,
+}
+
+impl RobotKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RobotKind::WeCom => "wecom",
+            RobotKind::DingTalk => "dingtalk",
+        }
+    }
+}
+
+/// A group robot: its kind and the environment variables holding its URL (which carries the
+/// access key) and, for DingTalk, its signing secret. Neither value is ever in the file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Webhook {
+    pub kind: RobotKind,
+    pub url_env: String,
+    pub secret_env: Option<String>,
+}
+
+/// A hall's own robot (`[[hall_webhooks]]`): it gets only that hall's findings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct HallWebhook {
+    pub hall: String,
+    pub webhook: Webhook,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -102,6 +139,8 @@ pub struct Config {
     pub target_partitions: usize,
     pub memory_limit: Option<usize>,
     pub offices: Vec<Office>,
+    /// Halls' own group robots.
+    pub hall_webhooks: Vec<HallWebhook>,
     pub smtp: Option<Smtp>,
     pub jobs: Vec<Job>,
     pub sql_users: Vec<SqlUser>,
@@ -124,6 +163,7 @@ impl Default for Config {
             target_partitions: 0,
             memory_limit: None,
             offices: Vec::new(),
+            hall_webhooks: Vec::new(),
             smtp: None,
             jobs: Vec::new(),
             sql_users: Vec::new(),
@@ -349,6 +389,57 @@ impl<'s> Walk<'s> {
     }
 }
 
+impl Walk<'_> {
+    /// A robot's keys (`kind`, `url_env`, `secret_env`) in table `t`; `extra` keys (a hall
+    /// robot's `hall`) are allowed beside them. The URL and the secret themselves never go in
+    /// the file, and their values are never echoed in a problem.
+    fn webhook(&mut self, t: &Tbl<'_>, span: &Range<usize>, path: &str) -> Option<Webhook> {
+        let known: &[&str] = if path.starts_with("hall_webhooks") { &["hall", "kind", "url_env", "secret_env"] } else { &["kind", "url_env", "secret_env"] };
+        for secret in ["url", "secret"] {
+            if let Some(v) = self.get(t, secret) {
+                let sp = v.span();
+                self.problem(&sp, &join(path, secret), format!("the robot's {secret} never goes in the file (it holds the access key): set {secret}_env to the name of an environment variable"));
+            }
+        }
+        let known_plus: Vec<&str> = known.iter().copied().chain(["url", "secret"]).collect();
+        self.unknown_keys(t, path, &known_plus);
+        let kind = match self.req_str(t, span, path, "kind").as_deref() {
+            Some("wecom") => Some(RobotKind::WeCom),
+            Some("dingtalk") => Some(RobotKind::DingTalk),
+            Some(other) => {
+                let sp = self.get(t, "kind").map(|v| v.span()).unwrap_or(span.clone());
+                self.problem(&sp, &join(path, "kind"), format!("`{other}`: expected wecom (企业微信) or dingtalk (钉钉)"));
+                None
+            }
+            None => None,
+        };
+        let url_env = self.req_str(t, span, path, "url_env");
+        let secret_env = self.str(t, path, "secret_env");
+        for (key, var) in [("url_env", &url_env), ("secret_env", &secret_env)] {
+            if let Some(v) = var
+                && !env_name(v) {
+                    let sp = self.get(t, key).map(|x| x.span()).unwrap_or(span.clone());
+                    self.problem(&sp, &join(path, key), "expected the name of an environment variable (letters, digits and _, not starting with a digit), not its value");
+                }
+        }
+        if kind == Some(RobotKind::WeCom) && secret_env.is_some() {
+            let sp = self.get(t, "secret_env").map(|x| x.span()).unwrap_or(span.clone());
+            self.problem(&sp, &join(path, "secret_env"), "a WeCom (企业微信) robot is not signed: secret_env is for dingtalk");
+        }
+        let ok = url_env.as_deref().is_some_and(env_name) && secret_env.as_deref().is_none_or(env_name);
+        match (kind, url_env) {
+            (Some(kind), Some(url_env)) if ok && !(kind == RobotKind::WeCom && secret_env.is_some()) => Some(Webhook { kind, url_env, secret_env }),
+            _ => None,
+        }
+    }
+}
+
+/// An environment variable's name: `[A-Za-z_][A-Za-z0-9_]*`.
+fn env_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() { key.to_string() } else { format!("{path}.{key}") }
 }
@@ -387,7 +478,7 @@ impl Config {
         }
         let root = doc.get_ref();
         let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
-        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "smtp", "jobs", "sql"]);
+        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql"]);
         for (key, slot) in [("data_dir", &mut c.data_dir), ("outbox", &mut c.outbox), ("reports_dir", &mut c.reports_dir), ("inbox", &mut c.inbox)] {
             if let Some(s) = w.str(root, "", key) {
                 *slot = resolve(&s);
@@ -465,7 +556,7 @@ impl Config {
         for (t, span) in w.tables(root, "offices") {
             let i = c.offices.len();
             let path = format!("offices[{i}]");
-            w.unknown_keys(t, &path, &["id", "name", "halls", "to", "cc", "language", "show_personal_data"]);
+            w.unknown_keys(t, &path, &["id", "name", "halls", "to", "cc", "language", "show_personal_data", "webhook"]);
             let id = w.req_str(t, &span, &path, "id");
             let name = w.req_str(t, &span, &path, "name");
             let halls = w.str_list(t, &path, "halls");
@@ -486,6 +577,7 @@ impl Config {
                 w.problem(&sp, &join(&path, "language"), format!("`{language}`: expected zh-CN or en"));
             }
             let show = w.bool(t, &path, "show_personal_data").unwrap_or(false);
+            let webhook = w.table(t, &path, "webhook").and_then(|(wt, sp)| w.webhook(wt, &sp, &join(&path, "webhook")));
             if let Some(id) = &id {
                 if let Err(why) = plain_name(id) {
                     let sp = w.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
@@ -505,7 +597,24 @@ impl Config {
                 cc,
                 language,
                 show_personal_data: show,
+                webhook,
             });
+        }
+        for (i, (t, span)) in w.tables(root, "hall_webhooks").into_iter().enumerate() {
+            let path = format!("hall_webhooks[{i}]");
+            let hall = w.req_str(t, &span, &path, "hall");
+            let webhook = w.webhook(t, &span, &path);
+            if let Some(h) = &hall {
+                let sp = w.get(t, "hall").map(|v| v.span()).unwrap_or(span.clone());
+                if c.hall_webhooks.iter().any(|x| &x.hall == h) {
+                    w.problem(&sp, &join(&path, "hall"), format!("hall `{h}` has a robot already"));
+                } else if !c.offices.is_empty() && !c.offices.iter().any(|o| o.halls.contains(h)) {
+                    w.problem(&sp, &join(&path, "hall"), format!("no office supervises hall `{h}`: its robot would never post"));
+                }
+            }
+            if let (Some(hall), Some(webhook)) = (hall, webhook) {
+                c.hall_webhooks.push(HallWebhook { hall, webhook });
+            }
         }
         if let Some((t, span)) = w.table(root, "", "smtp") {
             w.unknown_keys(t, "smtp", &["host", "port", "security", "user", "password", "password_env", "from", "timeout_secs", "ca_file", "retries"]);
@@ -750,6 +859,46 @@ colour = 1
         for good in ["a", "南城监督科", "office-1_B", "甲 监督科"] {
             assert_eq!(plain_name(good), Ok(()), "{good}");
         }
+    }
+
+    #[test]
+    fn robots_are_read_and_every_mistake_reported_without_echoing_a_secret() {
+        let good = r#"
+[[offices]]
+id = "jia"
+name = "甲"
+halls = ["H01", "H02"]
+webhook = { kind = "dingtalk", url_env = "WW_ROBOT_JIA", secret_env = "WW_ROBOT_JIA_SECRET" }
+[[hall_webhooks]]
+hall = "H02"
+kind = "wecom"
+url_env = "WW_ROBOT_H02"
+"#;
+        let c = Config::parse(good, Path::new("w.toml")).unwrap();
+        assert_eq!(c.offices[0].webhook, Some(Webhook { kind: RobotKind::DingTalk, url_env: "WW_ROBOT_JIA".into(), secret_env: Some("WW_ROBOT_JIA_SECRET".into()) }));
+        assert_eq!(c.hall_webhooks, vec![HallWebhook { hall: "H02".into(), webhook: Webhook { kind: RobotKind::WeCom, url_env: "WW_ROBOT_H02".into(), secret_env: None } }]);
+        let bad = r#"
+[[offices]]
+id = "jia"
+name = "甲"
+halls = ["H01"]
+webhook = { kind = "feishu", url = "https://oapi.dingtalk.com/robot/send?access_token=TOPSECRET" }
+[[hall_webhooks]]
+hall = "H09"
+kind = "wecom"
+url_env = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=ALSOSECRET"
+secret_env = "X"
+colour = 1
+[[hall_webhooks]]
+kind = "dingtalk"
+"#;
+        let e = Config::parse(bad, Path::new("w.toml")).unwrap_err();
+        let keys: Vec<&str> = e.problems.iter().map(|p| p.key.as_str()).collect();
+        for k in ["offices[0].webhook.url", "offices[0].webhook.kind", "offices[0].webhook.url_env", "hall_webhooks[0].hall", "hall_webhooks[0].url_env", "hall_webhooks[0].secret_env", "hall_webhooks[0].colour", "hall_webhooks[1].hall", "hall_webhooks[1].url_env"] {
+            assert!(keys.contains(&k), "{k} missing: {e}");
+        }
+        let text = e.to_string();
+        assert!(!text.contains("TOPSECRET") && !text.contains("ALSOSECRET"), "{text}");
     }
 
     #[test]

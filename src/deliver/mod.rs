@@ -14,11 +14,14 @@
 //! - each outcome is committed to the ledger as soon as the server has answered, so a run cut
 //!   short resumes without mailing anyone twice.
 //!
-//! `mime` builds the mail, `smtp` talks to the server, `outbox` writes files, `ledger` remembers.
+//! `mime` builds the mail, `smtp` talks to the server, `outbox` writes files, `ledger` remembers,
+//! `robot` posts to the offices' and halls' group robots (企业微信, 钉钉) after the mail, with the
+//! same ledger.
 
 pub mod ledger;
 pub mod mime;
 pub mod outbox;
+pub mod robot;
 pub mod smtp;
 
 use std::fmt;
@@ -232,7 +235,12 @@ fn sender(cfg: &Config) -> Result<Mailbox, DeliverError> {
 /// jobs): each report's message, once per recipient as the ledger says.
 pub async fn deliver_rendered(rendered: &[crate::report::Rendered], cfg: &Config, wh: &Warehouse, opts: &DeliverOptions) -> Result<DeliveryReport, DeliverError> {
     let messages: Vec<Message> = rendered.iter().filter_map(|r| r.message.clone()).collect();
-    deliver(&messages, cfg, wh, opts).await
+    let mut report = deliver(&messages, cfg, wh, opts).await?;
+    let posts: Vec<&crate::report::message::Post> = rendered.iter().flat_map(|r| &r.posts).collect();
+    if !posts.is_empty() {
+        robot::post_all(&posts, &messages, cfg, wh, opts, &mut report).await?;
+    }
+    Ok(report)
 }
 
 pub async fn deliver(messages: &[Message], cfg: &Config, wh: &Warehouse, opts: &DeliverOptions) -> Result<DeliveryReport, DeliverError> {

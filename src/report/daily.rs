@@ -1,14 +1,15 @@
 //! The daily warning (预警日报): per office, the cases due within a working day, the cases gone
 //! overdue since the previous working day began, and the bad reviews still unverified with the
-//! hours left. An office with nothing to warn about gets no message.
+//! hours left. An office with nothing to warn about gets no message. An office's group robot
+//! gets the same text (masked), and a hall's robot a warning of that hall alone.
 
 use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::{Rendered, ReportError, Session, mask_rows, offices, render, vars, write};
-use super::message::Message;
+use super::{Rendered, ReportError, Session, hall_robots, mask_rows, offices, render, vars, write};
+use super::message::{Message, Post};
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
@@ -29,33 +30,19 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
     let mut out = Vec::new();
     let list = offices(settings, opts.office.as_deref(), &halls)?;
     let pb = crate::progress::items(list.len() as u64, format!("daily {date}"));
-    for office in list {
+    for office in list.clone() {
         pb.inc(1);
         let en = office.language == "en";
         let v = vars(settings, opts.as_of, &office.halls, None, &[("since", since.clone())]);
-        let mut due_soon = s.report_query(settings, "daily_due_soon", &v).await?;
-        let mut new_overdue = s.report_query(settings, "daily_new_overdue", &v).await?;
-        let mut unverified = s.report_query(settings, "daily_unverified", &v).await?;
-        if due_soon.is_empty() && new_overdue.is_empty() && unverified.is_empty() {
-            out.push(Rendered { office, files: Vec::new(), message: None });
+        let rows = warnings(&s, settings, &v).await?;
+        if rows.iter().all(Vec::is_empty) {
+            out.push(Rendered { office, files: Vec::new(), message: None, posts: Vec::new() });
             continue;
         }
-        for rows in [&mut due_soon, &mut new_overdue, &mut unverified] {
-            mask_rows(rows, office.show_personal_data);
-        }
-        for r in unverified.iter_mut() {
-            let h = r.get("hours_left").and_then(|v| v.as_f64()).unwrap_or(0.0);
-            r.insert("hours_left_text".into(), Value::String(format!("{h:.1}")));
-        }
-        let data = json!({
-            "office": {"id": office.id, "name": office.name},
-            "date": date,
-            "as_of": opts.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
-            "halls": office.halls.join(if en { ", " } else { "、" }),
-            "masked": !office.show_personal_data,
-            "counts": {"due_soon": due_soon.len(), "new_overdue": new_overdue.len(), "unverified": unverified.len()},
-            "due_soon": due_soon, "new_overdue": new_overdue, "unverified": unverified,
-        });
+        let hidden = masked(rows.clone());
+        let shown = if office.show_personal_data { rows } else { hidden.clone() };
+        let view = View { id: &office.id, name: &office.name, halls: &office.halls, en, date: &date, as_of: opts.as_of };
+        let data = view.data(shown, !office.show_personal_data);
         let lang = office.language.as_str();
         let html = render::render("daily", lang, true, &data, opts.templates.as_deref())?;
         let text = render::render("daily", lang, false, &data, opts.templates.as_deref())?;
@@ -64,12 +51,36 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
         let tp = dir.join(format!("daily-{date}.txt"));
         write(&hp, html.as_bytes())?;
         write(&tp, text.as_bytes())?;
-        let (n1, n2, n3) = (data["due_soon"].as_array().map_or(0, |a| a.len()), data["new_overdue"].as_array().map_or(0, |a| a.len()), data["unverified"].as_array().map_or(0, |a| a.len()));
-        let subject = if en {
-            format!("Daily warning {date} — {}: {n1} due soon, {n2} newly overdue, {n3} bad reviews to verify", office.name)
-        } else {
-            format!("【预警日报】{} {date}：临期 {n1} 件，新超期 {n2} 件，待核实差评 {n3} 条", office.name)
+        let subject = view.subject(&data);
+        let post = |hall: Option<String>, webhook: &crate::config::Webhook, title: String, text: String| Post {
+            office_id: office.id.clone(),
+            hall,
+            webhook: webhook.clone(),
+            report: "daily".into(),
+            period: date.clone(),
+            title,
+            text,
+            files: vec![hp.clone()],
+            en,
         };
+        let mut posts = Vec::new();
+        if let Some(hook) = &office.webhook {
+            // A group reads the post: masked even when the office's own mail shows personal data.
+            let text = if office.show_personal_data { render::render("daily", lang, false, &view.data(hidden, true), opts.templates.as_deref())? } else { text.clone() };
+            posts.push(post(None, hook, subject.clone(), text));
+        }
+        for h in hall_robots(settings, &list, &office) {
+            let hv = vars(settings, opts.as_of, std::slice::from_ref(&h.hall), None, &[("since", since.clone())]);
+            let rows = masked(warnings(&s, settings, &hv).await?);
+            if rows.iter().all(Vec::is_empty) {
+                continue;
+            }
+            let name = if en { format!("{} · hall {}", office.name, h.hall) } else { format!("{} · 大厅 {}", office.name, h.hall) };
+            let hall_view = View { name: &name, halls: std::slice::from_ref(&h.hall), ..view };
+            let data = hall_view.data(rows, true);
+            let text = render::render("daily", lang, false, &data, opts.templates.as_deref())?;
+            posts.push(post(Some(h.hall.clone()), &h.webhook, hall_view.subject(&data), text));
+        }
         let message = Message {
             office_id: office.id.clone(),
             report: "daily".into(),
@@ -82,8 +93,63 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
             inline: Vec::new(),
             attachments: Vec::new(),
         };
-        out.push(Rendered { office, files: vec![hp, tp], message: Some(message) });
+        out.push(Rendered { office, files: vec![hp, tp], message: Some(message), posts });
     }
     pb.finish_and_clear();
     Ok(out)
+}
+
+/// The three lists of the warning for the halls in `v`: due soon, newly overdue, unverified.
+async fn warnings(s: &Session, settings: &Settings, v: &Value) -> Result<[Vec<Map<String, Value>>; 3], ReportError> {
+    let due_soon = s.report_query(settings, "daily_due_soon", v).await?;
+    let new_overdue = s.report_query(settings, "daily_new_overdue", v).await?;
+    let mut unverified = s.report_query(settings, "daily_unverified", v).await?;
+    for r in unverified.iter_mut() {
+        let h = r.get("hours_left").and_then(|v| v.as_f64()).unwrap_or(0.0);
+        r.insert("hours_left_text".into(), Value::String(format!("{h:.1}")));
+    }
+    Ok([due_soon, new_overdue, unverified])
+}
+
+fn masked(mut rows: [Vec<Map<String, Value>>; 3]) -> [Vec<Map<String, Value>>; 3] {
+    for r in rows.iter_mut() {
+        mask_rows(r, false);
+    }
+    rows
+}
+
+/// Who a warning is for: an office, or one hall of it (for the hall's robot).
+#[derive(Clone, Copy)]
+struct View<'a> {
+    id: &'a str,
+    name: &'a str,
+    halls: &'a [String],
+    en: bool,
+    date: &'a str,
+    as_of: NaiveDateTime,
+}
+
+impl View<'_> {
+    fn data(&self, rows: [Vec<Map<String, Value>>; 3], masked: bool) -> Value {
+        let [due_soon, new_overdue, unverified] = rows;
+        json!({
+            "office": {"id": self.id, "name": self.name},
+            "date": self.date,
+            "as_of": self.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "halls": self.halls.join(if self.en { ", " } else { "、" }),
+            "masked": masked,
+            "counts": {"due_soon": due_soon.len(), "new_overdue": new_overdue.len(), "unverified": unverified.len()},
+            "due_soon": due_soon, "new_overdue": new_overdue, "unverified": unverified,
+        })
+    }
+
+    fn subject(&self, data: &Value) -> String {
+        let n = |k: &str| data[k].as_array().map_or(0, |a| a.len());
+        let (n1, n2, n3, date) = (n("due_soon"), n("new_overdue"), n("unverified"), self.date);
+        if self.en {
+            format!("Daily warning {date} — {}: {n1} due soon, {n2} newly overdue, {n3} bad reviews to verify", self.name)
+        } else {
+            format!("【预警日报】{} {date}：临期 {n1} 件，新超期 {n2} 件，待核实差评 {n3} 条", self.name)
+        }
+    }
 }

@@ -36,6 +36,26 @@ pub struct Message {
     pub attachments: Vec<Attachment>,
 }
 
+/// What a group-chat robot posts (企业微信 or 钉钉): the office's robot, or one hall's robot
+/// with only that hall's findings. Always masked (a group is read by many); the text is the
+/// report's text body (the daily warning) or a one-paragraph summary (the monthly report), made
+/// into markdown by delivery, which adds where the full report is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    pub office_id: String,
+    /// `None`: the office's own robot; `Some(hall)`: that hall's robot.
+    pub hall: Option<String>,
+    pub webhook: crate::config::Webhook,
+    /// `daily` or `monthly`.
+    pub report: String,
+    pub period: String,
+    pub title: String,
+    pub text: String,
+    /// The report's files on disk (the archive), to say where to find it.
+    pub files: Vec<std::path::PathBuf>,
+    pub en: bool,
+}
+
 /// The MIME type of an XLSX attachment.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 /// The MIME type of a CSV attachment.

@@ -106,6 +106,7 @@ pub fn offices(settings: &Settings, only: Option<&str>, all_halls: &[String]) ->
             cc: Vec::new(),
             language: "zh-CN".into(),
             show_personal_data: false,
+            webhook: None,
         }]
     } else {
         settings.config.offices.clone()
@@ -234,6 +235,19 @@ pub struct Rendered {
     pub files: Vec<std::path::PathBuf>,
     /// None when there is nothing to send (a daily warning with nothing to warn about).
     pub message: Option<message::Message>,
+    /// What the office's robot and its halls' robots post (none without webhooks).
+    pub posts: Vec<message::Post>,
+}
+
+/// The halls' robots whose posts come from `office`: each hall robot posts once, from the
+/// first office (in `list` order) that supervises its hall.
+pub fn hall_robots<'a>(settings: &'a Settings, list: &[Office], office: &Office) -> Vec<&'a crate::config::HallWebhook> {
+    settings
+        .config
+        .hall_webhooks
+        .iter()
+        .filter(|h| list.iter().find(|o| o.halls.contains(&h.hall)).is_some_and(|o| o.id == office.id))
+        .collect()
 }
 
 pub fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), ReportError> {

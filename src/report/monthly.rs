@@ -3,6 +3,9 @@
 //! 文明窗口 / most-unsatisfied / consecutive-bottom marked, staff figures, the queue, and every red
 //! finding grouped by rule with the clause of the standard it breaks.
 //!
+//! A group robot gets one paragraph of the key figures (the office's, or its hall's alone) and
+//! where the report is.
+//!
 //! The month M is judged as of the first instant of M+1 unless told otherwise (so re-running
 //! October later gives October's answer); the previous month as of the first instant of M.
 
@@ -14,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Month, Rendered, ReportError, Session, charts, get, group_by, mask_rows, offices, pct, render, vars, write};
 use crate::config::Office;
-use super::message::{Attachment, InlineImage, Message};
+use super::message::{Attachment, InlineImage, Message, Post};
 use crate::output::{neutralise_cell, write_text_cell};
 use crate::settings::Settings;
 use crate::store::Warehouse;
@@ -110,8 +113,10 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &MonthlyOptio
     let mut out = Vec::new();
     let list = offices(settings, opts.office.as_deref(), &halls)?;
     let pb = crate::progress::items(list.len() as u64, format!("monthly {}", opts.month));
-    for office in list {
-        out.push(render_office(settings, &cur, &prev, &office, opts).await?);
+    for office in &list {
+        let mut rendered = render_office(settings, &cur, &prev, office, opts).await?;
+        rendered.posts = posts(settings, &cur, &list, &rendered, opts).await?;
+        out.push(rendered);
         pb.inc(1);
     }
     pb.finish_and_clear();
@@ -280,7 +285,58 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
             Attachment { filename: format!("{base}.csv"), content_type: "text/csv; charset=utf-8".into(), bytes: csv },
         ],
     };
-    Ok(Rendered { office: office.clone(), files, message: Some(message) })
+    Ok(Rendered { office: office.clone(), files, message: Some(message), posts: Vec::new() })
+}
+
+/// The robots' posts of an office's report: a paragraph of the month's key figures for the
+/// office's robot, and one of each hall's figures for that hall's robot, with where the report is.
+async fn posts(settings: &Settings, cur: &Session, list: &[Office], rendered: &Rendered, opts: &MonthlyOptions) -> Result<Vec<Post>, ReportError> {
+    let office = &rendered.office;
+    let Some(message) = &rendered.message else { return Ok(Vec::new()) };
+    let hooks: Vec<(Option<String>, crate::config::Webhook)> = office
+        .webhook
+        .iter()
+        .map(|w| (None, w.clone()))
+        .chain(super::hall_robots(settings, list, office).into_iter().map(|h| (Some(h.hall.clone()), h.webhook.clone())))
+        .collect();
+    let en = office.language == "en";
+    let files: Vec<PathBuf> = rendered.files.iter().filter(|p| p.extension().is_some_and(|x| x == "html")).cloned().collect();
+    let mut out = Vec::new();
+    for (hall, webhook) in hooks {
+        let halls = hall.clone().map_or_else(|| office.halls.clone(), |h| vec![h]);
+        let v = vars(settings, cur.as_of, &halls, Some(opts.month), &[]);
+        let head = cur.report_query(settings, "headline", &v).await?.into_iter().next().unwrap_or_default();
+        let red = cur.report_query(settings, "red_findings", &v).await?.len();
+        let name = match &hall {
+            None => office.name.clone(),
+            Some(h) if en => format!("{} · hall {h}", office.name),
+            Some(h) => format!("{} · 大厅 {h}", office.name),
+        };
+        let text = summary(&name, opts.month, &head, red, en);
+        let title = match &hall {
+            None => message.subject.clone(),
+            Some(_) if en => format!("Monthly supervision report {} — {name}", opts.month),
+            Some(_) => format!("【月度监督通报】{name} {}医保窗口服务情况", opts.month.zh()),
+        };
+        out.push(Post { office_id: office.id.clone(), hall, webhook, report: "monthly".into(), period: opts.month.to_string(), title, text, files: files.clone(), en });
+    }
+    Ok(out)
+}
+
+/// One paragraph: the month's key figures (no personal data at all).
+fn summary(name: &str, month: Month, head: &Map<String, Value>, red: usize, en: bool) -> String {
+    let f = |k: &str, kind: Kind| fmt(kind, get(head, k), en);
+    if en {
+        format!(
+            "{name}, {month}: {} cases accepted, {} completed, on-time completion rate {}; {} open past deadline (red cards), {} due within a working day; {} bad reviews; mean wait {}; {} red findings in all.",
+            f("cases_accepted", Kind::Count), f("cases_completed", Kind::Count), f("on_time_rate", Kind::Pct), f("overdue_open", Kind::Count), f("due_soon", Kind::Count), f("bad_reviews", Kind::Count), f("mean_wait_min", Kind::Minutes), red
+        )
+    } else {
+        format!(
+            "{name} {}医保窗口服务情况：受理 {} 件，办结 {} 件，按时办结率 {}；超期未办结（红牌）{} 件，临期预警（黄牌）{} 件；差评 {} 件；平均等候时间 {}；红色问题共 {} 条。",
+            month.zh(), f("cases_accepted", Kind::Count), f("cases_completed", Kind::Count), f("on_time_rate", Kind::Pct), f("overdue_open", Kind::Count), f("due_soon", Kind::Count), f("bad_reviews", Kind::Count), f("mean_wait_min", Kind::Minutes), red
+        )
+    }
 }
 
 pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

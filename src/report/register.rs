@@ -168,7 +168,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
             inline: Vec::new(),
             attachments: vec![Attachment { filename: format!("{name}.xlsx"), content_type: XLSX_MIME.into(), bytes: xlsx }],
         };
-        out.push(Rendered { office, files, message: Some(message) });
+        out.push(Rendered { office, files, message: Some(message), posts: Vec::new() });
     }
     pb.finish_and_clear();
     Ok(out)
