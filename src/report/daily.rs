@@ -2,37 +2,29 @@
 //! overdue since the previous working day began, and the bad reviews still unverified with the
 //! hours left. An office with nothing to warn about gets no message.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
-use super::{Rendered, ReportError, Session, mask_rows, offices, render, vars, write};
+use super::{Rendered, ReportError, Request, Session, mask_rows, offices, render, vars, write};
 use super::message::Message;
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
-pub struct DailyOptions {
-    pub as_of: NaiveDateTime,
-    pub office: Option<String>,
-    pub out: PathBuf,
-    pub templates: Option<PathBuf>,
-}
-
-pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions) -> Result<Vec<Rendered>, ReportError> {
-    let s = Session::open(settings, wh, opts.as_of, true).await?;
+/// Renders the daily warning of every office asked for (or one) as of `as_of`.
+pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_of: NaiveDateTime) -> Result<Vec<Rendered>, ReportError> {
+    let s = Session::open(settings, wh, as_of, true).await?;
     let halls = s.halls().await?;
     // "Since yesterday": from the start of the previous working day.
-    let prev_workday = settings.calendar.add_workdays(opts.as_of.date(), -1);
+    let prev_workday = settings.calendar.add_workdays(as_of.date(), -1);
     let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
-    let date = opts.as_of.format("%Y-%m-%d").to_string();
+    let date = as_of.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
     let list = offices(settings, opts.office.as_deref(), &halls)?;
     let pb = crate::progress::items(list.len() as u64, format!("daily {date}"));
     for office in list {
         pb.inc(1);
         let en = office.language == "en";
-        let v = vars(settings, opts.as_of, &office.halls, None, &[("since", since.clone())]);
+        let v = vars(settings, as_of, &office.halls, None, &[("since", since.clone())]);
         let mut due_soon = s.report_query(settings, "daily_due_soon", &v).await?;
         let mut new_overdue = s.report_query(settings, "daily_new_overdue", &v).await?;
         let mut unverified = s.report_query(settings, "daily_unverified", &v).await?;
@@ -50,7 +42,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
         let data = json!({
             "office": {"id": office.id, "name": office.name},
             "date": date,
-            "as_of": opts.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "as_of": as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
             "halls": office.halls.join(if en { ", " } else { "、" }),
             "masked": !office.show_personal_data,
             "counts": {"due_soon": due_soon.len(), "new_overdue": new_overdue.len(), "unverified": unverified.len()},
