@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::RegisterFormat;
 use crate::output::PrintFormat;
 
 #[derive(Debug, Parser)]
@@ -297,8 +298,8 @@ pub struct RegisterArgs {
     /// The month whose decisions the register lists, e.g. 2026-10.
     #[arg(long)]
     pub month: String,
-    #[arg(long, value_parser = ["xlsx", "csv"], default_value = "xlsx")]
-    pub format: String,
+    #[arg(long, value_enum, default_value_t = RegisterFormat::Xlsx)]
+    pub format: RegisterFormat,
     /// The as-of instant for completeness (default: now, China time).
     #[arg(long)]
     pub as_of: Option<String>,

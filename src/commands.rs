@@ -7,8 +7,8 @@ use std::io::Write;
 use anyhow::{Context, Result, bail};
 
 use crate::checks::{self, CheckOptions};
-use crate::cli::{CheckArgs, Command, DailyArgs, DemoArgs, GenerateArgs, IngestArgs, MonthlyArgs, RegisterArgs, ReportCommand, RulesArgs, SendCommand, SendFlags};
-use crate::report::{self, Month, Rendered};
+use crate::cli::{CheckArgs, Command, DailyArgs, DemoArgs, GenerateArgs, IngestArgs, MonthlyArgs, RegisterArgs, ReportCommand, ReportOut, RulesArgs, SendCommand, SendFlags};
+use crate::report::{self, Month, Rendered, Request};
 use crate::contract::{NumericLevels, Table};
 use crate::ingest::{self, IngestOptions, IngestReport};
 use crate::output::{self, PrintFormat};
@@ -29,9 +29,9 @@ pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
         Command::Rules(a) => cmd_rules(&a, &settings()?),
         Command::Generate(a) => cmd_generate(&a, &settings()?),
         Command::Demo(a) => cmd_demo(&a, &settings()?),
-        Command::Report(ReportCommand::Monthly(a)) => cmd_monthly(&a, &settings()?),
-        Command::Report(ReportCommand::Daily(a)) => cmd_daily(&a, &settings()?),
-        Command::Register(a) => cmd_register(&a, &settings()?),
+        Command::Report(ReportCommand::Monthly(a)) => cmd_report(settings()?, |s| monthly_request(&a, s)),
+        Command::Report(ReportCommand::Daily(a)) => cmd_report(settings()?, |s| daily_request(&a, s)),
+        Command::Register(a) => cmd_report(settings()?, |s| register_request(&a, s)),
         Command::Send(c) => cmd_send(c, &settings()?),
         Command::Serve(_) => {
             crate::schedule::daemon::serve(settings()?)?;
@@ -326,40 +326,27 @@ fn cmd_generate(a: &GenerateArgs, s: &Settings) -> Result<u8> {
     Ok(0)
 }
 
-pub fn monthly_options(a: &MonthlyArgs, s: &Settings) -> Result<report::monthly::MonthlyOptions> {
-    Ok(report::monthly::MonthlyOptions {
-        month: Month::parse(&a.month)?,
-        as_of: a.as_of.as_deref().map(parse_instant).transpose()?,
-        office: a.out.office.clone(),
-        out: report::monthly::out_dir(s, a.out.out.as_deref()),
-        templates: a.out.templates.clone(),
+/// The report request of `report monthly|daily`, `register` and `send`, from their arguments.
+fn request(kind: report::Kind, as_of: Option<&str>, o: &ReportOut, s: &Settings) -> Result<Request> {
+    Ok(Request {
+        kind,
+        as_of: as_of.map(parse_instant).transpose()?,
+        office: o.office.clone(),
+        out: o.out.clone().unwrap_or_else(|| s.config.reports_dir.clone()),
+        templates: o.templates.clone(),
     })
 }
 
-pub fn daily_options(a: &DailyArgs, s: &Settings) -> Result<report::daily::DailyOptions> {
-    Ok(report::daily::DailyOptions {
-        as_of: match &a.as_of {
-            Some(t) => parse_instant(t)?,
-            None => crate::clock::now_china(),
-        },
-        office: a.out.office.clone(),
-        out: report::monthly::out_dir(s, a.out.out.as_deref()),
-        templates: a.out.templates.clone(),
-    })
+pub fn monthly_request(a: &MonthlyArgs, s: &Settings) -> Result<Request> {
+    request(report::Kind::Monthly(Month::parse(&a.month)?), a.as_of.as_deref(), &a.out, s)
 }
 
-pub fn register_options(a: &RegisterArgs, s: &Settings) -> Result<report::register::RegisterOptions> {
-    Ok(report::register::RegisterOptions {
-        month: Month::parse(&a.month)?,
-        as_of: match &a.as_of {
-            Some(t) => parse_instant(t)?,
-            None => crate::clock::now_china(),
-        },
-        office: a.out.office.clone(),
-        format: if a.format == "csv" { report::register::RegisterFormat::Csv } else { report::register::RegisterFormat::Xlsx },
-        out: report::monthly::out_dir(s, a.out.out.as_deref()),
-        templates: a.out.templates.clone(),
-    })
+pub fn daily_request(a: &DailyArgs, s: &Settings) -> Result<Request> {
+    request(report::Kind::Daily, a.as_of.as_deref(), &a.out, s)
+}
+
+pub fn register_request(a: &RegisterArgs, s: &Settings) -> Result<Request> {
+    request(report::Kind::Register(Month::parse(&a.month)?, a.format), a.as_of.as_deref(), &a.out, s)
 }
 
 /// Lists what a report run wrote, office by office.
@@ -377,27 +364,12 @@ pub fn print_rendered(what: &str, rendered: &[Rendered]) {
     }
 }
 
-fn cmd_monthly(a: &MonthlyArgs, s: &Settings) -> Result<u8> {
-    let opts = monthly_options(a, s)?;
+/// `report monthly|daily` and `register`: renders the files, delivers nothing.
+fn cmd_report(s: Settings, request: impl FnOnce(&Settings) -> Result<Request>) -> Result<u8> {
+    let (s, req) = (&s, request(&s)?);
     let wh = Warehouse::open(&s.config.data_dir)?;
-    let r = runtime()?.block_on(report::monthly::render_all(s, &wh, &opts))?;
-    print_rendered("monthly", &r);
-    Ok(0)
-}
-
-fn cmd_daily(a: &DailyArgs, s: &Settings) -> Result<u8> {
-    let opts = daily_options(a, s)?;
-    let wh = Warehouse::open(&s.config.data_dir)?;
-    let r = runtime()?.block_on(report::daily::render_all(s, &wh, &opts))?;
-    print_rendered("daily", &r);
-    Ok(0)
-}
-
-fn cmd_register(a: &RegisterArgs, s: &Settings) -> Result<u8> {
-    let opts = register_options(a, s)?;
-    let wh = Warehouse::open(&s.config.data_dir)?;
-    let r = runtime()?.block_on(report::register::render_all(s, &wh, &opts))?;
-    print_rendered("register", &r);
+    let r = runtime()?.block_on(req.render(s, &wh))?;
+    print_rendered(req.name(), &r);
     Ok(0)
 }
 
@@ -441,13 +413,10 @@ fn cmd_demo(a: &DemoArgs, s: &Settings) -> Result<u8> {
     // Every report of the last month that has ended, and the morning warning at the as-of instant.
     let month = Month::of(as_of).prev();
     let out = s.config.reports_dir.clone();
-    let mut rendered = rt.block_on(report::monthly::render_all(s, &wh, &report::monthly::MonthlyOptions { month, as_of: None, office: None, out: out.clone(), templates: None }))?;
-    rendered.extend(rt.block_on(report::daily::render_all(s, &wh, &report::daily::DailyOptions { as_of, office: None, out: out.clone(), templates: None }))?);
-    rendered.extend(rt.block_on(report::register::render_all(
-        s,
-        &wh,
-        &report::register::RegisterOptions { month, as_of, office: None, format: report::register::RegisterFormat::Xlsx, out: out.clone(), templates: None },
-    ))?);
+    let mut rendered = Vec::new();
+    for req in report::every_report(&out, month, as_of) {
+        rendered.extend(rt.block_on(req.render(s, &wh))?);
+    }
     println!("\n== reports for {month}");
     for r in &rendered {
         for f in &r.files {
@@ -473,13 +442,14 @@ fn print_manifest_ingest(r: &IngestReport) {
 fn cmd_send(c: SendCommand, s: &Settings) -> Result<u8> {
     let wh = Warehouse::open(&s.config.data_dir)?;
     let rt = runtime()?;
-    let (what, rendered, flags): (&str, Vec<Rendered>, SendFlags) = match c {
-        SendCommand::Monthly { args, send } => ("monthly", rt.block_on(report::monthly::render_all(s, &wh, &monthly_options(&args, s)?))?, send),
-        SendCommand::Daily { args, send } => ("daily", rt.block_on(report::daily::render_all(s, &wh, &daily_options(&args, s)?))?, send),
-        SendCommand::Register { args, send } => ("register", rt.block_on(report::register::render_all(s, &wh, &register_options(&args, s)?))?, send),
+    let (req, flags): (Request, SendFlags) = match c {
+        SendCommand::Monthly { args, send } => (monthly_request(&args, s)?, send),
+        SendCommand::Daily { args, send } => (daily_request(&args, s)?, send),
+        SendCommand::Register { args, send } => (register_request(&args, s)?, send),
     };
+    let rendered = rt.block_on(req.render(s, &wh))?;
     if !s.quiet {
-        print_rendered(what, &rendered);
+        print_rendered(req.name(), &rendered);
     }
     let opts = crate::deliver::DeliverOptions { resend: flags.resend, dry_run: flags.dry_run, ..Default::default() };
     let report = rt.block_on(crate::deliver::deliver_rendered(&rendered, &s.config, &wh, &opts))?;

@@ -104,6 +104,16 @@ pub struct HallWebhook {
     pub webhook: Webhook,
 }
 
+/// The file format of the denial-filing register: one XLSX workbook (two sheets) or two CSV files.
+/// Both `register --format` and a register job's `format` are read into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegisterFormat {
+    #[default]
+    Xlsx,
+    Csv,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Job {
     pub name: String,

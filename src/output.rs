@@ -5,7 +5,10 @@
 //! Text formats show instants as `2026-10-15 23:59:59` (the contract's form) and nulls as empty
 //! (table, CSV) or `null` (JSON).
 //!
-//! Spreadsheet outputs (CSV, TSV, XLSX — here and the reports' own in `report::monthly`) pass every
+//! The reports' attachments and the register are text tables ([`TextTable`], [`text_xlsx`],
+//! [`text_csv`]), written here too.
+//!
+//! Spreadsheet outputs (CSV, TSV, XLSX — of batches and of text tables) pass every
 //! text cell through [`neutralise_cell`] or [`write_text_cell`]: a denial reason such as
 //! `=HYPERLINK(…)` read from an export must not become a formula in Excel or WPS (OWASP "CSV
 //! injection"). The table, JSON, JSONL and Parquet outputs are not spreadsheets and are written as
@@ -288,19 +291,95 @@ pub fn add_sheets(wb: &mut rust_xlsxwriter::Workbook, name: Option<&str>, schema
 fn add_sheets_of(wb: &mut rust_xlsxwriter::Workbook, name: Option<&str>, schema: &SchemaRef, batches: &[RecordBatch], headers: Option<&[String]>, per_sheet: usize) -> Result<usize, OutputError> {
     let chunks = crate::store::slice_runs(batches, per_sheet);
     for (k, chunk) in chunks.iter().enumerate() {
-        let sheet = wb.add_worksheet();
-        match (name, k) {
-            (Some(n), 0) => {
-                sheet.set_name(n)?;
-            }
-            (Some(n), k) => {
-                sheet.set_name(format!("{n} ({})", k + 1))?;
-            }
-            (None, _) => {}
-        }
-        add_sheet_rows(sheet, schema, chunk, headers)?;
+        add_sheet_rows(continued_sheet(wb, name, k)?, schema, chunk, headers)?;
     }
     Ok(chunks.len())
+}
+
+/// The `k`th sheet of a table's rows: `name`, then `name (2)`, … (Sheet1, Sheet2, … without a name).
+fn continued_sheet<'w>(wb: &'w mut rust_xlsxwriter::Workbook, name: Option<&str>, k: usize) -> Result<&'w mut rust_xlsxwriter::Worksheet, rust_xlsxwriter::XlsxError> {
+    let sheet = wb.add_worksheet();
+    match (name, k) {
+        (Some(n), 0) => {
+            sheet.set_name(n)?;
+        }
+        (Some(n), k) => {
+            sheet.set_name(format!("{n} ({})", k + 1))?;
+        }
+        (None, _) => {}
+    }
+    Ok(sheet)
+}
+
+/// A table of text cells for people, as the reports attach and file it: a sheet name (XLSX),
+/// the headers and the rows.
+pub struct TextTable<'a> {
+    pub sheet: &'a str,
+    pub headers: &'a [String],
+    pub rows: &'a [Vec<String>],
+}
+
+/// A workbook of text tables, one sheet each (continued on further sheets past [`SHEET_ROWS`]),
+/// as bytes.
+pub fn text_xlsx(tables: &[TextTable<'_>]) -> Result<Vec<u8>, OutputError> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for t in tables {
+        let chunks: Vec<&[Vec<String>]> = if t.rows.is_empty() { vec![t.rows] } else { t.rows.chunks(SHEET_ROWS).collect() };
+        for (k, chunk) in chunks.into_iter().enumerate() {
+            write_text_sheet(continued_sheet(&mut wb, Some(t.sheet), k)?, t.headers, chunk)?;
+        }
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+/// A sheet of text cells: a bold frozen header, fitted widths with long text wrapped, printable
+/// as filed (A4 landscape, one page wide, the header on every page), filters on.
+fn write_text_sheet(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], rows: &[Vec<String>]) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7)).set_border(rust_xlsxwriter::FormatBorder::Thin);
+    // Long text wraps inside a column of at most WIDE characters instead of stretching the sheet.
+    const WIDE: usize = 40;
+    let wrap = rust_xlsxwriter::Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
+    let mut widths: Vec<usize> = headers.iter().map(|h| text_width(h)).collect();
+    for (j, h) in headers.iter().enumerate() {
+        write_text_cell(ws, 0, j as u16, h, Some(&bold))?;
+    }
+    for (i, r) in rows.iter().enumerate() {
+        for (j, v) in r.iter().enumerate() {
+            let w = text_width(v);
+            if w > WIDE {
+                write_text_cell(ws, i as u32 + 1, j as u16, v, Some(&wrap))?;
+            } else if !v.is_empty() {
+                write_text_cell(ws, i as u32 + 1, j as u16, v, None)?;
+            }
+            widths[j] = widths[j].max(w.min(WIDE));
+        }
+    }
+    for (j, w) in widths.iter().enumerate() {
+        ws.set_column_width(j as u16, *w as f64 + 2.0)?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_repeat_rows(0, 0)?;
+    if !headers.is_empty() {
+        ws.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
+    }
+    Ok(())
+}
+
+/// A text table as CSV with a UTF-8 BOM, so Excel and WPS open the Chinese correctly; every
+/// cell through [`neutralise_cell`].
+pub fn text_csv(headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, OutputError> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        for r in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
+            w.write_record(r.iter().map(|c| neutralise_cell(c)).collect::<Vec<_>>().iter().map(|c| c.as_bytes())).map_err(std::io::Error::from)?;
+        }
+        w.flush()?;
+    }
+    Ok(out)
 }
 
 /// Display width of text in a spreadsheet column (CJK characters are two wide).
@@ -532,6 +611,14 @@ mod tests {
         print_batches(&mut out, &schema, &[b], PrintFormat::Jsonl).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s, "{\"rule\":\"a\",\"due_at\":\"2026-10-15 23:59:59\"}\n{\"rule\":\"b\",\"due_at\":null}\n");
+    }
+
+    #[test]
+    fn the_text_csv_neutralises_formula_cells_and_keeps_plain_numbers() {
+        let headers = vec!["=h".to_string(), "说明".to_string()];
+        let rows = vec![vec!["@SUM(1+1)".to_string(), "-12.5".to_string()], vec!["+86 138".to_string(), "王局".to_string()]];
+        let csv = String::from_utf8(text_csv(&headers, &rows).unwrap()).unwrap();
+        assert_eq!(csv, "\u{feff}'=h,说明\n'@SUM(1+1),-12.5\n'+86 138,王局\n");
     }
 
     #[test]

@@ -3,37 +3,29 @@
 //! hours left. An office with nothing to warn about gets no message. An office's group robot
 //! gets the same text (masked), and a hall's robot a warning of that hall alone.
 
-use std::path::PathBuf;
-
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
-use super::{Rendered, ReportError, Session, hall_robots, mask_rows, offices, render, vars, write};
+use super::{Rendered, ReportError, Request, Session, hall_robots, mask_rows, offices, render, vars, write};
 use super::message::{Message, Post};
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
-pub struct DailyOptions {
-    pub as_of: NaiveDateTime,
-    pub office: Option<String>,
-    pub out: PathBuf,
-    pub templates: Option<PathBuf>,
-}
-
-pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions) -> Result<Vec<Rendered>, ReportError> {
-    let s = Session::open(settings, wh, opts.as_of, true).await?;
+/// Renders the daily warning of every office asked for (or one) as of `as_of`.
+pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_of: NaiveDateTime) -> Result<Vec<Rendered>, ReportError> {
+    let s = Session::open(settings, wh, as_of, true).await?;
     let halls = s.halls().await?;
     // "Since yesterday": from the start of the previous working day.
-    let prev_workday = settings.calendar.add_workdays(opts.as_of.date(), -1);
+    let prev_workday = settings.calendar.add_workdays(as_of.date(), -1);
     let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
-    let date = opts.as_of.format("%Y-%m-%d").to_string();
+    let date = as_of.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
     let list = offices(settings, opts.office.as_deref(), &halls)?;
     let pb = crate::progress::items(list.len() as u64, format!("daily {date}"));
     for office in list.clone() {
         pb.inc(1);
         let en = office.language == "en";
-        let v = vars(settings, opts.as_of, &office.halls, None, &[("since", since.clone())]);
+        let v = vars(settings, as_of, &office.halls, None, &[("since", since.clone())]);
         let rows = warnings(&s, settings, &v).await?;
         if rows.iter().all(Vec::is_empty) {
             out.push(Rendered { office, files: Vec::new(), message: None, posts: Vec::new() });
@@ -41,7 +33,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
         }
         let hidden = masked(rows.clone());
         let shown = if office.show_personal_data { rows } else { hidden.clone() };
-        let view = View { id: &office.id, name: &office.name, halls: &office.halls, en, date: &date, as_of: opts.as_of };
+        let view = View { id: &office.id, name: &office.name, halls: &office.halls, en, date: &date, as_of: as_of };
         let data = view.data(shown, !office.show_personal_data);
         let lang = office.language.as_str();
         let html = render::render("daily", lang, true, &data, opts.templates.as_deref())?;
@@ -70,7 +62,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
             posts.push(post(None, hook, subject.clone(), text));
         }
         for h in hall_robots(settings, &list, &office) {
-            let hv = vars(settings, opts.as_of, std::slice::from_ref(&h.hall), None, &[("since", since.clone())]);
+            let hv = vars(settings, as_of, std::slice::from_ref(&h.hall), None, &[("since", since.clone())]);
             let rows = masked(warnings(&s, settings, &hv).await?);
             if rows.iter().all(Vec::is_empty) {
                 continue;

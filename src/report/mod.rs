@@ -14,13 +14,14 @@ pub mod register;
 pub mod render;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use datafusion::prelude::SessionContext;
 use serde_json::{Map, Value};
 
 use crate::checks::{self, CheckError, CheckOptions, CheckRun};
-use crate::config::Office;
+use crate::config::{Office, RegisterFormat};
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
@@ -42,6 +43,82 @@ pub enum ReportError {
     Output(#[from] crate::output::OutputError),
     #[error("`{0}` is not a month; write it as 2026-10")]
     Month(String),
+}
+
+/// Which report a [`Request`] asks for, with its period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// 月度监督通报 of the month.
+    Monthly(Month),
+    /// 预警日报 at the as-of instant.
+    Daily,
+    /// 否定备案登记表 of the month, in this format.
+    Register(Month, RegisterFormat),
+}
+
+/// One report run, built once — from the command line (`commands`), a scheduled job
+/// (`schedule::jobs`), the demo or the benchmark — and rendered by [`Request::render`].
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub kind: Kind,
+    /// The instant judged; `None`: the report's own default ([`Request::as_of`]).
+    pub as_of: Option<NaiveDateTime>,
+    /// Only this office (default: every office).
+    pub office: Option<String>,
+    /// Files go under `out/<office>/`.
+    pub out: PathBuf,
+    /// Templates to use instead of the built-in ones.
+    pub templates: Option<PathBuf>,
+}
+
+impl Request {
+    /// Every office, files under the configured `reports_dir`, the built-in templates.
+    pub fn new(settings: &Settings, kind: Kind, as_of: Option<NaiveDateTime>) -> Request {
+        Request { kind, as_of, office: None, out: settings.config.reports_dir.clone(), templates: None }
+    }
+
+    /// `monthly`, `daily` or `register`.
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::Monthly(_) => "monthly",
+            Kind::Daily => "daily",
+            Kind::Register(..) => "register",
+        }
+    }
+
+    /// The report and its period, e.g. `monthly 2026-10` or `daily 2026-11-03`.
+    pub fn label(&self) -> String {
+        match self.kind {
+            Kind::Monthly(m) | Kind::Register(m, _) => format!("{} {m}", self.name()),
+            Kind::Daily => format!("daily {}", self.as_of().format("%Y-%m-%d")),
+        }
+    }
+
+    /// The instant judged: as given, else the first instant of the month after for the monthly
+    /// report (so re-running October later gives October's answer), else now (China time).
+    pub fn as_of(&self) -> NaiveDateTime {
+        match (self.as_of, self.kind) {
+            (Some(t), _) => t,
+            (None, Kind::Monthly(m)) => m.next().start(),
+            (None, _) => crate::clock::now_china(),
+        }
+    }
+
+    /// Renders the report for every office asked for, writing its files.
+    pub async fn render(&self, settings: &Settings, wh: &Warehouse) -> Result<Vec<Rendered>, ReportError> {
+        match self.kind {
+            Kind::Monthly(month) => monthly::render_all(settings, wh, self, month).await,
+            Kind::Daily => daily::render_all(settings, wh, self, self.as_of()).await,
+            Kind::Register(month, format) => register::render_all(settings, wh, self, month, format).await,
+        }
+    }
+}
+
+/// Every report of `month` with the daily warning at `as_of`, for every office, files under
+/// `out` (the demo and the benchmark render them all).
+pub fn every_report(out: &std::path::Path, month: Month, as_of: NaiveDateTime) -> [Request; 3] {
+    let req = |kind, as_of| Request { kind, as_of, office: None, out: out.to_path_buf(), templates: None };
+    [req(Kind::Monthly(month), None), req(Kind::Daily, Some(as_of)), req(Kind::Register(month, RegisterFormat::Xlsx), Some(as_of))]
 }
 
 /// A calendar month `YYYY-MM`.

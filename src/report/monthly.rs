@@ -9,26 +9,16 @@
 //! The month M is judged as of the first instant of M+1 unless told otherwise (so re-running
 //! October later gives October's answer); the previous month as of the first instant of M.
 
-use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
-use super::{Month, Rendered, ReportError, Session, charts, get, group_by, mask_rows, offices, pct, render, vars, write};
+use super::{Month, Rendered, ReportError, Request, Session, charts, get, group_by, mask_rows, offices, pct, render, vars, write};
 use crate::config::Office;
 use super::message::{Attachment, InlineImage, Message, Post};
-use crate::output::{neutralise_cell, write_text_cell};
+use crate::output::{TextTable, text_csv, text_xlsx};
 use crate::settings::Settings;
 use crate::store::Warehouse;
-
-pub struct MonthlyOptions {
-    pub month: Month,
-    pub as_of: Option<NaiveDateTime>,
-    pub office: Option<String>,
-    pub out: PathBuf,
-    pub templates: Option<PathBuf>,
-}
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -105,17 +95,16 @@ fn delta(kind: Kind, cur: &Value, prev: &Value, better_up: Option<bool>, en: boo
 }
 
 /// Renders the monthly report of every office (or one), writing files under `out/<office>/`.
-pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &MonthlyOptions) -> Result<Vec<Rendered>, ReportError> {
-    let as_of = opts.as_of.unwrap_or(opts.month.next().start());
-    let cur = Session::open(settings, wh, as_of, true).await?;
-    let prev = Session::open(settings, wh, opts.month.start(), false).await?;
+pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, month: Month) -> Result<Vec<Rendered>, ReportError> {
+    let cur = Session::open(settings, wh, opts.as_of(), true).await?;
+    let prev = Session::open(settings, wh, month.start(), false).await?;
     let halls = cur.halls().await?;
     let mut out = Vec::new();
     let list = offices(settings, opts.office.as_deref(), &halls)?;
-    let pb = crate::progress::items(list.len() as u64, format!("monthly {}", opts.month));
+    let pb = crate::progress::items(list.len() as u64, format!("monthly {month}"));
     for office in &list {
-        let mut rendered = render_office(settings, &cur, &prev, office, opts).await?;
-        rendered.posts = posts(settings, &cur, &list, &rendered, opts).await?;
+        let mut rendered = render_office(settings, &cur, &prev, office, opts, month).await?;
+        rendered.posts = posts(settings, &cur, &list, &rendered, month).await?;
         out.push(rendered);
         pb.inc(1);
     }
@@ -123,9 +112,8 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &MonthlyOptio
     Ok(out)
 }
 
-async fn render_office(settings: &Settings, cur: &Session, prev: &Session, office: &Office, opts: &MonthlyOptions) -> Result<Rendered, ReportError> {
+async fn render_office(settings: &Settings, cur: &Session, prev: &Session, office: &Office, opts: &Request, month: Month) -> Result<Rendered, ReportError> {
     let en = office.language == "en";
-    let month = opts.month;
     let v = vars(settings, cur.as_of, &office.halls, Some(month), &[]);
     let pv = vars(settings, prev.as_of, &office.halls, Some(month.prev()), &[]);
     let head = cur.report_query(settings, "headline", &v).await?.into_iter().next().unwrap_or_default();
@@ -290,7 +278,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
 
 /// The robots' posts of an office's report: a paragraph of the month's key figures for the
 /// office's robot, and one of each hall's figures for that hall's robot, with where the report is.
-async fn posts(settings: &Settings, cur: &Session, list: &[Office], rendered: &Rendered, opts: &MonthlyOptions) -> Result<Vec<Post>, ReportError> {
+async fn posts(settings: &Settings, cur: &Session, list: &[Office], rendered: &Rendered, month: Month) -> Result<Vec<Post>, ReportError> {
     let office = &rendered.office;
     let Some(message) = &rendered.message else { return Ok(Vec::new()) };
     let hooks: Vec<(Option<String>, crate::config::Webhook)> = office
@@ -304,7 +292,7 @@ async fn posts(settings: &Settings, cur: &Session, list: &[Office], rendered: &R
     let mut out = Vec::new();
     for (hall, webhook) in hooks {
         let halls = hall.clone().map_or_else(|| office.halls.clone(), |h| vec![h]);
-        let v = vars(settings, cur.as_of, &halls, Some(opts.month), &[]);
+        let v = vars(settings, cur.as_of, &halls, Some(month), &[]);
         let head = cur.report_query(settings, "headline", &v).await?.into_iter().next().unwrap_or_default();
         let red = cur.report_query(settings, "red_findings", &v).await?.len();
         let name = match &hall {
@@ -312,13 +300,13 @@ async fn posts(settings: &Settings, cur: &Session, list: &[Office], rendered: &R
             Some(h) if en => format!("{} · hall {h}", office.name),
             Some(h) => format!("{} · 大厅 {h}", office.name),
         };
-        let text = summary(&name, opts.month, &head, red, en);
+        let text = summary(&name, month, &head, red, en);
         let title = match &hall {
             None => message.subject.clone(),
-            Some(_) if en => format!("Monthly supervision report {} — {name}", opts.month),
-            Some(_) => format!("【月度监督通报】{name} {}医保窗口服务情况", opts.month.zh()),
+            Some(_) if en => format!("Monthly supervision report {} — {name}", month),
+            Some(_) => format!("【月度监督通报】{name} {}医保窗口服务情况", month.zh()),
         };
-        out.push(Post { office_id: office.id.clone(), hall, webhook, report: "monthly".into(), period: opts.month.to_string(), title, text, files: files.clone(), en });
+        out.push(Post { office_id: office.id.clone(), hall, webhook, report: "monthly".into(), period: month.to_string(), title, text, files: files.clone(), en });
     }
     Ok(out)
 }
@@ -381,86 +369,6 @@ pub fn findings_files(rows: &[Map<String, Value>], en: bool) -> Result<(Vec<u8>,
         .iter()
         .map(|r| FINDING_COLUMNS.iter().map(|(k, _, _)| get(r, k).as_str().map(String::from).unwrap_or_else(|| match get(r, k) { Value::Null => String::new(), v => v.to_string() })).collect())
         .collect();
-    Ok((xlsx_bytes("红色问题明细", &headers, &table)?, csv_bytes(&headers, &table)?))
-}
-
-/// A sheet of text cells with a bold frozen header and fitted widths, as bytes.
-pub fn xlsx_bytes(sheet: &str, headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, ReportError> {
-    let err = |e: rust_xlsxwriter::XlsxError| ReportError::Output(e.into());
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    // More rows than a sheet holds continue on further sheets, each with the header.
-    let chunks: Vec<&[Vec<String>]> = if rows.is_empty() { vec![rows] } else { rows.chunks(crate::output::SHEET_ROWS).collect() };
-    for (k, chunk) in chunks.into_iter().enumerate() {
-        let ws = wb.add_worksheet();
-        ws.set_name(if k == 0 { sheet.to_string() } else { format!("{sheet} ({})", k + 1) }).map_err(err)?;
-        write_sheet(ws, headers, chunk).map_err(err)?;
-    }
-    wb.save_to_buffer().map_err(err)
-}
-
-pub fn write_sheet(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], rows: &[Vec<String>]) -> Result<(), rust_xlsxwriter::XlsxError> {
-    let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7)).set_border(rust_xlsxwriter::FormatBorder::Thin);
-    // Long text wraps inside a column of at most WIDE characters instead of stretching the sheet.
-    const WIDE: usize = 40;
-    let wrap = rust_xlsxwriter::Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
-    let mut widths: Vec<usize> = headers.iter().map(|h| crate::output::text_width(h)).collect();
-    for (j, h) in headers.iter().enumerate() {
-        write_text_cell(ws, 0, j as u16, h, Some(&bold))?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        for (j, v) in r.iter().enumerate() {
-            let w = crate::output::text_width(v);
-            if w > WIDE {
-                write_text_cell(ws, i as u32 + 1, j as u16, v, Some(&wrap))?;
-            } else if !v.is_empty() {
-                write_text_cell(ws, i as u32 + 1, j as u16, v, None)?;
-            }
-            widths[j] = widths[j].max(w.min(WIDE));
-        }
-    }
-    for (j, w) in widths.iter().enumerate() {
-        ws.set_column_width(j as u16, *w as f64 + 2.0)?;
-    }
-    ws.set_freeze_panes(1, 0)?;
-    // Printable as filed: A4 landscape, one page wide, the header row on every page; filters on.
-    ws.set_landscape();
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_repeat_rows(0, 0)?;
-    if !headers.is_empty() {
-        ws.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
-    }
-    Ok(())
-}
-
-/// CSV with a UTF-8 BOM, so Excel and WPS open the Chinese correctly; cells that could be read
-/// as formulas are neutralised (`output::neutralise_cell`).
-pub fn csv_bytes(headers: &[String], rows: &[Vec<String>]) -> Result<Vec<u8>, ReportError> {
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        for r in std::iter::once(headers).chain(rows.iter().map(Vec::as_slice)) {
-            let cells: Vec<Cow<str>> = r.iter().map(|c| neutralise_cell(c)).collect();
-            w.write_record(cells.iter().map(|c| c.as_bytes())).map_err(|e| ReportError::Query(e.to_string()))?;
-        }
-        w.flush().map_err(|e| ReportError::Io { path: "csv".into(), source: e })?;
-    }
-    Ok(out)
-}
-
-pub fn out_dir(settings: &Settings, out: Option<&Path>) -> PathBuf {
-    out.map(Path::to_path_buf).unwrap_or_else(|| settings.config.reports_dir.clone())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_csv_attachment_neutralises_formula_cells_and_keeps_plain_numbers() {
-        let headers = vec!["=h".to_string(), "说明".to_string()];
-        let rows = vec![vec!["@SUM(1+1)".to_string(), "-12.5".to_string()], vec!["+86 138".to_string(), "王局".to_string()]];
-        let csv = String::from_utf8(csv_bytes(&headers, &rows).unwrap()).unwrap();
-        assert_eq!(csv, "\u{feff}'=h,说明\n'@SUM(1+1),-12.5\n'+86 138,王局\n");
-    }
+    let sheet = TextTable { sheet: "红色问题明细", headers: &headers, rows: &table };
+    Ok((text_xlsx(&[sheet])?, text_csv(&headers, &table)?))
 }

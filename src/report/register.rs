@@ -3,31 +3,15 @@
 //! denied cases of the month that have no register row. XLSX (Chinese headers, fitted widths,
 //! frozen header row, one sheet each) or CSV (UTF-8 with BOM, two files).
 
-use std::path::PathBuf;
-
-use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
-use super::monthly::{XLSX_MIME, csv_bytes, write_sheet};
-use super::{Month, Rendered, ReportError, Session, get, mask_rows, offices, pct, render, vars, write};
+use super::monthly::XLSX_MIME;
+use super::{Month, Rendered, ReportError, Request, Session, get, mask_rows, offices, pct, render, vars, write};
 use super::message::{Attachment, Message};
+use crate::config::RegisterFormat;
+use crate::output::{TextTable, text_csv, text_xlsx};
 use crate::settings::Settings;
 use crate::store::Warehouse;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RegisterFormat {
-    Xlsx,
-    Csv,
-}
-
-pub struct RegisterOptions {
-    pub month: Month,
-    pub as_of: NaiveDateTime,
-    pub office: Option<String>,
-    pub format: RegisterFormat,
-    pub out: PathBuf,
-    pub templates: Option<PathBuf>,
-}
 
 /// (row key, 中文表头)
 const REGISTER_COLUMNS: &[(&str, &str)] = &[
@@ -81,17 +65,18 @@ fn table(rows: &[Map<String, Value>], cols: &[(&str, &str)]) -> (Vec<String>, Ve
     (headers, body)
 }
 
-pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOptions) -> Result<Vec<Rendered>, ReportError> {
-    let s = Session::open(settings, wh, opts.as_of, true).await?;
+/// Renders the register of `month` for every office asked for (or one).
+pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, month: Month, format: RegisterFormat) -> Result<Vec<Rendered>, ReportError> {
+    let as_of = opts.as_of();
+    let s = Session::open(settings, wh, as_of, true).await?;
     let halls = s.halls().await?;
-    let month = opts.month;
     let mut out = Vec::new();
     let list = offices(settings, opts.office.as_deref(), &halls)?;
     let pb = crate::progress::items(list.len() as u64, format!("register {month}"));
     for office in list {
         pb.inc(1);
         let en = office.language == "en";
-        let v = vars(settings, opts.as_of, &office.halls, Some(month), &[]);
+        let v = vars(settings, as_of, &office.halls, Some(month), &[]);
         let mut rows = s.report_query(settings, "register", &v).await?;
         let mut unregistered = s.report_query(settings, "register_unregistered", &v).await?;
         mask_rows(&mut rows, office.show_personal_data);
@@ -99,20 +84,15 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
         let (h1, b1) = table(&rows, REGISTER_COLUMNS);
         let (h2, b2) = table(&unregistered, UNREGISTERED_COLUMNS);
 
-        let err = |e: rust_xlsxwriter::XlsxError| ReportError::Output(e.into());
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb.add_worksheet();
-        ws.set_name("否定备案登记表").map_err(err)?;
-        write_sheet(ws, &h1, &b1).map_err(err)?;
-        let ws2 = wb.add_worksheet();
-        ws2.set_name("未登记的否定决定").map_err(err)?;
-        write_sheet(ws2, &h2, &b2).map_err(err)?;
-        let xlsx = wb.save_to_buffer().map_err(err)?;
+        let xlsx = text_xlsx(&[
+            TextTable { sheet: "否定备案登记表", headers: &h1, rows: &b1 },
+            TextTable { sheet: "未登记的否定决定", headers: &h2, rows: &b2 },
+        ])?;
 
         let dir = opts.out.join(&office.id);
         let name = format!("否定备案登记表-{}-{month}", office.id);
         let mut files = Vec::new();
-        match opts.format {
+        match format {
             RegisterFormat::Xlsx => {
                 let p = dir.join(format!("{name}.xlsx"));
                 write(&p, &xlsx)?;
@@ -121,8 +101,8 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
             RegisterFormat::Csv => {
                 let p1 = dir.join(format!("{name}.csv"));
                 let p2 = dir.join(format!("{name}-未登记.csv"));
-                write(&p1, &csv_bytes(&h1, &b1)?)?;
-                write(&p2, &csv_bytes(&h2, &b2)?)?;
+                write(&p1, &text_csv(&h1, &b1)?)?;
+                write(&p2, &text_csv(&h2, &b2)?)?;
                 files.push(p1);
                 files.push(p2);
             }
@@ -140,7 +120,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
         let data = json!({
             "office": {"id": office.id, "name": office.name},
             "month": month.to_string(), "month_label": month.zh(),
-            "as_of": opts.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
+            "as_of": as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
             "halls": office.halls.join(if en { ", " } else { "、" }),
             "masked": !office.show_personal_data,
             "rows": rows.len(), "complete": complete,

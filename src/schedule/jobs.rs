@@ -3,7 +3,7 @@
 //!
 //! The same code serves the daemon's scheduled runs, its catch-up and retries, and
 //! `windowwatch run JOB`, so a job behaves the same whichever way it is started. Reports are
-//! delivered through `deliver::deliver` (SMTP or the outbox, once per recipient per the
+//! delivered through `deliver::deliver_rendered` (SMTP or the outbox, once per recipient per the
 //! delivery ledger), so running a report occurrence twice never mails anyone twice.
 
 use std::panic::AssertUnwindSafe;
@@ -22,10 +22,8 @@ use super::{JobError, ScheduleError};
 use crate::checks::{self, CheckOptions};
 use crate::config::{self, Job};
 use crate::contract::Table;
-use crate::report::daily::DailyOptions;
-use crate::report::monthly::MonthlyOptions;
-use crate::report::register::{RegisterFormat, RegisterOptions};
-use crate::report::{self, Month, Rendered};
+use crate::config::RegisterFormat;
+use crate::report::{self, Month, Rendered, Request};
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
@@ -136,6 +134,18 @@ impl JobSpec {
             as_of_now: opt(j, "as_of") == Some("now"),
             inbox,
         })
+    }
+
+    /// The report request of one occurrence of a report job (a job of another kind asks for the
+    /// daily warning; `execute` never asks it).
+    pub fn request(&self, s: &Settings, scheduled: NaiveDateTime) -> Request {
+        let month = if self.current_month { Month::of(scheduled) } else { Month::of(scheduled).prev() };
+        let (kind, as_of) = match self.kind {
+            Kind::Monthly => (report::Kind::Monthly(month), self.current_month.then_some(scheduled)),
+            Kind::Register => (report::Kind::Register(month, self.format), Some(scheduled)),
+            _ => (report::Kind::Daily, Some(scheduled)),
+        };
+        Request::new(s, kind, as_of)
     }
 
     pub fn all(cfg: &config::Config) -> Result<Vec<JobSpec>, ScheduleError> {
@@ -254,23 +264,10 @@ impl Runner {
                 let run = checks::run_checks(wh, &s.calendar, &s.catalog, &s.profile, &opts).await?;
                 Ok(Done { rows: run.findings.num_rows() as i64, mails: 0, detail: run.to_string(), record: true })
             }
-            Kind::Daily => {
-                let opts = DailyOptions { as_of: scheduled, office: None, out: report::monthly::out_dir(s, None), templates: None };
-                let rendered = report::daily::render_all(s, wh, &opts).await?;
-                self.deliver(job, &format!("daily {}", scheduled.format("%Y-%m-%d")), rendered).await
-            }
-            Kind::Monthly => {
-                let month = if job.current_month { Month::of(scheduled) } else { Month::of(scheduled).prev() };
-                let as_of = job.current_month.then_some(scheduled);
-                let opts = MonthlyOptions { month, as_of, office: None, out: report::monthly::out_dir(s, None), templates: None };
-                let rendered = report::monthly::render_all(s, wh, &opts).await?;
-                self.deliver(job, &format!("monthly {month}"), rendered).await
-            }
-            Kind::Register => {
-                let month = if job.current_month { Month::of(scheduled) } else { Month::of(scheduled).prev() };
-                let opts = RegisterOptions { month, as_of: scheduled, office: None, format: job.format, out: report::monthly::out_dir(s, None), templates: None };
-                let rendered = report::register::render_all(s, wh, &opts).await?;
-                self.deliver(job, &format!("register {month}"), rendered).await
+            Kind::Daily | Kind::Monthly | Kind::Register => {
+                let req = job.request(s, scheduled);
+                let rendered = req.render(s, wh).await?;
+                self.deliver(job, &req.label(), rendered).await
             }
         }
     }
