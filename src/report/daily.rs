@@ -1,13 +1,16 @@
 //! The daily warning (预警日报): per office, the cases due within a working day, the cases gone
 //! overdue since the previous working day began, and the bad reviews still unverified with the
-//! hours left. An office with nothing to warn about gets no message.
+//! hours left. An office with nothing to warn about gets no message. A hall whose `leader_email`
+//! the halls table holds also gets its own hall's warning, greeted by its leader's name.
 
 use std::path::PathBuf;
 
 use chrono::NaiveDateTime;
 use serde_json::{Value, json};
 
-use super::{Rendered, ReportError, Session, mask_rows, offices, render, vars, write};
+use super::names::Names;
+use super::{Rendered, ReportError, Session, mask_rows, mask_staff, offices, render, vars, write};
+use crate::config::Office;
 use super::message::Message;
 use crate::settings::Settings;
 use crate::store::Warehouse;
@@ -27,21 +30,70 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
     let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
     let date = opts.as_of.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
-    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let mut list: Vec<(Office, Option<String>)> = offices(settings, opts.office.as_deref(), &halls)?.into_iter().map(|o| (o, None)).collect();
+    if opts.office.is_none() {
+        list.extend(leader_offices(&s.names));
+    }
     let pb = crate::progress::items(list.len() as u64, format!("daily {date}"));
-    for office in list {
+    for (office, greeting) in list {
         pb.inc(1);
+        let one = One { settings, s: &s, opts, since: &since, date: &date, greeting };
+        out.push(one.render(office).await?);
+    }
+    pb.finish_and_clear();
+    Ok(out)
+}
+
+/// The prefix of the office id a hall leader's own warning goes under (`hall-370102`), so the
+/// delivery ledger keeps it apart from the office's.
+pub const LEADER_PREFIX: &str = "hall-";
+
+/// Each hall with a `leader_email` as an office of that hall alone, addressed to its leader
+/// (warnings reach the responsible, not only the supervisor), with the greeting by name.
+fn leader_offices(names: &Names) -> Vec<(Office, Option<String>)> {
+    names
+        .leaders()
+        .into_iter()
+        .map(|(id, h)| {
+            let office = Office {
+                id: format!("{LEADER_PREFIX}{id}"),
+                name: names.hall(&id),
+                halls: vec![id],
+                to: h.leader_email.into_iter().collect(),
+                cc: Vec::new(),
+                language: "zh-CN".into(),
+                show_personal_data: false,
+            };
+            (office, h.leader_name.map(|n| format!("{n}：您好！以下是本大厅今日的预警事项。")))
+        })
+        .collect()
+}
+
+/// One office's warning of one day.
+struct One<'a> {
+    settings: &'a Settings,
+    s: &'a Session,
+    opts: &'a DailyOptions,
+    since: &'a str,
+    date: &'a str,
+    greeting: Option<String>,
+}
+
+impl One<'_> {
+    async fn render(&self, office: Office) -> Result<Rendered, ReportError> {
+        let (settings, s, opts, date) = (self.settings, self.s, self.opts, self.date);
         let en = office.language == "en";
-        let v = vars(settings, opts.as_of, &office.halls, None, &[("since", since.clone())]);
+        let v = vars(settings, opts.as_of, &office.halls, None, &[("since", self.since.to_string())]);
         let mut due_soon = s.report_query(settings, "daily_due_soon", &v).await?;
         let mut new_overdue = s.report_query(settings, "daily_new_overdue", &v).await?;
         let mut unverified = s.report_query(settings, "daily_unverified", &v).await?;
         if due_soon.is_empty() && new_overdue.is_empty() && unverified.is_empty() {
-            out.push(Rendered { office, files: Vec::new(), message: None });
-            continue;
+            return Ok(Rendered { office, files: Vec::new(), message: None });
         }
+        let hide_staff = mask_staff(settings, &office);
         for rows in [&mut due_soon, &mut new_overdue, &mut unverified] {
             mask_rows(rows, office.show_personal_data);
+            s.names.label_rows(rows, hide_staff);
         }
         for r in unverified.iter_mut() {
             let h = r.get("hours_left").and_then(|v| v.as_f64()).unwrap_or(0.0);
@@ -49,9 +101,10 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
         }
         let data = json!({
             "office": {"id": office.id, "name": office.name},
+            "greeting": self.greeting,
             "date": date,
             "as_of": opts.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
-            "halls": office.halls.join(if en { ", " } else { "、" }),
+            "halls": s.names.halls_text(&office.halls, if en { ", " } else { "、" }),
             "masked": !office.show_personal_data,
             "counts": {"due_soon": due_soon.len(), "new_overdue": new_overdue.len(), "unverified": unverified.len()},
             "due_soon": due_soon, "new_overdue": new_overdue, "unverified": unverified,
@@ -65,15 +118,16 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
         write(&hp, html.as_bytes())?;
         write(&tp, text.as_bytes())?;
         let (n1, n2, n3) = (data["due_soon"].as_array().map_or(0, |a| a.len()), data["new_overdue"].as_array().map_or(0, |a| a.len()), data["unverified"].as_array().map_or(0, |a| a.len()));
+        let who = super::monthly::subject_name(&s.names, &office, en);
         let subject = if en {
-            format!("Daily warning {date} — {}: {n1} due soon, {n2} newly overdue, {n3} bad reviews to verify", office.name)
+            format!("Daily warning {date} — {who}: {n1} due soon, {n2} newly overdue, {n3} bad reviews to verify")
         } else {
-            format!("【预警日报】{} {date}：临期 {n1} 件，新超期 {n2} 件，待核实差评 {n3} 条", office.name)
+            format!("【预警日报】{who} {date}：临期 {n1} 件，新超期 {n2} 件，待核实差评 {n3} 条")
         };
         let message = Message {
             office_id: office.id.clone(),
             report: "daily".into(),
-            period: date.clone(),
+            period: date.to_string(),
             to: office.to.clone(),
             cc: office.cc.clone(),
             subject,
@@ -82,8 +136,6 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
             inline: Vec::new(),
             attachments: Vec::new(),
         };
-        out.push(Rendered { office, files: vec![hp, tp], message: Some(message) });
+        Ok(Rendered { office, files: vec![hp, tp], message: Some(message) })
     }
-    pb.finish_and_clear();
-    Ok(out)
 }
