@@ -268,12 +268,19 @@ pub fn check_options(a: &CheckArgs, s: &Settings) -> Result<CheckOptions> {
 fn cmd_check(a: &CheckArgs, s: &Settings) -> Result<u8> {
     let opts = check_options(a, s)?;
     let wh = Warehouse::open(&s.config.data_dir)?;
-    let run = runtime()?.block_on(checks::run_checks(&wh, &s.calendar, &s.catalog, &s.profile, &opts))?;
+    let rt = runtime()?;
+    let run = rt.block_on(checks::run_checks(&wh, &s.calendar, &s.catalog, &s.profile, &opts))?;
     let schema = checks::findings_schema();
     match &a.output {
         Some(path) => {
             let format = if a.format == PrintFormat::Table { PrintFormat::from_extension(path).unwrap_or(PrintFormat::Csv) } else { a.format };
             output::write_file(path, &schema, std::slice::from_ref(&run.findings), format)?;
+        }
+        None if a.format == PrintFormat::Table => {
+            // The table is for people: names beside the ids when the reference tables have them.
+            let names = rt.block_on(check_names(s, &wh))?;
+            let batch = if names.is_empty() { run.findings.clone() } else { report::names::with_name_arrays(&run.findings, &names, s.config.mask_staff)? };
+            output::print_batches(&mut std::io::stdout().lock(), &batch.schema(), std::slice::from_ref(&batch), a.format)?;
         }
         None => {
             let mut out = std::io::stdout().lock();
@@ -284,6 +291,13 @@ fn cmd_check(a: &CheckArgs, s: &Settings) -> Result<u8> {
         eprintln!("{run}");
     }
     Ok(if run.count(checks::catalog::Severity::Red) > 0 { 1 } else { 0 })
+}
+
+/// The reference tables' names in the current snapshot.
+async fn check_names(s: &Settings, wh: &Warehouse) -> Result<report::names::Names> {
+    let snapshot = wh.current()?;
+    let ctx = crate::engine::base_context(snapshot.as_ref(), &s.calendar, &s.engine).await?;
+    Ok(report::names::Names::load(&ctx).await?)
 }
 
 fn cmd_rules(a: &RulesArgs, s: &Settings) -> Result<u8> {

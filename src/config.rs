@@ -154,6 +154,8 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     pub jobs: Vec<Job>,
     pub sql_users: Vec<SqlUser>,
+    /// `[privacy] mask_staff`: staff names masked like applicants' names (shown by default).
+    pub mask_staff: bool,
 }
 
 impl Default for Config {
@@ -177,6 +179,7 @@ impl Default for Config {
             smtp: None,
             jobs: Vec::new(),
             sql_users: Vec::new(),
+            mask_staff: false,
         }
     }
 }
@@ -488,7 +491,7 @@ impl Config {
         }
         let root = doc.get_ref();
         let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
-        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql"]);
+        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql", "privacy"]);
         for (key, slot) in [("data_dir", &mut c.data_dir), ("outbox", &mut c.outbox), ("reports_dir", &mut c.reports_dir), ("inbox", &mut c.inbox)] {
             if let Some(s) = w.str(root, "", key) {
                 *slot = resolve(&s);
@@ -546,6 +549,10 @@ impl Config {
                     }
                 }
             }
+        }
+        if let Some((t, _)) = w.table(root, "", "privacy") {
+            w.unknown_keys(t, "privacy", &["mask_staff"]);
+            c.mask_staff = w.bool(t, "privacy", "mask_staff").unwrap_or(false);
         }
         if let Some((t, _)) = w.table(root, "", "engine") {
             w.unknown_keys(t, "engine", &["target_partitions", "memory_limit"]);

@@ -22,22 +22,27 @@ pub struct Access {
     pub halls: Option<Vec<String>>,
     pub office: Option<String>,
     pub masked: bool,
+    /// Staff names masked too (`[privacy] mask_staff` for a masked session).
+    pub mask_staff: bool,
 }
 
 impl Access {
     /// Everything, unmasked: what the checks and reports work on.
     pub fn full() -> Access {
-        Access { halls: None, office: None, masked: false }
+        Access { halls: None, office: None, masked: false, mask_staff: false }
     }
 
     pub fn is_full(&self) -> bool {
-        self.halls.is_none() && !self.masked
+        self.halls.is_none() && !self.masked && !self.mask_staff
     }
 }
 
 /// Tables about the whole warehouse rather than any hall's records, left out of a session
 /// limited to some halls (their rows and counts span every office).
 pub const WHOLE_WAREHOUSE_TABLES: [&str; 3] = ["quarantine", "ingests", crate::store::schemas::JOB_RUNS];
+
+/// The columns of the reference tables that name staff (masked under `mask_staff`).
+const STAFF_NAMES: [&str; 2] = ["staff_name", "leader_name"];
 
 /// Columns of `check_runs` that count over every hall, shown as NULL to a limited session.
 const RUN_COUNTS: [&str; 6] = ["findings", "red", "yellow", "info", "new_findings", "resolved_findings"];
@@ -56,7 +61,52 @@ pub async fn open(
     let ctx = crate::engine::base_context(snapshot, cal, settings).await.map_err(crate::checks::CheckError::Engine)?;
     apply(&ctx, access).await.map_err(crate::checks::CheckError::Engine)?;
     crate::checks::register_rule_objects(&ctx, catalog, profile, as_of).await?;
+    // A cluster's executors get the plans: the reference tables may be in memory there (empty,
+    // never ingested), which a plan cannot carry, so a distributed session keeps the bare views.
+    if settings.distributed.is_none() {
+        name_views(&ctx).await.map_err(crate::checks::CheckError::Engine)?;
+    }
     Ok(ctx)
+}
+
+/// The views and tables an analyst reads rows of halls, windows and staff from; each gains
+/// `hall_name`, `window_name`, `staff_name` beside its ids, so nobody joins by hand.
+pub const NAMED: [&str; 10] =
+    ["tickets_at", "cases_at", "ratings_at", "denials_at", "case_deadlines", "denial_register", "bad_reviews", "window_rankings", "latest_findings", "findings"];
+
+/// Re-registers each of [`NAMED`] with the reference tables' names joined on (as this session
+/// sees them: limited and masked alike). A name the tables lack or leave blank is the id.
+pub async fn name_views(ctx: &SessionContext) -> Result<()> {
+    for name in NAMED {
+        let Some(provider) = ctx.table_provider(name).await.ok() else { continue };
+        let schema = provider.schema();
+        let has = |c: &str| schema.field_with_name(c).is_ok();
+        let (mut cols, mut joins) = (Vec::new(), Vec::new());
+        if has("hall_id") && !has("hall_name") {
+            cols.push("COALESCE(NULLIF(TRIM(nh.n_name), ''), v.hall_id) AS hall_name");
+            joins.push("LEFT JOIN (SELECT hall_id AS n_hall, MAX(hall_name) AS n_name FROM halls GROUP BY hall_id) nh ON nh.n_hall = v.hall_id");
+        }
+        if has("hall_id") && has("window_id") && !has("window_name") {
+            cols.push("COALESCE(NULLIF(TRIM(nw.n_name), ''), v.window_id) AS window_name");
+            joins.push("LEFT JOIN (SELECT hall_id AS n_hall, window_id AS n_window, MAX(window_name) AS n_name FROM windows GROUP BY hall_id, window_id) nw ON nw.n_hall = v.hall_id AND nw.n_window = v.window_id");
+        }
+        if has("staff_id") && !has("staff_name") {
+            cols.push("COALESCE(NULLIF(TRIM(ns.n_name), ''), v.staff_id) AS staff_name");
+            joins.push("LEFT JOIN (SELECT staff_id AS n_staff, MAX(staff_name) AS n_name FROM staff GROUP BY staff_id) ns ON ns.n_staff = v.staff_id");
+        }
+        if cols.is_empty() {
+            continue;
+        }
+        // The scan keeps the provider itself, so the plan outlives the temporary name.
+        let tmp = format!("__unnamed_{name}");
+        ctx.register_table(tmp.as_str(), provider)?;
+        let sql = format!("SELECT v.*, {} FROM {tmp} v {}", cols.join(", "), joins.join(" "));
+        let plan = ctx.sql(&sql).await.map(|df| df.into_unoptimized_plan());
+        ctx.deregister_table(tmp.as_str())?;
+        ctx.deregister_table(name)?;
+        ctx.register_table(name, Arc::new(ViewTable::new(plan?, None)))?;
+    }
+    Ok(())
 }
 
 /// Re-registers the warehouse tables of `ctx` as `access` allows.
@@ -100,6 +150,8 @@ fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>
         let c = col(f.name().as_str());
         let e = if access.halls.is_some() && name == "check_runs" && RUN_COUNTS.contains(&f.name().as_str()) {
             cast(lit(datafusion::common::ScalarValue::Null), f.data_type().clone())
+        } else if access.mask_staff && STAFF_NAMES.contains(&f.name().as_str()) {
+            ctx.udf(crate::mask::mask_function(crate::mask::MaskKind::Name))?.call(vec![c])
         } else if let (true, Some(kind)) = (access.masked, crate::mask::column_mask(f.name())) {
             ctx.udf(crate::mask::mask_function(kind))?.call(vec![c])
         } else {

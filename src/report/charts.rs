@@ -122,11 +122,14 @@ pub fn ranking(title: &str, bars: &[RankBar], satisfied_label: &str, unsatisfied
         let max = bars.iter().map(|b| b.satisfied.max(b.unsatisfied)).max().unwrap_or(1).max(1);
         let labels: Vec<String> = bars.iter().map(|b| drawable(&b.label)).collect();
         let n = bars.len().max(1);
+        // Window names (`5号窗口（异地就医备案）`) need more room than ids; 7.5 px per half-width.
+        let widest = labels.iter().map(|l| crate::output::text_width(l)).max().unwrap_or(0);
+        let label_area = (widest as f64 * 7.5 + 16.0).clamp(110.0, 320.0) as u32;
         let mut chart = ChartBuilder::on(&root)
             .caption(drawable(title), font(20.0))
             .margin(12)
             .x_label_area_size(28)
-            .y_label_area_size(110)
+            .y_label_area_size(label_area)
             .build_cartesian_2d(0i64..(max + max / 3 + 2), (0..n).into_segmented())
             .map_err(draw_err)?;
         chart

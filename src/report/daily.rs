@@ -1,13 +1,17 @@
 //! The daily warning (预警日报): per office, the cases due within a working day, the cases gone
 //! overdue since the previous working day began, and the bad reviews still unverified with the
 //! hours left. An office with nothing to warn about gets no message. An office's group robot
-//! gets the same text (masked), and a hall's robot a warning of that hall alone.
+//! gets the same text (masked), and a hall's robot a warning of that hall alone. A hall whose
+//! `leader_email` the halls table holds also gets its own hall's warning by mail, greeted by its
+//! leader's name.
 
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
-use super::{Rendered, ReportError, Request, Session, hall_robots, mask_rows, offices, render, vars, write};
+use super::names::Names;
+use super::{Rendered, ReportError, Request, Session, hall_robots, mask_rows, mask_staff, offices, render, vars, write};
 use super::message::{Message, Post};
+use crate::config::Office;
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
@@ -21,19 +25,28 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_
     let date = as_of.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
     let list = offices(settings, opts.office.as_deref(), &halls)?;
-    let pb = crate::progress::items(list.len() as u64, format!("daily {date}"));
-    for office in list.clone() {
+    let mut all: Vec<(Office, Option<String>)> = list.iter().cloned().map(|o| (o, None)).collect();
+    if opts.office.is_none() {
+        all.extend(leader_offices(&s.names));
+    }
+    let pb = crate::progress::items(all.len() as u64, format!("daily {date}"));
+    for (office, greeting) in all {
         pb.inc(1);
         let en = office.language == "en";
         let v = vars(settings, as_of, &office.halls, None, &[("since", since.clone())]);
-        let rows = warnings(&s, settings, &v).await?;
+        let mut rows = warnings(&s, settings, &v).await?;
         if rows.iter().all(Vec::is_empty) {
             out.push(Rendered { office, files: Vec::new(), message: None, posts: Vec::new() });
             continue;
         }
+        let hide_staff = mask_staff(settings, &office);
+        for r in rows.iter_mut() {
+            s.names.label_rows(r, hide_staff);
+        }
         let hidden = masked(rows.clone());
         let shown = if office.show_personal_data { rows } else { hidden.clone() };
-        let view = View { id: &office.id, name: &office.name, halls: &office.halls, en, date: &date, as_of: as_of };
+        let who = super::monthly::subject_name(&s.names, &office, en);
+        let view = View { id: &office.id, name: &office.name, who: &who, names: &s.names, greeting: greeting.as_deref(), halls: &office.halls, en, date: &date, as_of };
         let data = view.data(shown, !office.show_personal_data);
         let lang = office.language.as_str();
         let html = render::render("daily", lang, true, &data, opts.templates.as_deref())?;
@@ -61,14 +74,21 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_
             let text = if office.show_personal_data { render::render("daily", lang, false, &view.data(hidden, true), opts.templates.as_deref())? } else { text.clone() };
             posts.push(post(None, hook, subject.clone(), text));
         }
-        for h in hall_robots(settings, &list, &office) {
+        // A hall leader's own mail has no robots of its own (the hall's robot posts from its office).
+        let robots = if office.id.starts_with(LEADER_PREFIX) { Vec::new() } else { hall_robots(settings, &list, &office) };
+        for h in robots {
             let hv = vars(settings, as_of, std::slice::from_ref(&h.hall), None, &[("since", since.clone())]);
-            let rows = masked(warnings(&s, settings, &hv).await?);
+            let mut rows = warnings(&s, settings, &hv).await?;
+            for r in rows.iter_mut() {
+                s.names.label_rows(r, hide_staff);
+            }
+            let rows = masked(rows);
             if rows.iter().all(Vec::is_empty) {
                 continue;
             }
-            let name = if en { format!("{} · hall {}", office.name, h.hall) } else { format!("{} · 大厅 {}", office.name, h.hall) };
-            let hall_view = View { name: &name, halls: std::slice::from_ref(&h.hall), ..view };
+            let hall = s.names.hall(&h.hall);
+            let name = if en { format!("{} · hall {hall}", office.name) } else { format!("{} · 大厅 {hall}", office.name) };
+            let hall_view = View { name: &name, who: &name, greeting: None, halls: std::slice::from_ref(&h.hall), ..view };
             let data = hall_view.data(rows, true);
             let text = render::render("daily", lang, false, &data, opts.templates.as_deref())?;
             posts.push(post(Some(h.hall.clone()), &h.webhook, hall_view.subject(&data), text));
@@ -89,6 +109,32 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_
     }
     pb.finish_and_clear();
     Ok(out)
+}
+
+/// The prefix of the office id a hall leader's own warning goes under (`hall-370102`), so the
+/// delivery ledger keeps it apart from the office's.
+pub const LEADER_PREFIX: &str = "hall-";
+
+/// Each hall with a `leader_email` as an office of that hall alone, addressed to its leader
+/// (warnings reach the responsible, not only the supervisor), with the greeting by name.
+fn leader_offices(names: &Names) -> Vec<(Office, Option<String>)> {
+    names
+        .leaders()
+        .into_iter()
+        .map(|(id, h)| {
+            let office = Office {
+                id: format!("{LEADER_PREFIX}{id}"),
+                name: names.hall(&id),
+                halls: vec![id],
+                to: h.leader_email.into_iter().collect(),
+                cc: Vec::new(),
+                language: "zh-CN".into(),
+                show_personal_data: false,
+                webhook: None,
+            };
+            (office, h.leader_name.map(|n| format!("{n}：您好！以下是本大厅今日的预警事项。")))
+        })
+        .collect()
 }
 
 /// The three lists of the warning for the halls in `v`: due soon, newly overdue, unverified.
@@ -115,6 +161,10 @@ fn masked(mut rows: [Vec<Map<String, Value>>; 3]) -> [Vec<Map<String, Value>>; 3
 struct View<'a> {
     id: &'a str,
     name: &'a str,
+    /// Who the subject names (the halls' names for the office of all halls).
+    who: &'a str,
+    names: &'a Names,
+    greeting: Option<&'a str>,
     halls: &'a [String],
     en: bool,
     date: &'a str,
@@ -126,9 +176,10 @@ impl View<'_> {
         let [due_soon, new_overdue, unverified] = rows;
         json!({
             "office": {"id": self.id, "name": self.name},
+            "greeting": self.greeting,
             "date": self.date,
             "as_of": self.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
-            "halls": self.halls.join(if self.en { ", " } else { "、" }),
+            "halls": self.names.halls_text(self.halls, if self.en { ", " } else { "、" }),
             "masked": masked,
             "counts": {"due_soon": due_soon.len(), "new_overdue": new_overdue.len(), "unverified": unverified.len()},
             "due_soon": due_soon, "new_overdue": new_overdue, "unverified": unverified,
@@ -139,9 +190,9 @@ impl View<'_> {
         let n = |k: &str| data[k].as_array().map_or(0, |a| a.len());
         let (n1, n2, n3, date) = (n("due_soon"), n("new_overdue"), n("unverified"), self.date);
         if self.en {
-            format!("Daily warning {date} — {}: {n1} due soon, {n2} newly overdue, {n3} bad reviews to verify", self.name)
+            format!("Daily warning {date} — {}: {n1} due soon, {n2} newly overdue, {n3} bad reviews to verify", self.who)
         } else {
-            format!("【预警日报】{} {date}：临期 {n1} 件，新超期 {n2} 件，待核实差评 {n3} 条", self.name)
+            format!("【预警日报】{} {date}：临期 {n1} 件，新超期 {n2} 件，待核实差评 {n3} 条", self.who)
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod charts;
 pub mod daily;
 pub mod message;
 pub mod monthly;
+pub mod names;
 pub mod register;
 pub mod render;
 
@@ -169,12 +170,15 @@ impl std::fmt::Display for Month {
     }
 }
 
+/// The id of the one office of all halls used when the configuration has none.
+pub const DEFAULT_OFFICE: &str = "all";
+
 /// The offices a report goes to: those configured (optionally one of them), or — with none
 /// configured — one office for all halls in the data, delivered to the outbox only.
 pub fn offices(settings: &Settings, only: Option<&str>, all_halls: &[String]) -> Result<Vec<Office>, ReportError> {
     let list = if settings.config.offices.is_empty() {
         vec![Office {
-            id: "all".into(),
+            id: DEFAULT_OFFICE.into(),
             name: "全部大厅".into(),
             halls: all_halls.to_vec(),
             // A placeholder address (.invalid never resolves): with no offices configured the
@@ -199,6 +203,8 @@ pub struct Session {
     pub ctx: SessionContext,
     pub run: CheckRun,
     pub as_of: NaiveDateTime,
+    /// The reference tables' names of halls, windows and staff.
+    pub names: names::Names,
 }
 
 impl Session {
@@ -207,7 +213,9 @@ impl Session {
         let ctx = crate::checks::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
         let opts = CheckOptions { as_of, only: None, record, engine: settings.engine.clone() };
         let run = checks::run_in(&ctx, wh, snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, &opts).await?;
-        Ok(Session { ctx, run, as_of })
+        let mut s = Session { ctx, run, as_of, names: names::Names::default() };
+        s.names = names::Names::load(&s.ctx).await?;
+        Ok(s)
     }
 
     /// Every hall that appears in any table at this instant.
@@ -290,6 +298,12 @@ pub fn vars(settings: &Settings, as_of: NaiveDateTime, halls: &[String], month: 
         m.insert((*k).into(), val.clone().into());
     }
     v
+}
+
+/// Whether staff names are masked for `office`: `[privacy] mask_staff`, unless the office may see
+/// personal data.
+pub fn mask_staff(settings: &Settings, office: &Office) -> bool {
+    settings.config.mask_staff && !office.show_personal_data
 }
 
 /// Masks personal data in rows unless `show` (the office may see it), by [`crate::mask::column_mask`].

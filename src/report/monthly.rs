@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
-use super::{Month, Rendered, ReportError, Request, Session, charts, get, group_by, mask_rows, offices, pct, render, vars, write};
+use super::{Month, Rendered, ReportError, Request, Session, charts, get, group_by, mask_rows, mask_staff, offices, pct, render, vars, write};
 use crate::config::Office;
 use super::message::{Attachment, InlineImage, Message, Post};
 use crate::output::{TextTable, text_csv, text_xlsx};
@@ -114,6 +114,8 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
 
 async fn render_office(settings: &Settings, cur: &Session, prev: &Session, office: &Office, opts: &Request, month: Month) -> Result<Rendered, ReportError> {
     let en = office.language == "en";
+    let names = &cur.names;
+    let hide_staff = mask_staff(settings, office);
     let v = vars(settings, cur.as_of, &office.halls, Some(month), &[]);
     let pv = vars(settings, prev.as_of, &office.halls, Some(month.prev()), &[]);
     let head = cur.report_query(settings, "headline", &v).await?.into_iter().next().unwrap_or_default();
@@ -144,15 +146,16 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         let bars: Vec<charts::RankBar> = rows
             .iter()
             .map(|r| charts::RankBar {
-                label: get(r, "window_id").as_str().unwrap_or("").to_string(),
+                label: names.window(&hall, get(r, "window_id").as_str().unwrap_or("")),
                 satisfied: get(r, "satisfied").as_i64().unwrap_or(0),
                 unsatisfied: get(r, "unsatisfied").as_i64().unwrap_or(0),
             })
             .collect();
+        let hall_label = names.hall(&hall);
         let (title, s, u) = if en {
-            (format!("Window ranking {hall} {month}"), "satisfied", "unsatisfied")
+            (format!("Window ranking {hall_label} {month}"), "satisfied", "unsatisfied")
         } else {
-            (format!("{hall} {} 窗口满意度排名", month.zh()), "满意票", "不满意票")
+            (format!("{hall_label} {} 窗口满意度排名", month.zh()), "满意票", "不满意票")
         };
         let name = format!("ranking-{}", safe(&hall));
         images.push((name.clone(), charts::ranking(&title, &bars, s, u)?));
@@ -160,16 +163,17 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
             .iter()
             .map(|r| {
                 json!({
-                    "rank": get(r, "window_rank"), "window_id": get(r, "window_id"), "satisfied": get(r, "satisfied"),
+                    "rank": get(r, "window_rank"), "window_id": get(r, "window_id"), "window_label": names.window(&hall, get(r, "window_id").as_str().unwrap_or("")), "satisfied": get(r, "satisfied"),
                     "unsatisfied": get(r, "unsatisfied"), "total": get(r, "total"), "rate": pct(get(r, "satisfaction_rate").as_f64()),
                     "model": get(r, "model_window"), "worst": get(r, "most_unsatisfied"), "bottom": get(r, "consecutive_bottom"),
                 })
             })
             .collect();
-        rankings.push(json!({ "hall_id": hall, "chart_name": name, "rows": rows }));
+        rankings.push(json!({ "hall_id": hall, "hall_label": hall_label, "chart_name": name, "rows": rows }));
     }
 
-    let staff = cur.report_query(settings, "staff", &v).await?;
+    let mut staff = cur.report_query(settings, "staff", &v).await?;
+    names.label_rows(&mut staff, hide_staff);
 
     let wait = cur.report_query(settings, "wait_by_hour", &v).await?;
     let hours: Vec<(i64, f64)> = wait.iter().filter_map(|r| Some((get(r, "hour").as_i64()?, get(r, "mean_wait_min").as_f64()?))).collect();
@@ -193,6 +197,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
 
     let mut red = cur.report_query(settings, "red_findings", &v).await?;
     mask_rows(&mut red, office.show_personal_data);
+    names.label_rows(&mut red, hide_staff);
     let red_total = red.len();
     let red_groups: Vec<Value> = group_by(red.clone(), "rule")
         .into_iter()
@@ -213,7 +218,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         "month": month.to_string(), "month_label": if en { month.to_string() } else { month.zh() },
         "as_of": cur.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
         "generated_at": generated_at,
-        "halls": office.halls.join(if en { ", " } else { "、" }),
+        "halls": names.halls_text(&office.halls, if en { ", " } else { "、" }),
         "masked": !office.show_personal_data,
         "headline": headline,
         "rankings": rankings,
@@ -244,7 +249,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
     files.push(tp);
 
     // The red findings as attachments (XLSX and CSV).
-    let (xlsx, csv) = findings_files(&red, en)?;
+    let (xlsx, csv) = findings_files(&red, en, !names.is_empty())?;
     let base = if en { format!("red-findings-{}-{month}", office.id) } else { format!("红色问题明细-{}-{month}", office.id) };
     let xp = dir.join(format!("{stem}-red-findings.xlsx"));
     let cp = dir.join(format!("{stem}-red-findings.csv"));
@@ -253,10 +258,11 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
     files.push(xp);
     files.push(cp);
 
+    let who = subject_name(names, office, en);
     let subject = if en {
-        format!("Monthly supervision report {month} — {}", office.name)
+        format!("Monthly supervision report {month} — {who}")
     } else {
-        format!("【月度监督通报】{} {}医保窗口服务情况", office.name, month.zh())
+        format!("【月度监督通报】{who} {}医保窗口服务情况", month.zh())
     };
     let message = Message {
         office_id: office.id.clone(),
@@ -327,6 +333,15 @@ fn summary(name: &str, month: Month, head: &Map<String, Value>, red: usize, en: 
     }
 }
 
+/// Who a subject names: the office, or — for the office of all halls that no configuration
+/// names — its halls by name (`历下区医疗保障服务大厅等3个大厅`) when the halls table has them.
+pub fn subject_name(names: &super::names::Names, office: &Office, en: bool) -> String {
+    match office.id == super::DEFAULT_OFFICE {
+        true => names.halls_phrase(&office.halls, en).unwrap_or_else(|| office.name.clone()),
+        false => office.name.clone(),
+    }
+}
+
 pub const XLSX_MIME: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn safe(s: &str) -> String {
@@ -363,11 +378,13 @@ const FINDING_COLUMNS: &[(&str, &str, &str)] = &[
 ];
 
 /// Rows (already masked) → an XLSX (Chinese headers, widths, frozen header) and a CSV with BOM.
-pub fn findings_files(rows: &[Map<String, Value>], en: bool) -> Result<(Vec<u8>, Vec<u8>), ReportError> {
-    let headers: Vec<String> = FINDING_COLUMNS.iter().map(|(_, zh, e)| if en { e.to_string() } else { zh.to_string() }).collect();
+/// With `named` (the reference tables name something) a name column follows each id column.
+pub fn findings_files(rows: &[Map<String, Value>], en: bool, named: bool) -> Result<(Vec<u8>, Vec<u8>), ReportError> {
+    let columns = super::names::with_name_columns(FINDING_COLUMNS, named);
+    let headers: Vec<String> = columns.iter().map(|(_, zh, e)| if en { e.to_string() } else { zh.to_string() }).collect();
     let table: Vec<Vec<String>> = rows
         .iter()
-        .map(|r| FINDING_COLUMNS.iter().map(|(k, _, _)| get(r, k).as_str().map(String::from).unwrap_or_else(|| match get(r, k) { Value::Null => String::new(), v => v.to_string() })).collect())
+        .map(|r| columns.iter().map(|(k, _, _)| get(r, k).as_str().map(String::from).unwrap_or_else(|| match get(r, k) { Value::Null => String::new(), v => v.to_string() })).collect())
         .collect();
     let sheet = TextTable { sheet: "红色问题明细", headers: &headers, rows: &table };
     Ok((text_xlsx(&[sheet])?, text_csv(&headers, &table)?))

@@ -59,7 +59,10 @@ fn cell(v: &Value) -> String {
     }
 }
 
-fn table(rows: &[Map<String, Value>], cols: &[(&str, &str)]) -> (Vec<String>, Vec<Vec<String>>) {
+/// The sheet of `rows` in `cols`, with a name column after each id column when `named`.
+fn table(rows: &[Map<String, Value>], cols: &[(&str, &str)], named: bool) -> (Vec<String>, Vec<Vec<String>>) {
+    let wide: Vec<(&str, &str, &str)> = cols.iter().map(|(k, h)| (*k, *h, *h)).collect();
+    let cols: Vec<(&str, &str)> = super::names::with_name_columns(&wide, named).into_iter().map(|(k, h, _)| (k, h)).collect();
     let headers = cols.iter().map(|(_, h)| h.to_string()).collect();
     let body = rows.iter().map(|r| cols.iter().map(|(k, _)| cell(get(r, k))).collect()).collect();
     (headers, body)
@@ -81,8 +84,12 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
         let mut unregistered = s.report_query(settings, "register_unregistered", &v).await?;
         mask_rows(&mut rows, office.show_personal_data);
         mask_rows(&mut unregistered, office.show_personal_data);
-        let (h1, b1) = table(&rows, REGISTER_COLUMNS);
-        let (h2, b2) = table(&unregistered, UNREGISTERED_COLUMNS);
+        let hide_staff = super::mask_staff(settings, &office);
+        s.names.label_rows(&mut rows, hide_staff);
+        s.names.label_rows(&mut unregistered, hide_staff);
+        let named = !s.names.is_empty();
+        let (h1, b1) = table(&rows, REGISTER_COLUMNS, named);
+        let (h2, b2) = table(&unregistered, UNREGISTERED_COLUMNS, named);
 
         let xlsx = text_xlsx(&[
             TextTable { sheet: "否定备案登记表", headers: &h1, rows: &b1 },
@@ -121,7 +128,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
             "office": {"id": office.id, "name": office.name},
             "month": month.to_string(), "month_label": month.zh(),
             "as_of": as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
-            "halls": office.halls.join(if en { ", " } else { "、" }),
+            "halls": s.names.halls_text(&office.halls, if en { ", " } else { "、" }),
             "masked": !office.show_personal_data,
             "rows": rows.len(), "complete": complete,
             "completeness": pct(if rows.is_empty() { None } else { Some(complete as f64 / rows.len() as f64) }),
@@ -132,9 +139,9 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
         let html = render::render("register", lang, true, &data, opts.templates.as_deref())?;
         let text = render::render("register", lang, false, &data, opts.templates.as_deref())?;
         let subject = if en {
-            format!("Denial-filing register {month} — {}", office.name)
+            format!("Denial-filing register {month} — {}", super::monthly::subject_name(&s.names, &office, en))
         } else {
-            format!("【否定备案登记表】{} {}", office.name, month.zh())
+            format!("【否定备案登记表】{} {}", super::monthly::subject_name(&s.names, &office, en), month.zh())
         };
         let message = Message {
             office_id: office.id.clone(),

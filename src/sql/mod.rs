@@ -178,6 +178,8 @@ pub struct SqlSession {
     /// The warehouse snapshot the session reads (None: nothing ingested yet).
     pub snapshot: Option<u64>,
     objects: Vec<Object>,
+    /// Whether the views carry names (`session::name_views`; not on a cluster).
+    named: bool,
 }
 
 /// What running one statement gave.
@@ -225,12 +227,16 @@ impl SqlSession {
         for (name, call, d) in functions::FUNCTIONS {
             objects.push(Object { name: name.to_string(), kind: "function", description: format!("{call}: {d}") });
         }
-        Ok(SqlSession { ctx, as_of, access, snapshot: snapshot.map(|s| s.id), objects })
+        let named = engine.distributed.is_none();
+        Ok(SqlSession { ctx, as_of, access, snapshot: snapshot.map(|s| s.id), objects, named })
     }
 
     /// Re-creates the as-of views for another instant (`\asof`).
     pub async fn set_as_of(&mut self, settings: &Settings, as_of: NaiveDateTime) -> Result<(), SqlError> {
         crate::checks::register_views(&self.ctx, &settings.catalog, &settings.profile, as_of).await?;
+        if self.named {
+            crate::session::name_views(&self.ctx).await.map_err(crate::checks::CheckError::Engine)?;
+        }
         self.as_of = as_of;
         Ok(())
     }
@@ -414,13 +420,14 @@ pub async fn exec_and_print(
 /// personal data is masked unless `show_personal_data`.
 pub fn access_for(settings: &Settings, office: Option<&str>, show_personal_data: bool) -> Result<Access, SqlError> {
     match office {
-        None => Ok(Access { halls: None, office: None, masked: !show_personal_data }),
+        None => Ok(Access { halls: None, office: None, masked: !show_personal_data, mask_staff: settings.config.mask_staff && !show_personal_data }),
         Some(id) => {
             let o = settings.config.offices.iter().find(|o| o.id == id).ok_or_else(|| {
                 let known: Vec<&str> = settings.config.offices.iter().map(|o| o.id.as_str()).collect();
                 SqlError::Usage(format!("--office `{id}` is not an office of the config (offices: {})", if known.is_empty() { "none configured".into() } else { known.join(", ") }))
             })?;
-            Ok(Access { halls: Some(o.halls.clone()), office: Some(o.id.clone()), masked: !(show_personal_data || o.show_personal_data) })
+            let masked = !(show_personal_data || o.show_personal_data);
+            Ok(Access { halls: Some(o.halls.clone()), office: Some(o.id.clone()), masked, mask_staff: settings.config.mask_staff && masked })
         }
     }
 }

@@ -435,11 +435,17 @@ impl PgWireServerHandlers for Factory {
 
 /// The access of a configured login.
 pub fn access_of(settings: &Settings, user: &crate::config::SqlUser) -> Access {
+    let mut a = access_of_user(settings, user);
+    a.mask_staff = settings.config.mask_staff && a.masked;
+    a
+}
+
+fn access_of_user(settings: &Settings, user: &crate::config::SqlUser) -> Access {
     match user.office.as_deref().and_then(|id| settings.config.offices.iter().find(|o| o.id == id)) {
-        Some(o) => Access { halls: Some(o.halls.clone()), office: Some(o.id.clone()), masked: !(user.show_personal_data || o.show_personal_data) },
+        Some(o) => Access { halls: Some(o.halls.clone()), office: Some(o.id.clone()), masked: !(user.show_personal_data || o.show_personal_data), mask_staff: false },
         // An office the config does not have (config check reports it) sees nothing.
-        None if user.office.is_some() => Access { halls: Some(Vec::new()), office: user.office.clone(), masked: true },
-        None => Access { halls: None, office: None, masked: !user.show_personal_data },
+        None if user.office.is_some() => Access { halls: Some(Vec::new()), office: user.office.clone(), masked: true, mask_staff: false },
+        None => Access { halls: None, office: None, masked: !user.show_personal_data, mask_staff: false },
     }
 }
 

@@ -857,3 +857,45 @@ fn send_through_the_cli_mails_each_office_its_own_reports_once() {
     assert!(r.stdout.contains("sent 0"), "{}", r.stdout);
     assert_eq!(server.received().len(), before, "a second send of the same period mails nothing");
 }
+
+/// A hall with `leader_email` gets its own hall's daily warning besides the office's, greeted by
+/// name, holding only that hall; a second run mails nobody twice.
+#[test]
+fn a_hall_leader_gets_only_that_halls_daily_warning_once() {
+    let env = Env::new();
+    let halls = "大厅编号,大厅名称,所属区县,负责人,负责人邮箱\nH01,历下区医疗保障服务大厅,历下区,王建国,\nH02,槐荫区医疗保障服务大厅,槐荫区,李芳,leader-h02@example.cn\n";
+    crate::names::seed_named(&env, halls);
+    let server = Server::start(&env, "leader", "plain", None, None);
+    let config = format!("{}\n[smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\nfrom = \"窗口监督 <ww@jiandu.example.cn>\"\nretries = 1\n", crate::reports::CONFIG, server.port);
+    env.write("windowwatch.toml", config);
+    let now = [("WINDOWWATCH_NOW", "2026-11-02 08:00:00")];
+    env.ww_env(&["send", "daily", "--as-of", "2026-11-02 08:00:00"], &now).ok();
+    let per = server.per_recipient();
+    assert_eq!(per.get("leader-h02@example.cn"), Some(&1), "{per:?}");
+    assert_eq!(per.get("jia@example.cn"), Some(&1), "the office still gets its own: {per:?}");
+    let mut office_mail = String::new();
+    for r in server.received() {
+        let m = MessageParser::default().parse(&r.raw).expect("parses");
+        let body = format!("{}\n{}\n{}", m.subject().unwrap_or_default(), m.body_text(0).unwrap_or_default(), m.body_html(0).unwrap_or_default());
+        if r.rcpt_tos[0] == "jia@example.cn" {
+            office_mail = body;
+            continue;
+        }
+        if r.rcpt_tos[0] != "leader-h02@example.cn" {
+            continue;
+        }
+        assert!(body.contains("李芳：您好"), "greeted by name: {body}");
+        assert!(body.contains("槐荫区医疗保障服务大厅") && body.contains("C-H02-2"), "{body}");
+        for other in ["H01", "历下区", "C-H01-", "R-H01-", "H03", "C-H03-", "R-H03-"] {
+            assert!(!body.contains(other), "the leader's mail holds {other}: {body}");
+        }
+        for secret in crate::reports::IDS.iter().chain(crate::reports::PHONES.iter()) {
+            assert!(!body.contains(secret), "{secret}");
+        }
+    }
+    assert!(!office_mail.is_empty() && !office_mail.contains("李芳：您好"), "{office_mail}");
+    let before = server.received().len();
+    let r = env.ww_env(&["send", "daily", "--as-of", "2026-11-02 08:00:00"], &now).ok();
+    assert!(r.stdout.contains("sent 0"), "{}", r.stdout);
+    assert_eq!(server.received().len(), before, "a second run mails nobody twice");
+}

@@ -126,7 +126,7 @@ pub fn all_files(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-fn render_everything(env: &Env) {
+pub fn render_everything(env: &Env) {
     let now = [("WINDOWWATCH_NOW", "2026-11-02 08:00:00")];
     env.ww_env(&["report", "monthly", "--month", "2026-10", "--out", "reports"], &now).ok();
     env.ww_env(&["report", "daily", "--as-of", "2026-11-02 08:00:00", "--out", "reports"], &now).ok();
