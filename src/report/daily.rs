@@ -27,7 +27,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &DailyOptions
     let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
     let date = opts.as_of.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
-    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let list = s.with_districts(offices(settings, opts.office.as_deref(), &halls)?).await?;
     let pb = crate::progress::items(list.len() as u64, format!("daily {date}"));
     for office in list {
         pb.inc(1);

@@ -86,7 +86,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
     let halls = s.halls().await?;
     let month = opts.month;
     let mut out = Vec::new();
-    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let list = s.with_districts(offices(settings, opts.office.as_deref(), &halls)?).await?;
     let pb = crate::progress::items(list.len() as u64, format!("register {month}"));
     for office in list {
         pb.inc(1);
