@@ -60,6 +60,9 @@ pub struct Office {
     pub id: String,
     pub name: String,
     pub halls: Vec<String>,
+    /// Districts (所属区县) whose halls the office supervises as well, from the halls table:
+    /// resolved where the halls are used (`crate::session::office_halls`), never here.
+    pub districts: Vec<String>,
     pub to: Vec<String>,
     pub cc: Vec<String>,
     /// zh-CN (default) or en.
@@ -573,12 +576,13 @@ impl Config {
         for (t, span) in w.tables(root, "offices") {
             let i = c.offices.len();
             let path = format!("offices[{i}]");
-            w.unknown_keys(t, &path, &["id", "name", "halls", "to", "cc", "language", "show_personal_data", "webhook"]);
+            w.unknown_keys(t, &path, &["id", "name", "halls", "districts", "to", "cc", "language", "show_personal_data", "webhook"]);
             let id = w.req_str(t, &span, &path, "id");
             let name = w.req_str(t, &span, &path, "name");
             let halls = w.str_list(t, &path, "halls");
-            if halls.is_none() && w.get(t, "halls").is_none() {
-                w.problem(&span, &join(&path, "halls"), "missing (required): the halls this office supervises");
+            let districts = w.str_list(t, &path, "districts");
+            if halls.is_none() && w.get(t, "halls").is_none() && districts.is_none() && w.get(t, "districts").is_none() {
+                w.problem(&span, &join(&path, "halls"), "missing (required): the halls this office supervises (or its districts)");
             }
             let to = w.str_list(t, &path, "to").unwrap_or_default();
             let cc = w.str_list(t, &path, "cc").unwrap_or_default();
@@ -610,6 +614,7 @@ impl Config {
                 id: id.unwrap_or_default(),
                 name: name.unwrap_or_default(),
                 halls: halls.unwrap_or_default(),
+                districts: districts.unwrap_or_default(),
                 to,
                 cc,
                 language,
@@ -625,7 +630,8 @@ impl Config {
                 let sp = w.get(t, "hall").map(|v| v.span()).unwrap_or(span.clone());
                 if c.hall_webhooks.iter().any(|x| &x.hall == h) {
                     w.problem(&sp, &join(&path, "hall"), format!("hall `{h}` has a robot already"));
-                } else if !c.offices.is_empty() && !c.offices.iter().any(|o| o.halls.contains(h)) {
+                } else if !c.offices.is_empty() && !c.offices.iter().any(|o| o.halls.contains(h) || !o.districts.is_empty()) {
+                    // (An office by district may supervise it; that is known only from the halls table.)
                     w.problem(&sp, &join(&path, "hall"), format!("no office supervises hall `{h}`: its robot would never post"));
                 }
             }

@@ -224,7 +224,7 @@ mod tests {
     use super::*;
 
     /// Every rule id of rules.md, in the order the spec lists them.
-    pub const SPEC_RULES: [&str; 24] = [
+    pub const SPEC_RULES: [&str; 26] = [
         "time_limit.overdue_completed",
         "time_limit.overdue_open",
         "time_limit.due_soon",
@@ -249,6 +249,8 @@ mod tests {
         "ranking.consecutive_bottom",
         "queue.long_wait",
         "queue.unserved",
+        "roster.no_backup",
+        "roster.unknown_staff",
     ];
 
     #[test]
@@ -261,7 +263,7 @@ mod tests {
         assert_eq!(ids, spec);
         for r in &c.rules {
             assert!(!r.meta.seed.is_empty() && !r.meta.seed_text.is_empty(), "{}", r.meta.id);
-            assert!(["case", "denial", "rating", "ticket", "window"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
+            assert!(["case", "denial", "rating", "ticket", "window", "staff"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
         }
         let views: Vec<&str> = c.views.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(&views[..4], &["tickets_at", "cases_at", "ratings_at", "denials_at"]);

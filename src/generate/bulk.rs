@@ -6,7 +6,9 @@
 //! findings and window tallies are held, sorted when the hall is done and appended to one
 //! temporary file per rule and thread. Halls are generated in id order, so each of those files is
 //! already in the truth's order and the final `ground_truth.jsonl` is their concatenation.
+//! Beside them, `bulk/staff.csv` lists every staff id the streamed exports use (a complete roster).
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -38,6 +40,8 @@ pub struct BulkOutput {
     /// The records, kept only when asked (tests compare the streamed truth with the oracle's
     /// in-memory evaluation).
     pub kept: Option<super::model::Records>,
+    /// Every staff id of `bulk/staff.csv`.
+    pub staff: BTreeSet<String>,
 }
 
 impl BulkOutput {
@@ -594,6 +598,46 @@ fn hall_id(i: usize) -> String {
     format!("37{:04}", 201 + i)
 }
 
+/// A hall's windows and their staff ids: the first draws of its random stream.
+fn hall_windows(rng: &mut ChaCha8Rng, hall: &str) -> Vec<(String, Vec<String>)> {
+    let nwin = rng.random_range(12..=24);
+    let mut staff_no = 0;
+    (0..nwin)
+        .map(|k| {
+            let per = if rng.random_bool(0.3) { 2 } else { 1 };
+            let staff = (0..per)
+                .map(|_| {
+                    staff_no += 1;
+                    names::staff_id(hall, staff_no)
+                })
+                .collect();
+            (format!("W{:02}", k + 1), staff)
+        })
+        .collect()
+}
+
+/// The staff table of the streamed halls (`bulk/staff.csv`, UTF-8, canonical headers): every
+/// staff id their exports use, once (ids of halls far apart can coincide: the first hall keeps
+/// it), so `roster.unknown_staff` finds nothing there. The ids are returned for the sample's truth.
+fn write_staff(out: &Path, seed: u64, nhalls: usize) -> Result<(ManifestFile, BTreeSet<String>), GenerateError> {
+    let mut names_rng = ChaCha8Rng::seed_from_u64(seed);
+    names_rng.set_stream(999);
+    let mut s = Stream::create(out, "bulk/staff.csv".into(), Table::Staff, Encoding::Utf8, Headers::Canonical)?;
+    let mut seen = BTreeSet::new();
+    for i in 0..nhalls {
+        let hall = hall_id(i);
+        for (_, staff) in hall_windows(&mut hall_rng(seed, i), &hall) {
+            for id in staff {
+                if seen.insert(id.clone()) {
+                    let emp = if names_rng.random_bool(0.6) { label::EMPLOYED } else { label::NOT_EMPLOYED };
+                    s.row(&[Val::Text(id), Val::Text(names::person_name(&mut names_rng)), Val::Text(hall.clone()), Val::Label(emp)])?;
+                }
+            }
+        }
+    }
+    Ok((s.finish()?, seen))
+}
+
 fn hall_rng(seed: u64, i: usize) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     r.set_stream(1000 + i as u64);
@@ -645,20 +689,8 @@ fn run_part(
     for i in halls {
         let mut rng = hall_rng(seed, i);
         let hall = hall_id(i);
-        let nwin = rng.random_range(12..=24);
-        let mut staff_no = 0;
-        let windows: Vec<(String, Vec<String>)> = (0..nwin)
-            .map(|k| {
-                let per = if rng.random_bool(0.3) { 2 } else { 1 };
-                let staff = (0..per)
-                    .map(|_| {
-                        staff_no += 1;
-                        names::staff_id(&hall, staff_no)
-                    })
-                    .collect();
-                (format!("W{:02}", k + 1), staff)
-            })
-            .collect();
+        let windows = hall_windows(&mut rng, &hall);
+        let nwin = windows.len();
         let mut g = HallGen { rng, cal, hall, windows, oracle, findings: Vec::new(), tallies: Tallies::new(), seq: 0 };
         let mean = per_hall / (days.len() as f64 * nwin as f64);
         for &d in &days {
@@ -748,7 +780,9 @@ pub fn generate_inner(
             all.denials.extend(k.denials);
         }
     }
+    let (staff_file, staff) = write_staff(out, seed, nhalls)?;
+    files.push(staff_file);
     // Ingest order: the table's parts together.
     files.sort_by_key(|f| (Table::parse(&f.table).map(|t| t as usize).unwrap_or(9), f.path.clone()));
-    Ok(BulkOutput { files, halls: (0..nhalls).map(hall_id).collect(), tmp, parts: nparts, kept })
+    Ok(BulkOutput { files, halls: (0..nhalls).map(hall_id).collect(), tmp, parts: nparts, kept, staff })
 }

@@ -8,7 +8,8 @@
 //! `ground_truth.jsonl`. Larger scales add streamed CSV exports of many more halls (`bulk`),
 //! whose findings the oracle computes as the rows are written.
 //!
-//! Beside the exports: `manifest.json` (files in ingest order), `ground_truth.jsonl` (the oracle's
+//! Beside the exports: the reference tables of the sample's halls (`reference`: halls, windows
+//! with A岗/B岗, the staff roster, with planted gaps), `manifest.json` (files in ingest order), `ground_truth.jsonl` (the oracle's
 //! findings at the as-of instant), `expected_quarantine.jsonl` (every planted bad row: table, file,
 //! line, reason) and `planted.jsonl` (what each planted scenario is meant to produce or not).
 
@@ -17,6 +18,7 @@ pub mod layout;
 pub mod model;
 pub mod names;
 pub mod oracle;
+pub mod reference;
 pub mod scenarios;
 pub mod writers;
 
@@ -165,6 +167,20 @@ pub struct Sample {
     pub finals: Records,
     pub quarantine: Vec<QuarantineLine>,
     pub expect: Vec<Expect>,
+    /// The reference tables written beside the exports (halls, windows, staff).
+    pub roster: reference::Roster,
+}
+
+impl Sample {
+    /// The oracle's findings over the sample: the exports' rules and the roster's, sorted.
+    /// `more_staff`: staff ids that other files of the set add to the staff table.
+    pub fn truth(&self, oracle: &Oracle, more_staff: &std::collections::BTreeSet<String>) -> Vec<Finding> {
+        let mut out = oracle.evaluate(&self.finals);
+        let mut known = self.roster.staff_ids();
+        known.extend(more_staff.iter().cloned());
+        oracle.roster(&self.finals, &self.roster, &known, &mut out);
+        out
+    }
 }
 
 fn creation(r: &Record) -> Ts {
@@ -279,7 +295,12 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
     for (_, r) in finals {
         records.push(r);
     }
-    Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect: world.expect })
+    // The reference tables, after the exports (their own random stream: the exports are unchanged).
+    let (roster, planted) = reference::build(seed, &world.halls, &roles, &records, as_of());
+    files.extend(reference::write(out, seed, &roster, &roles, layout::late())?);
+    let mut expect = world.expect;
+    expect.extend(planted);
+    Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect, roster })
 }
 
 fn json_line<T: serde::Serialize>(w: &mut impl Write, v: &T) -> Result<(), GenerateError> {
@@ -318,7 +339,8 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
     p.flush()?;
 
     let truth = if opts.truth {
-        let findings = oracle.evaluate(&sample.finals);
+        let bulk_staff = bulk.as_ref().map(|b| b.staff.clone()).unwrap_or_default();
+        let findings = sample.truth(&oracle, &bulk_staff);
         write_truth(&opts.out.join(TRUTH_FILE), &findings, bulk.as_ref())?;
         Some(TRUTH_FILE.to_string())
     } else {

@@ -54,6 +54,8 @@ pub mod label {
     pub const VERY_UNSATISFIED: &str = "非常不满意";
     pub const LEADER: &str = "分管领导";
     pub const MEETING: &str = "办公会";
+    pub const EMPLOYED: &str = "在编";
+    pub const NOT_EMPLOYED: &str = "非编";
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use chrono::{Datelike, Duration, NaiveDate};
 
 use super::model::{Case, Denial, Rating, Records, Ticket, Ts, eod, fmt_ts, label, month_of};
+use super::reference::Roster;
 use crate::calendar::Calendar;
 
 /// Parameters of the rule profile (rules.md defaults).
@@ -53,6 +54,8 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("ranking.consecutive_bottom", "red", "window"),
     ("ranking.model_window", "info", "window"),
     ("ranking.most_unsatisfied", "red", "window"),
+    ("roster.no_backup", "yellow", "window"),
+    ("roster.unknown_staff", "yellow", "staff"),
     ("rating.feedback_missing", "red", "rating"),
     ("rating.rectification_late", "red", "rating"),
     ("rating.verification_late", "red", "rating"),
@@ -477,6 +480,47 @@ impl<'a> Oracle<'a> {
                 out.push(f("ranking.consecutive_bottom"));
             }
         }
+    }
+
+    /// `roster.no_backup` for one window of the windows table: reference data, read "as now"
+    /// (no as-of reading); the finding's month is T's.
+    pub fn no_backup(&self, hall: &str, window: &str, a: Option<&String>, b: Option<&String>, out: &mut Vec<Finding>) {
+        if b.is_none() || (a.is_some() && a == b) {
+            let w = window.to_string();
+            out.push(self.finding("roster.no_backup", hall, Some(&w), a, format!("{hall}/{window}"), None, month_of(self.t)));
+        }
+    }
+
+    /// `roster.unknown_staff`: a staff id of a ticket, case or rating created by T that `known`
+    /// (the staff table) lacks; one finding per staff id and month, in the lowest hall id.
+    pub fn unknown_staff(&self, r: &Records, known: &BTreeSet<String>, out: &mut Vec<Finding>) {
+        let mut first: BTreeMap<(String, String), String> = BTreeMap::new();
+        let mut add = |hall: &String, staff: &Option<String>, at: Ts| {
+            let Some(s) = staff else { return };
+            if at > self.t || known.contains(s) {
+                return;
+            }
+            let h = first.entry((s.clone(), month_of(at))).or_insert_with(|| hall.clone());
+            if *hall < *h {
+                *h = hall.clone();
+            }
+        };
+        r.tickets.iter().for_each(|x| add(&x.hall_id, &x.staff_id, x.issued_at));
+        r.cases.iter().for_each(|x| add(&x.hall_id, &x.staff_id, x.accepted_at));
+        r.ratings.iter().for_each(|x| add(&x.hall_id, &x.staff_id, x.rated_at));
+        for ((staff, month), hall) in first {
+            out.push(self.finding("roster.unknown_staff", &hall, None, Some(&staff), staff.clone(), None, month));
+        }
+    }
+
+    /// The roster rules over the final records and the reference tables; `known` is every staff
+    /// id the staff table holds (the sample's roster and any other the set adds).
+    pub fn roster(&self, r: &Records, roster: &Roster, known: &BTreeSet<String>, out: &mut Vec<Finding>) {
+        for w in &roster.windows {
+            self.no_backup(&w.hall_id, &w.window_id, w.a_staff_id.as_ref(), w.b_staff_id.as_ref(), out);
+        }
+        self.unknown_staff(r, known, out);
+        sort_findings(out);
     }
 
     /// Every finding over the final records, sorted (R15).

@@ -211,7 +211,7 @@ fn check_expectations(seed: u64) -> (Vec<Finding>, Sample) {
     let cal = Calendar::builtin();
     let dir = tmp();
     let s = write_sample(dir.path(), seed, &cal).unwrap();
-    let truth = Oracle::new(&cal, t()).evaluate(&s.finals);
+    let truth = s.truth(&Oracle::new(&cal, t()), &BTreeSet::new());
     let mut problems = Vec::new();
     for e in &s.expect {
         let found = truth.iter().any(|f| f.rule == e.rule && f.entity_id == e.entity_id && e.month.as_ref().is_none_or(|m| *m == f.month));
@@ -394,6 +394,117 @@ fn files_read_back_through_the_real_ingest() {
     }
 }
 
+/// The reference files (halls CSV UTF-8, windows XLSX, staff CSV GB18030 and JSON Lines, Chinese
+/// headers throughout) read back through the real ingest into exactly the generator's roster.
+#[test]
+fn reference_files_read_back_through_the_real_ingest() {
+    let cal = Calendar::builtin();
+    let dir = tmp();
+    let out = dir.path().join("set");
+    let m = generate(&GenerateOptions { out: out.clone(), seed: 11, scale: "small".into(), truth: false }, &cal).unwrap();
+    let sample = write_sample(&dir.path().join("again"), 11, &cal).unwrap();
+    let forms: BTreeSet<(String, String, Option<String>)> =
+        m.files.iter().filter(|f| Table::parse(&f.table).is_some_and(|t| Table::REFERENCE.contains(&t))).map(|f| (f.table.clone(), f.format.clone(), f.encoding.clone())).collect();
+    let want_forms: BTreeSet<(String, String, Option<String>)> = [
+        ("halls", "csv", Some("utf-8")),
+        ("windows", "xlsx", None),
+        ("staff", "csv", Some("gb18030")),
+        ("staff", "jsonl", Some("utf-8")),
+    ]
+    .into_iter()
+    .map(|(t, f, e)| (t.to_string(), f.to_string(), e.map(String::from)))
+    .collect();
+    assert_eq!(forms, want_forms);
+    let staff_csv = encoding_rs::GB18030.decode(&std::fs::read(out.join("staff.csv")).unwrap()).0.into_owned();
+    assert!(staff_csv.starts_with("工号,姓名,大厅编号,人员类别"), "{}", &staff_csv[..40]);
+    let wh = crate::store::Warehouse::open(&dir.path().join("wh")).unwrap();
+    let reports = m.ingest(&wh, &out, false).unwrap();
+    assert!(reports.iter().filter(|r| Table::REFERENCE.contains(&r.table)).all(|r| r.quarantine_by_reason.is_empty()), "no reference row is quarantined");
+    let snap = wh.current().unwrap().unwrap();
+    let r = &sample.roster;
+    let expected: [(Table, Vec<Vec<Val>>); 3] = [
+        (Table::Halls, r.halls.iter().map(|h| h.cells()).collect()),
+        (Table::Windows, r.windows.iter().map(|w| w.cells()).collect()),
+        (
+            Table::Staff,
+            r.staff
+                .iter()
+                .map(|s| {
+                    let mut c = s.cells();
+                    c[3] = s.employment_label().map_or(Val::Null, Val::Label);
+                    c
+                })
+                .collect(),
+        ),
+    ];
+    for (table, cells) in expected {
+        let stored = table_rows(&snap.read(table.name()).unwrap(), table);
+        let mine = record_rows(cells, table);
+        assert_eq!(stored, mine, "{table}");
+    }
+    // The planted gaps: a window without B岗, a window with B = A, a staff id of the exports that
+    // the roster lacks; the rest of the windows have a B岗 other than their A岗.
+    assert_eq!(r.windows.iter().filter(|w| w.b_staff_id.is_none()).count(), 1);
+    assert_eq!(r.windows.iter().filter(|w| w.b_staff_id.is_some() && w.b_staff_id == w.a_staff_id).count(), 1);
+    let known = r.staff_ids();
+    assert!(sample.finals.tickets.iter().filter_map(|t| t.staff_id.as_ref()).any(|s| !known.contains(s)));
+    assert!(r.halls.iter().all(|h| h.hall_name.ends_with("医疗保障服务大厅") && h.district.is_some()));
+    assert!(r.windows.iter().filter_map(|w| w.window_name.as_ref()).all(|n| n.contains("号窗口（")));
+}
+
+#[test]
+fn oracle_roster_rules_on_literal_values() {
+    use super::reference::{Roster, WindowRow};
+    let cal = Calendar::builtin();
+    let o = Oracle::new(&cal, t());
+    let win = |w: &str, a: Option<&str>, b: Option<&str>| WindowRow {
+        hall_id: "370102".into(),
+        window_id: w.into(),
+        window_name: None,
+        a_staff_id: a.map(String::from),
+        b_staff_id: b.map(String::from),
+    };
+    let roster = Roster {
+        windows: vec![win("W01", Some("S1"), Some("S2")), win("W02", Some("S2"), None), win("W03", Some("S3"), Some("S3")), win("W04", None, None)],
+        ..Default::default()
+    };
+    let mut r = Records::default();
+    let mut c1 = case("C1", label::IMMEDIATE, None, "2026-10-09 10:00:00");
+    c1.staff_id = Some("GHOST".into());
+    c1.hall_id = "370114".into();
+    let mut c2 = c1.clone();
+    c2.case_id = "C2".into();
+    c2.hall_id = "370102".into();
+    let mut c3 = c1.clone();
+    c3.case_id = "C3".into();
+    c3.accepted_at = ts("2026-09-30 10:00:00");
+    // After T: not yet a record.
+    let mut c4 = c1.clone();
+    c4.case_id = "C4".into();
+    c4.accepted_at = ts("2026-11-02 10:00:00");
+    c4.staff_id = Some("LATE".into());
+    let mut c5 = c1.clone();
+    c5.case_id = "C5".into();
+    c5.staff_id = Some("S1".into());
+    r.cases = vec![c1, c2, c3, c4, c5];
+    let known: BTreeSet<String> = ["S1", "S2", "S3"].into_iter().map(String::from).collect();
+    let mut out = Vec::new();
+    o.roster(&r, &roster, &known, &mut out);
+    let got: Vec<(String, String, String, Option<String>, Option<String>, String)> =
+        out.iter().map(|f| (f.rule.clone(), f.entity_id.clone(), f.hall_id.clone(), f.window_id.clone(), f.staff_id.clone(), f.month.clone())).collect();
+    let s = |x: &str| Some(x.to_string());
+    assert_eq!(
+        got,
+        vec![
+            ("roster.no_backup".into(), "370102/W02".into(), "370102".into(), s("W02"), s("S2"), "2026-11".into()),
+            ("roster.no_backup".into(), "370102/W03".into(), "370102".into(), s("W03"), s("S3"), "2026-11".into()),
+            ("roster.no_backup".into(), "370102/W04".into(), "370102".into(), s("W04"), None, "2026-11".into()),
+            ("roster.unknown_staff".into(), "GHOST".into(), "370102".into(), None, s("GHOST"), "2026-10".into()),
+            ("roster.unknown_staff".into(), "GHOST".into(), "370114".into(), None, s("GHOST"), "2026-09".into()),
+        ]
+    );
+}
+
 #[test]
 fn files_use_every_form_the_contract_allows() {
     use calamine::{Data, Reader};
@@ -569,7 +680,9 @@ fn streamed_truth_equals_the_in_memory_oracle() {
     }
     assert_eq!(got.len(), want.len());
     assert!(got == want, "the streamed truth is in order and equals the in-memory oracle");
-    assert!(b.halls.len() >= 2 && b.files.len() == 8);
+    assert!(b.halls.len() >= 2 && b.files.len() == 9);
+    // The streamed halls' staff table holds every staff id their exports use.
+    assert!(kept.tickets.iter().filter_map(|t| t.staff_id.as_ref()).all(|s| b.staff.contains(s)));
     let per_rule: BTreeSet<&str> = got.iter().map(|f| f.rule.as_str()).collect();
     assert!(per_rule.len() >= 18, "bulk data has findings of most rules: {per_rule:?}");
 }

@@ -24,7 +24,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_
     let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
     let date = as_of.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
-    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let list = s.with_districts(offices(settings, opts.office.as_deref(), &halls)?).await?;
     let mut all: Vec<(Office, Option<String>)> = list.iter().cloned().map(|o| (o, None)).collect();
     if opts.office.is_none() {
         all.extend(leader_offices(&s.names));
@@ -126,6 +126,7 @@ fn leader_offices(names: &Names) -> Vec<(Office, Option<String>)> {
                 id: format!("{LEADER_PREFIX}{id}"),
                 name: names.hall(&id),
                 halls: vec![id],
+                districts: Vec::new(),
                 to: h.leader_email.into_iter().collect(),
                 cc: Vec::new(),
                 language: "zh-CN".into(),

@@ -181,6 +181,7 @@ pub fn offices(settings: &Settings, only: Option<&str>, all_halls: &[String]) ->
             id: DEFAULT_OFFICE.into(),
             name: "全部大厅".into(),
             halls: all_halls.to_vec(),
+            districts: Vec::new(),
             // A placeholder address (.invalid never resolves): with no offices configured the
             // reports go to the outbox for a trial, addressed so the ledger can record them.
             to: vec!["supervisor@windowwatch.invalid".into()],
@@ -224,6 +225,24 @@ impl Session {
             .sql("SELECT DISTINCT hall_id FROM (SELECT hall_id FROM tickets_at UNION ALL SELECT hall_id FROM cases_at UNION ALL SELECT hall_id FROM ratings_at UNION ALL SELECT hall_id FROM denials_at) h WHERE hall_id IS NOT NULL ORDER BY hall_id")
             .await?;
         Ok(rows.iter().filter_map(|r| r.get("hall_id").and_then(|v| v.as_str()).map(String::from)).collect())
+    }
+
+    /// The offices with the halls of their `districts` added from the halls table (reference
+    /// data): resolved here, where the reports use an office's halls, since it needs the
+    /// warehouse; the config only names the districts.
+    pub async fn with_districts(&self, offices: Vec<Office>) -> Result<Vec<Office>, ReportError> {
+        let mut out = Vec::with_capacity(offices.len());
+        for mut o in offices {
+            if !o.districts.is_empty() {
+                let list: Vec<String> = o.districts.iter().map(|d| format!("'{}'", d.replace('\'', "''"))).collect();
+                let rows = self.sql(&format!("SELECT hall_id FROM halls WHERE district IN ({}) ORDER BY hall_id", list.join(", "))).await?;
+                o.halls.extend(rows.iter().filter_map(|r| r.get("hall_id").and_then(|v| v.as_str()).map(String::from)));
+                o.halls.sort();
+                o.halls.dedup();
+            }
+            out.push(o);
+        }
+        Ok(out)
     }
 
     /// Runs SQL and returns rows as JSON objects (instants as text, numbers as numbers).

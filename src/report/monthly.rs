@@ -100,7 +100,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
     let prev = Session::open(settings, wh, month.start(), false).await?;
     let halls = cur.halls().await?;
     let mut out = Vec::new();
-    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let list = cur.with_districts(offices(settings, opts.office.as_deref(), &halls)?).await?;
     let pb = crate::progress::items(list.len() as u64, format!("monthly {month}"));
     for office in &list {
         let mut rendered = render_office(settings, &cur, &prev, office, opts, month).await?;

@@ -74,7 +74,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
     let s = Session::open(settings, wh, as_of, true).await?;
     let halls = s.halls().await?;
     let mut out = Vec::new();
-    let list = offices(settings, opts.office.as_deref(), &halls)?;
+    let list = s.with_districts(offices(settings, opts.office.as_deref(), &halls)?).await?;
     let pb = crate::progress::items(list.len() as u64, format!("register {month}"));
     for office in list {
         pb.inc(1);

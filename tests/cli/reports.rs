@@ -273,3 +273,25 @@ pub fn font_line() -> String {
 pub fn font_line_zh() -> String {
     format!("图表字体：{}", windowwatch::report::charts::font_source())
 }
+
+/// `[[offices]] districts = [...]`: the halls of those districts in the halls table, besides the
+/// office's `halls`, resolved when the report is made (the config only names the districts).
+#[test]
+fn an_office_by_district_reports_on_the_halls_of_its_districts() {
+    let env = Env::new();
+    seed(&env);
+    env.write("halls.csv", "大厅编号,大厅名称,所属区县\nH01,历下区医疗保障服务大厅,历下区\nH02,市中区医疗保障服务大厅,市中区\nH03,槐荫区医疗保障服务大厅,槐荫区\n");
+    env.ww(&["ingest", "--table", "halls", "halls.csv"]).ok();
+    env.write(
+        "windowwatch.toml",
+        "[[offices]]\nid = \"lx\"\nname = \"历下区医保局监督科\"\ndistricts = [\"历下区\"]\nto = [\"lx@example.cn\"]\n\n\
+         [[offices]]\nid = \"two\"\nname = \"两区\"\nhalls = [\"H03\"]\ndistricts = [\"市中区\"]\nto = [\"two@example.cn\"]\n",
+    );
+    env.ww(&["config", "check"]).ok();
+    let now = [("WINDOWWATCH_NOW", "2026-11-02 08:00:00")];
+    env.ww_env(&["report", "monthly", "--month", "2026-10", "--out", "reports"], &now).ok();
+    let lx = file_text(&env.path("reports/lx/monthly-2026-10.txt"));
+    assert!(lx.contains("H01") && !lx.contains("H02") && !lx.contains("H03"), "{lx}");
+    let two = file_text(&env.path("reports/two/monthly-2026-10.txt"));
+    assert!(two.contains("H02") && two.contains("H03") && !two.contains("H01"), "{two}");
+}

@@ -1,0 +1,20 @@
+-- roster.unknown_staff — 工号不在人员名册
+-- metadata (severity, seed clause, parameters): roster.unknown_staff.toml
+-- A staff id in a ticket, case or rating of the month (as of T) that the staff table (reference
+-- data, "as now") does not hold: one finding per staff id and month, in the first hall (by id)
+-- whose records name it that month.
+WITH used AS (
+    SELECT hall_id, staff_id, to_char(issued_at, '%Y-%m') AS month FROM tickets_at WHERE staff_id IS NOT NULL
+    UNION ALL
+    SELECT hall_id, staff_id, to_char(accepted_at, '%Y-%m') AS month FROM cases_at WHERE staff_id IS NOT NULL
+    UNION ALL
+    SELECT hall_id, staff_id, to_char(rated_at, '%Y-%m') AS month FROM ratings_at WHERE staff_id IS NOT NULL
+)
+SELECT MIN(u.hall_id) AS hall_id, CAST(NULL AS VARCHAR) AS window_id, u.staff_id, u.staff_id AS entity_id,
+    CAST(NULL AS TIMESTAMP) AS due_at,
+    u.month,
+    concat('工号 ', u.staff_id, ' 不在人员名册（本月 ', CAST(COUNT(*) AS VARCHAR), ' 条记录）') AS detail
+FROM used u
+LEFT JOIN staff s ON s.staff_id = u.staff_id
+WHERE s.staff_id IS NULL
+GROUP BY u.staff_id, u.month
