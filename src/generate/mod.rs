@@ -17,6 +17,7 @@ pub mod layout;
 pub mod model;
 pub mod names;
 pub mod oracle;
+pub mod records;
 pub mod scenarios;
 pub mod writers;
 
@@ -165,6 +166,19 @@ pub struct Sample {
     pub finals: Records,
     pub quarantine: Vec<QuarantineLine>,
     pub expect: Vec<Expect>,
+    /// The supervisors' records and the staff table (their own random stream, written last).
+    pub records: records::RecordSet,
+}
+
+impl Sample {
+    /// The oracle's findings of the sample at `t`: the exports' rules and the records' rules,
+    /// in the stable order.
+    pub fn truth(&self, cal: &Calendar, t: Ts) -> Vec<Finding> {
+        let mut f = Oracle::new(cal, t).evaluate(&self.finals);
+        f.extend(records::findings(&self.records, cal, t));
+        oracle::sort_findings(&mut f);
+        f
+    }
 }
 
 fn creation(r: &Record) -> Ts {
@@ -279,7 +293,11 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
     for (_, r) in finals {
         records.push(r);
     }
-    Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect: world.expect })
+    let mut recs = records::build(seed, &world, cal);
+    files.extend(records::write(out, seed, &recs)?);
+    let mut expect = world.expect;
+    expect.append(&mut recs.expect);
+    Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect, records: recs })
 }
 
 fn json_line<T: serde::Serialize>(w: &mut impl Write, v: &T) -> Result<(), GenerateError> {
@@ -295,7 +313,6 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
     let sample = write_sample(&opts.out, opts.seed, cal)?;
     let mut files = sample.files.clone();
     let mut halls = sample.halls.clone();
-    let oracle = Oracle::new(cal, t);
     let bulk = match bulk_scale {
         Some(mult) => Some(bulk::generate(&opts.out, opts.seed, mult, cal, if opts.truth { Some(t) } else { None })?),
         None => None,
@@ -318,7 +335,7 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
     p.flush()?;
 
     let truth = if opts.truth {
-        let findings = oracle.evaluate(&sample.finals);
+        let findings = sample.truth(cal, t);
         write_truth(&opts.out.join(TRUTH_FILE), &findings, bulk.as_ref())?;
         Some(TRUTH_FILE.to_string())
     } else {

@@ -11,6 +11,7 @@ mod formulas;
 mod serve;
 mod config;
 mod sql;
+mod records;
 mod scale;
 #[cfg(feature = "pgwire")]
 mod pgwire;
