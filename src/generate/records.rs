@@ -25,7 +25,7 @@ use crate::calendar::Calendar;
 use crate::contract::Table;
 
 /// Mixed into the set's seed for this stream.
-const STREAM: u64 = 0x5EC0_4D5_u64;
+const STREAM: u64 = 0x05EC_04D5_u64;
 
 pub struct Inspection {
     pub id: String,
