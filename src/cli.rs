@@ -99,6 +99,9 @@ pub enum Command {
     Config(ConfigCommand),
     /// Query the warehouse in SQL: an interactive shell, or -c SQL / -f FILE / a script on stdin.
     Sql(SqlArgs),
+    /// The annual accountability (年度问责, 第四十一条) of every staff member for a year: the
+    /// `accountability` view's rows, with the clauses that apply and the bonus withheld.
+    Accountability(AccountabilityArgs),
     /// Measure the whole job on generated data: ingest MB/s, the check suite rule by rule,
     /// reports, peak memory (benches/run.sh adds DuckDB on the same Parquet).
     Bench(BenchArgs),
@@ -361,6 +364,25 @@ pub struct CheckArgs {
     /// the same path. Needs the `ballista` feature.
     #[arg(long)]
     pub engine: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AccountabilityArgs {
+    /// The calendar year accounted for.
+    #[arg(long)]
+    pub year: i32,
+    /// Only this office's halls' staff.
+    #[arg(long)]
+    pub office: Option<String>,
+    /// table, csv, json, jsonl; xlsx with -o FILE (default: table, or the -o file's extension).
+    #[arg(long, value_enum)]
+    pub format: Option<PrintFormat>,
+    /// Write to this file instead of standard output.
+    #[arg(short = 'o', long)]
+    pub output: Option<PathBuf>,
+    /// The instant the records are read as of, China time (default: now).
+    #[arg(long)]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,7 @@ pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
         Command::Init(a) => cmd_init(a.dir.as_deref(), a.force),
         Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref().or(global.config.as_deref())),
         Command::Sql(a) => cmd_sql(&a, &settings()?),
+        Command::Accountability(a) => cmd_accountability(&a, &settings()?),
         Command::Bench(a) => {
             let o = crate::bench::BenchOptions { scale: a.scale.clone(), seed: a.seed, dir: a.dir.clone(), repeat: a.repeat, reports: !a.no_reports, reuse_warehouse: a.reuse_warehouse };
             let r = crate::bench::run(&settings()?, &o, &runtime()?)?;
@@ -104,6 +105,36 @@ fn cmd_sql(a: &crate::cli::SqlArgs, s: &Settings) -> Result<u8> {
         crate::sql::shell::main(s, session, crate::sql::shell::Invocation { commands: a.commands.clone(), files: a.files.clone(), opts }).await
     })?;
     Ok(code)
+}
+
+/// `windowwatch accountability --year Y`: the `accountability` view's rows of that year, in the
+/// session of the office (if any), as of --as-of (default now).
+fn cmd_accountability(a: &crate::cli::AccountabilityArgs, s: &Settings) -> Result<u8> {
+    let as_of = match &a.as_of {
+        Some(t) => parse_instant(t)?,
+        None => crate::clock::now_china(),
+    };
+    let format = match (a.format, &a.output) {
+        (Some(f), _) => f,
+        (None, Some(p)) => PrintFormat::from_extension(p).unwrap_or(PrintFormat::Table),
+        (None, None) => PrintFormat::Table,
+    };
+    if format.is_binary() && a.output.is_none() {
+        bail!("--format {format:?}: binary output goes to a file; add -o FILE");
+    }
+    let access = crate::sql::access_for(s, a.office.as_deref(), false)?;
+    let sql = format!("SELECT * FROM accountability WHERE year = {} ORDER BY hall_id, staff_id", a.year);
+    let (schema, batches) = runtime()?.block_on(async {
+        let session = crate::sql::SqlSession::open(s, as_of, access, None).await?;
+        let df = session.ctx.sql(&sql).await?;
+        let schema = std::sync::Arc::clone(df.schema().inner());
+        anyhow::Ok((schema, df.collect().await?))
+    })?;
+    match &a.output {
+        Some(path) => output::write_file(path, &schema, &batches, format).with_context(|| path.display().to_string())?,
+        None => output::print_batches(&mut std::io::stdout().lock(), &schema, &batches, format)?,
+    }
+    Ok(0)
 }
 
 /// `windowwatch run JOB`: exit 0 when the run ended ok, 2 when it failed.

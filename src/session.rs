@@ -11,7 +11,8 @@ use datafusion::catalog::TableProvider;
 use datafusion::catalog::default_table_source::provider_as_source;
 use datafusion::common::Result;
 use datafusion::datasource::ViewTable;
-use datafusion::logical_expr::{Expr, LogicalPlanBuilder, cast, col, lit};
+use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, col, lit};
+use datafusion::logical_expr::expr_fn::in_subquery;
 use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
 
@@ -114,6 +115,8 @@ pub async fn apply(ctx: &SessionContext, access: &Access) -> Result<()> {
     if access.is_full() {
         return Ok(());
     }
+    // The staff table as ingested, before any name is re-registered: attendance is seen through it.
+    let staff = ctx.table_provider("staff").await.ok();
     let mut names: Vec<String> = crate::contract::Table::ALL.iter().map(|t| t.name().to_string()).collect();
     names.extend(crate::store::schemas::log_tables().into_iter().map(|(n, _)| n.to_string()));
     for name in names {
@@ -122,13 +125,22 @@ pub async fn apply(ctx: &SessionContext, access: &Access) -> Result<()> {
         if access.halls.is_some() && WHOLE_WAREHOUSE_TABLES.contains(&name.as_str()) {
             continue;
         }
-        let view = restricted(ctx, &name, provider, access)?;
+        let view = restricted(ctx, &name, provider, staff.clone(), access)?;
         ctx.register_table(name.as_str(), Arc::new(view))?;
     }
     Ok(())
 }
 
-fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>, access: &Access) -> Result<ViewTable> {
+/// The ids of the staff members of `halls` (the staff table's `hall_id`), as a one-column plan.
+fn staff_of_halls(staff: Arc<dyn TableProvider>, halls: &[Expr]) -> Result<Arc<LogicalPlan>> {
+    let plan = LogicalPlanBuilder::scan("staff", provider_as_source(staff), None)?
+        .filter(col("hall_id").in_list(halls.to_vec(), false))?
+        .project(vec![col("staff_id")])?
+        .build()?;
+    Ok(Arc::new(plan))
+}
+
+fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>, staff: Option<Arc<dyn TableProvider>>, access: &Access) -> Result<ViewTable> {
     let schema = provider.schema();
     let mut b = LogicalPlanBuilder::scan(name, provider_as_source(provider), None)?;
     if let Some(halls) = &access.halls {
@@ -138,10 +150,13 @@ fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>
         } else if schema.field_with_name("office_id").is_ok() {
             // The delivery ledger: this office's own messages.
             b = b.filter(col("office_id").eq(lit(access.office.clone().unwrap_or_default())))?;
+        } else if let (true, Some(staff)) = (name == crate::contract::Table::Attendance.name(), staff) {
+            // Attendance has no hall of its own: an office sees the rows of its halls' staff
+            // (the staff table's hall_id), and none of a staff member not in the staff table.
+            b = b.filter(in_subquery(col("staff_id"), staff_of_halls(staff, &list)?))?;
         } else if crate::contract::Table::parse(name).is_some() {
-            // A record with no hall of its own (attendance, responses): closed to a limited
-            // session rather than open to every office. (Run records such as `check_runs`
-            // are about every hall; their counts are hidden below.)
+            // A record table with no hall of its own (responses): closed to a limited session
+            // rather than open to every office. (check_runs stays, its counts hidden below.)
             b = b.filter(lit(false))?;
         }
     }

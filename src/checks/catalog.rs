@@ -223,8 +223,8 @@ impl Catalog {
 mod tests {
     use super::*;
 
-    /// Every rule id of rules.md, in the order the spec lists them.
-    pub const SPEC_RULES: [&str; 26] = [
+    /// Every rule id of rules.md and supervision.md, in the order the specs list them.
+    pub const SPEC_RULES: [&str; 32] = [
         "time_limit.overdue_completed",
         "time_limit.overdue_open",
         "time_limit.due_soon",
@@ -251,6 +251,12 @@ mod tests {
         "queue.unserved",
         "roster.no_backup",
         "roster.unknown_staff",
+        "inspection.rectification_late",
+        "complaint.reply_late",
+        "complaint.result_not_notified",
+        "staff.inspection_repeat",
+        "staff.complaint_substantiated",
+        "staff.attendance",
     ];
 
     #[test]
@@ -263,7 +269,7 @@ mod tests {
         assert_eq!(ids, spec);
         for r in &c.rules {
             assert!(!r.meta.seed.is_empty() && !r.meta.seed_text.is_empty(), "{}", r.meta.id);
-            assert!(["case", "denial", "rating", "ticket", "window", "staff"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
+            assert!(["case", "denial", "rating", "ticket", "window", "inspection", "complaint", "staff"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
         }
         let views: Vec<&str> = c.views.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(&views[..4], &["tickets_at", "cases_at", "ratings_at", "denials_at"]);

@@ -96,6 +96,11 @@ mod tests {
         assert_eq!(p.get("notice_within_workdays"), 3);
         assert_eq!(p.get("filing_within_workdays"), 5);
         assert_eq!(p.get("consecutive_months"), 2);
+        assert_eq!(p.get("complaint_reply_workdays"), 5);
+        assert_eq!(p.get("inspection_repeat_count"), 5);
+        assert_eq!(p.get("late_early_per_year"), 20);
+        assert_eq!(p.get("personal_leave_per_year"), 9);
+        assert_eq!(p.get("sick_leave_per_year"), 15);
         assert!(p.disabled.is_empty());
     }
 

@@ -18,6 +18,7 @@ pub mod layout;
 pub mod model;
 pub mod names;
 pub mod oracle;
+pub mod records;
 pub mod reference;
 pub mod scenarios;
 pub mod writers;
@@ -169,16 +170,21 @@ pub struct Sample {
     pub expect: Vec<Expect>,
     /// The reference tables written beside the exports (halls, windows, staff).
     pub roster: reference::Roster,
+    /// The supervisors' records (their own random stream, written last), of the roster's staff.
+    pub records: records::RecordSet,
 }
 
 impl Sample {
-    /// The oracle's findings over the sample: the exports' rules and the roster's, sorted.
-    /// `more_staff`: staff ids that other files of the set add to the staff table.
-    pub fn truth(&self, oracle: &Oracle, more_staff: &std::collections::BTreeSet<String>) -> Vec<Finding> {
+    /// The oracle's findings of the sample at `t`: the exports' rules, the roster's and the
+    /// records', sorted. `more_staff`: staff ids that other files of the set add to the staff table.
+    pub fn truth(&self, cal: &Calendar, t: Ts, more_staff: &std::collections::BTreeSet<String>) -> Vec<Finding> {
+        let oracle = Oracle::new(cal, t);
         let mut out = oracle.evaluate(&self.finals);
         let mut known = self.roster.staff_ids();
         known.extend(more_staff.iter().cloned());
         oracle.roster(&self.finals, &self.roster, &known, &mut out);
+        out.extend(records::findings(&self.records, cal, t));
+        oracle::sort_findings(&mut out);
         out
     }
 }
@@ -298,9 +304,14 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
     // The reference tables, after the exports (their own random stream: the exports are unchanged).
     let (roster, planted) = reference::build(seed, &world.halls, &roles, &records, as_of());
     files.extend(reference::write(out, seed, &roster, &roles, layout::late())?);
+    // The supervisors' records, of the staff the roster lists (its staff table is the one written).
+    let mut recs = records::build(seed, &world, cal);
+    recs.staff = records::staff_rows(&roster);
+    files.extend(records::write(out, seed, &recs)?);
     let mut expect = world.expect;
     expect.extend(planted);
-    Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect, roster })
+    expect.append(&mut recs.expect);
+    Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect, roster, records: recs })
 }
 
 fn json_line<T: serde::Serialize>(w: &mut impl Write, v: &T) -> Result<(), GenerateError> {
@@ -316,7 +327,6 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
     let sample = write_sample(&opts.out, opts.seed, cal)?;
     let mut files = sample.files.clone();
     let mut halls = sample.halls.clone();
-    let oracle = Oracle::new(cal, t);
     let bulk = match bulk_scale {
         Some(mult) => Some(bulk::generate(&opts.out, opts.seed, mult, cal, if opts.truth { Some(t) } else { None })?),
         None => None,
@@ -340,7 +350,7 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
 
     let truth = if opts.truth {
         let bulk_staff = bulk.as_ref().map(|b| b.staff.clone()).unwrap_or_default();
-        let findings = sample.truth(&oracle, &bulk_staff);
+        let findings = sample.truth(cal, t, &bulk_staff);
         write_truth(&opts.out.join(TRUTH_FILE), &findings, bulk.as_ref())?;
         Some(TRUTH_FILE.to_string())
     } else {

@@ -40,6 +40,8 @@ impl Default for Params {
 
 /// Rule ids with their severity and entity, as rules.md gives them.
 pub const RULES: &[(&str, &str, &str)] = &[
+    ("complaint.reply_late", "red", "complaint"),
+    ("complaint.result_not_notified", "yellow", "complaint"),
     ("denial.filing_late", "red", "denial"),
     ("denial.no_approval", "red", "denial"),
     ("denial.no_legal_basis", "red", "denial"),
@@ -48,6 +50,7 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("denial.notice_late", "red", "denial"),
     ("denial.outcome_mismatch", "red", "denial"),
     ("denial.unregistered", "red", "case"),
+    ("inspection.rectification_late", "red", "inspection"),
     ("notice.repeat_supplement", "red", "case"),
     ("queue.long_wait", "yellow", "ticket"),
     ("queue.unserved", "red", "ticket"),
@@ -61,6 +64,9 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("rating.verification_late", "red", "rating"),
     ("rongque.no_due_date", "red", "case"),
     ("rongque.supplement_overdue", "red", "case"),
+    ("staff.attendance", "red", "staff"),
+    ("staff.complaint_substantiated", "red", "complaint"),
+    ("staff.inspection_repeat", "red", "staff"),
     ("time_limit.due_soon", "yellow", "case"),
     ("time_limit.invalid_extension", "red", "case"),
     ("time_limit.overdue_completed", "red", "case"),
@@ -68,7 +74,7 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("time_limit.overdue_open", "red", "case"),
 ];
 
-fn rule_meta(rule: &str) -> (&'static str, &'static str, &'static str) {
+pub(super) fn rule_meta(rule: &str) -> (&'static str, &'static str, &'static str) {
     *RULES.iter().find(|r| r.0 == rule).unwrap_or_else(|| panic!("unknown rule {rule}"))
 }
 

@@ -211,7 +211,7 @@ fn check_expectations(seed: u64) -> (Vec<Finding>, Sample) {
     let cal = Calendar::builtin();
     let dir = tmp();
     let s = write_sample(dir.path(), seed, &cal).unwrap();
-    let truth = s.truth(&Oracle::new(&cal, t()), &BTreeSet::new());
+    let truth = s.truth(&cal, t(), &BTreeSet::new());
     let mut problems = Vec::new();
     for e in &s.expect {
         let found = truth.iter().any(|f| f.rule == e.rule && f.entity_id == e.entity_id && e.month.as_ref().is_none_or(|m| *m == f.month));

@@ -12,6 +12,7 @@ mod serve;
 mod config;
 mod sql;
 pub mod names;
+mod records;
 mod scale;
 #[cfg(feature = "pgwire")]
 mod pgwire;
