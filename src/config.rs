@@ -845,6 +845,26 @@ colour = 1
     }
 
     #[test]
+    fn web_logins_need_a_known_role_their_office_or_hall_and_one_password() {
+        let good = "[[offices]]\nid = \"jia\"\nname = \"n\"\nhalls = [\"H01\"]\n[web]\nsession_minutes = 30\n\
+                    [[web.users]]\nname = \"a\"\nrole = \"supervisor\"\noffice = \"jia\"\npassword_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA\"\n\
+                    [[web.users]]\nname = \"h\"\nrole = \"hall\"\nhall = \"H01\"\npassword_env = \"WW_H\"\n";
+        let c = Config::parse(good, Path::new("w.toml")).unwrap();
+        assert_eq!(c.web.session_minutes, 30);
+        assert_eq!(c.web.users.len(), 2);
+        assert_eq!(c.web.users[1].role, WebRole::Hall);
+        let bad = "[[offices]]\nid = \"jia\"\nname = \"n\"\nhalls = [\"H01\"]\n[web]\n\
+                   [[web.users]]\nname = \"a\"\nrole = \"boss\"\npassword_env = \"X\"\n\
+                   [[web.users]]\nname = \"b\"\nrole = \"supervisor\"\npassword_hash = \"plain\"\n\
+                   [[web.users]]\nname = \"c\"\nrole = \"hall\"\n\
+                   [[web.users]]\nname = \"d\"\nrole = \"admin\"\npassword_env = \"X\"\npassword_hash = \"$argon2id$x\"\ncolour = 1\n";
+        let e = Config::parse(bad, Path::new("w.toml")).unwrap_err().to_string();
+        for want in ["`boss` is no role", "needs the office", "not an argon2 hash", "a hall login needs its hall", "give password_hash (from", "not both", "web.users[3].colour"] {
+            assert!(e.contains(want), "{want}: {e}");
+        }
+    }
+
+    #[test]
     fn name_patterns_are_globs_or_regexes_on_the_whole_name() {
         let g = name_pattern("*排队*.csv").unwrap();
         assert!(g.is_match("大厅排队记录.CSV") && !g.is_match("排队.csv.tmp"));

@@ -58,7 +58,12 @@ pub struct Frame<'a> {
     pub as_of: &'a str,
 }
 
-pub const CSS: &str = "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;color:#222}\
+/// The CJK font the charts ship (WenQuanYi Micro Hei, GB2312 subset), served to browsers that
+/// have none: the halls' machines are often offline, so no font comes from a CDN.
+pub static CJK_FONT: &[u8] = include_bytes!("../../report-templates/fonts/wqy-microhei-gb2312.ttf");
+
+pub const CSS: &str = "@font-face{font-family:'WW CJK';src:url('/static/cjk.ttf') format('truetype')}\
+body{font-family:'Noto Sans CJK SC','Microsoft YaHei','WW CJK',sans-serif;margin:0;color:#222}\
 header{background:#1f4e79;color:#fff;padding:8px 16px;display:flex;gap:16px;align-items:center;flex-wrap:wrap}\
 header a{color:#fff}header form{margin:0}main{padding:12px 16px}\
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}\

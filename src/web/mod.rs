@@ -77,19 +77,23 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/findings.xlsx", get(pages::findings_xlsx))
         .route("/finding", get(pages::finding))
         .route("/static/app.css", get(pages::css))
+        .route("/static/cjk.ttf", get(pages::font))
         .fallback(pages::not_found)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(app)
 }
 
-/// Every response: no framing, no sniffing, no referrer, no caching, no script.
+/// Every response: no framing, no sniffing, no referrer, no script, and no caching but of the
+/// static files.
 async fn security_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'self'; script-src 'none'; object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     r
 }
 

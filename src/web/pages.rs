@@ -45,7 +45,11 @@ fn internal(e: impl std::fmt::Display) -> Response {
 }
 
 pub async fn css() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], html::CSS).into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=86400")], html::CSS).into_response()
+}
+
+pub async fn font() -> Response {
+    ([(header::CONTENT_TYPE, "font/ttf"), (header::CACHE_CONTROL, "public, max-age=86400")], html::CJK_FONT).into_response()
 }
 
 pub async fn not_found() -> Response {
