@@ -65,7 +65,7 @@ pub static CJK_FONT: &[u8] = include_bytes!("../../report-templates/fonts/wqy-mi
 pub const CSS: &str = "@font-face{font-family:'WW CJK';src:url('/static/cjk.ttf') format('truetype')}\
 body{font-family:'Noto Sans CJK SC','Microsoft YaHei','WW CJK',sans-serif;margin:0;color:#222}\
 header{background:#1f4e79;color:#fff;padding:8px 16px;display:flex;gap:16px;align-items:center;flex-wrap:wrap}\
-header a{color:#fff}header form{margin:0}main{padding:12px 16px}\
+header a{color:#fff}header form{margin:0}button,input,select{font:inherit}main{padding:12px 16px}\
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}\
 th{background:#eef3f8}.red{color:#b00;font-weight:bold}.yellow{color:#a60;font-weight:bold}\
 .asof{color:#555;font-size:90%}.skip{color:#888}form.filters label{margin-right:8px}.err{color:#b00}";

@@ -381,6 +381,11 @@ async fn detail_body(app: &App, ctx: &SessionContext, fields: &[(String, String)
     let mut body = String::new();
     let rows: Vec<Vec<String>> = data::FINDING_COLUMNS.iter().map(|(c, z)| vec![z.to_string(), if *c == "severity" { html::severity_zh(get(c)).to_string() } else { get(c).to_string() }]).collect();
     let _ = write!(body, "<h2>发现</h2>{}", html::table(&["项目", "内容"], &rows, &|_, _| None));
+    let entity = get("entity");
+    if entity == "case" && rule.starts_with("time_limit.")
+        && let Some(d) = data::deadline(ctx, id).await? {
+            body.push_str(&arithmetic(&app.settings.calendar, &d));
+        }
     if let Some(r) = app.settings.catalog.rule(rule) {
         let m = &r.meta;
         let params: Vec<String> = m.params.iter().map(|p| format!("{p} = {}", app.settings.profile.params.get(p).map(|v| v.to_string()).unwrap_or_default())).collect();
@@ -393,11 +398,6 @@ async fn detail_body(app: &App, ctx: &SessionContext, fields: &[(String, String)
         ];
         let _ = write!(body, "<h2>规则</h2><div id=\"rule\">{}</div>", html::table(&["项目", "内容"], &rows, &|_, _| None));
     }
-    let entity = get("entity");
-    if entity == "case" && rule.starts_with("time_limit.")
-        && let Some(d) = data::deadline(ctx, id).await? {
-            body.push_str(&arithmetic(&app.settings.calendar, &d));
-        }
     let record = data::record(ctx, entity, id).await?;
     if !record.is_empty() {
         let rows: Vec<Vec<String>> = record.into_iter().map(|(c, z, v)| vec![if z.is_empty() { c } else { format!("{z}（{c}）") }, v]).collect();
