@@ -22,3 +22,5 @@ mod ballista;
 mod s3;
 #[cfg(feature = "robots")]
 mod robots;
+#[cfg(feature = "web")]
+mod web;
