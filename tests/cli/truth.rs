@@ -131,6 +131,10 @@ fn the_demo_runs_end_to_end_into_the_outbox() {
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("from 32 rules"), "{stdout}");
     let eml = crate::reports::all_files(&env.path("outbox"));
-    assert_eq!(eml.len(), 3, "monthly, daily and register: {eml:?}");
+    assert_eq!(eml.len(), 4, "monthly, daily and register, and the daily warning of the sample hall with a leader_email: {eml:?}");
+    assert!(env.path("outbox/hall-370102/daily-2026-11-01.eml").exists(), "{eml:?}");
     assert!(env.path("reports/all/monthly-2026-10.html").exists());
+    // The demo speaks in names: the halls table names the sample's halls.
+    let html = std::fs::read_to_string(env.path("reports/all/monthly-2026-10.html")).unwrap();
+    assert!(html.contains("医疗保障服务大厅"), "the monthly report names its halls");
 }
