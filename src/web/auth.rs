@@ -56,17 +56,24 @@ pub struct Auth {
 /// The access of a web login: its office's (or its hall's) halls, masked unless the office or
 /// the login may see personal data.
 pub fn access_of(config: &Config, u: &WebUser) -> Access {
+    let mut a = access_before_staff(config, u);
+    // `[privacy] mask_staff`: staff names masked in a masked session, as in SQL and reports.
+    a.mask_staff = config.mask_staff && a.masked;
+    a
+}
+
+fn access_before_staff(config: &Config, u: &WebUser) -> Access {
     let office_of_hall = |h: &str| config.offices.iter().find(|o| o.halls.iter().any(|x| x == h));
     match u.role {
-        WebRole::Admin => Access { halls: None, office: None, masked: !u.show_personal_data },
+        WebRole::Admin => Access { halls: None, office: None, masked: !u.show_personal_data, mask_staff: false },
         WebRole::Hall => {
             let hall = u.hall.clone().unwrap_or_default();
             let office = office_of_hall(&hall);
-            Access { halls: Some(vec![hall]), office: office.map(|o| o.id.clone()), masked: !(u.show_personal_data || office.is_some_and(|o| o.show_personal_data)) }
+            Access { halls: Some(vec![hall]), office: office.map(|o| o.id.clone()), masked: !(u.show_personal_data || office.is_some_and(|o| o.show_personal_data)), mask_staff: false }
         }
         WebRole::Supervisor | WebRole::Bureau => match u.office.as_deref().and_then(|id| config.offices.iter().find(|o| o.id == id)) {
-            Some(o) => Access { halls: Some(o.halls.clone()), office: Some(o.id.clone()), masked: !(u.show_personal_data || o.show_personal_data) },
-            None => Access { halls: Some(Vec::new()), office: u.office.clone(), masked: true },
+            Some(o) => Access { halls: Some(o.halls.clone()), office: Some(o.id.clone()), masked: !(u.show_personal_data || o.show_personal_data), mask_staff: false },
+            None => Access { halls: Some(Vec::new()), office: u.office.clone(), masked: true, mask_staff: false },
         },
     }
 }
