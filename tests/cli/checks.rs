@@ -130,7 +130,7 @@ fn rules_are_listed_with_their_file_and_profile_parameters() {
     let env = Env::new();
     env.write("p.toml", "filing_within_workdays = 7\n");
     let r = env.ww(&["--profile", "p.toml", "rules", "--format", "csv"]).ok();
-    assert_eq!(r.stdout.lines().count(), 31);
+    assert_eq!(r.stdout.lines().count(), 33);
     assert!(r.stdout.contains("denial.filing_late,red,否定决定备案逾期,denial,filing deadline,"), "{}", r.stdout);
     assert!(r.stdout.contains("filing_within_workdays=7,queries/rules/denial.filing_late.sql"), "{}", r.stdout);
     env.write("bad.toml", "filing_within_workdays = -1\nnot_a_param = 3\n");

@@ -43,7 +43,7 @@ fn the_benchmark_runs_end_to_end_and_writes_what_duckdb_needs() {
     let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v["ingest"]["csv_mb_per_s"].as_f64().unwrap() > 0.0, "{v}");
     assert!(v["ingest"]["by_encoding"]["gb18030"]["bytes"].as_u64().unwrap() > 0, "GB18030 CSV measured apart");
-    assert_eq!(v["rules"].as_object().unwrap().len(), 24);
+    assert_eq!(v["rules"].as_object().unwrap().len(), 32);
     assert!(v["check"]["findings"].as_u64().unwrap() > 100);
     assert!(v["reports"]["files"].as_u64().unwrap() > 5);
     assert!(v["ingest"]["peak_rss_mib"].as_f64().unwrap() > 1.0);
@@ -56,7 +56,7 @@ fn the_benchmark_runs_end_to_end_and_writes_what_duckdb_needs() {
     let total: u64 = v["rules"].as_object().unwrap().values().map(|x| x["rows"].as_u64().unwrap()).sum();
     assert_eq!(total, jsonl(&std::fs::read_to_string(env.path("b/findings.jsonl")).unwrap()).len() as u64);
     let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(env.path("b/sql/manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["rules"].as_array().unwrap().len(), 24);
+    assert_eq!(manifest["rules"].as_array().unwrap().len(), 32);
     assert!(env.path("b/sql/calendar_days.parquet").exists());
     assert!(!std::fs::read_to_string(env.path("b/sql/rules/time_limit.overdue_open.sql")).unwrap().contains("{{"), "rendered, no templates left");
 }
