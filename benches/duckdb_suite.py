@@ -76,7 +76,7 @@ except ImportError:  # pragma: no cover
 # The warehouse tables the as-of views read. Other warehouse tables (findings, rates,
 # check_runs, ingests, ...) are windowwatch's own logs; no rule reads them, so the views over
 # them (latest_findings, latest_rates) are skipped when their tables are missing.
-BASE_TABLES = ["tickets", "cases", "ratings", "denials", "halls", "windows", "staff"]
+BASE_TABLES = ["tickets", "cases", "ratings", "denials", "halls", "windows", "staff", "inspections", "complaints", "attendance"]
 
 # The reference tables (supervision.md) the roster rules read. windowwatch registers a table
 # without files as an empty table of its schema; so does this script, for these three, so the
@@ -85,6 +85,15 @@ EMPTY_SCHEMAS = {
     "halls": "hall_id VARCHAR, hall_name VARCHAR, district VARCHAR, leader_name VARCHAR, leader_email VARCHAR",
     "windows": "hall_id VARCHAR, window_id VARCHAR, window_name VARCHAR, a_staff_id VARCHAR, b_staff_id VARCHAR",
     "staff": "staff_id VARCHAR, staff_name VARCHAR, hall_id VARCHAR, employment VARCHAR",
+    # The supervisors' records (supervision.md), for the record rules, with the lineage columns
+    # the as-of views read.
+    "inspections": "inspection_id VARCHAR, hall_id VARCHAR, window_id VARCHAR, staff_id VARCHAR, inspected_at TIMESTAMP, kind VARCHAR, "
+    "inspector VARCHAR, violation BOOLEAN, item VARCHAR, description VARCHAR, rectify_by DATE, rectified_at TIMESTAMP, "
+    "_ingest_id BIGINT, _source VARCHAR, _line BIGINT",
+    "complaints": "complaint_id VARCHAR, hall_id VARCHAR, window_id VARCHAR, staff_id VARCHAR, received_at TIMESTAMP, channel VARCHAR, "
+    "level VARCHAR, substantiated BOOLEAN, replied_at TIMESTAMP, result_notified_at TIMESTAMP, _ingest_id BIGINT, _source VARCHAR, _line BIGINT",
+    "attendance": "staff_id VARCHAR, month VARCHAR, late_early BIGINT, personal_leave_days DOUBLE, sick_leave_days DOUBLE, "
+    "_ingest_id BIGINT, _source VARCHAR, _line BIGINT",
 }
 
 # ---------------------------------------------------------------------------------------------

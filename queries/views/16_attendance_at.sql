@@ -6,4 +6,5 @@ SELECT
     COALESCE(personal_leave_days, 0.0) AS personal_leave_days,
     COALESCE(sick_leave_days, 0.0) AS sick_leave_days
 FROM attendance
-WHERE month < to_char({{as_of}}, '%Y-%m')
+-- T's month from the calendar (a to_char over the literal itself could not be mirrored in DuckDB).
+WHERE month < (SELECT to_char(day, '%Y-%m') FROM calendar_days WHERE day = CAST({{as_of}} AS DATE))
