@@ -459,3 +459,19 @@ impl SmtpRun<'_, '_> {
         }
     }
 }
+
+/// An error and its sources in one line, each source once (`a: b: c`), for a ledger row or a
+/// report (the SMTP answer and the robots' HTTP errors, the URL already taken out).
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        let t = inner.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        src = inner.source();
+    }
+    s
+}

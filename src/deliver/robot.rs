@@ -333,33 +333,18 @@ impl Http {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map(Http)
-            .map_err(|e| Failure::Fatal { answer: chain(&e.without_url()) })
+            .map_err(|e| Failure::Fatal { answer: super::error_chain(&e.without_url()) })
     }
 
     async fn post(&self, url: &str, body: &[u8]) -> Result<(u16, String), Failure> {
         let sent = self.0.post(url).header("content-type", "application/json; charset=utf-8").body(body.to_vec()).send().await;
-        let resp = sent.map_err(|e| Failure::Transient { answer: chain(&e.without_url()), connection: true })?;
+        let resp = sent.map_err(|e| Failure::Transient { answer: super::error_chain(&e.without_url()), connection: true })?;
         let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| Failure::Transient { answer: chain(&e.without_url()), connection: true })?;
+        let text = resp.text().await.map_err(|e| Failure::Transient { answer: super::error_chain(&e.without_url()), connection: true })?;
         Ok((status, text))
     }
 }
 
-/// An error and its sources, for the report (the URL already taken out).
-#[cfg(feature = "robots")]
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
-}
 
 #[cfg(not(feature = "robots"))]
 struct Http;

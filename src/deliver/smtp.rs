@@ -47,17 +47,7 @@ fn answer_of(e: &SmtpError) -> String {
         let text = text.trim();
         return if text.is_empty() { code.to_string() } else { format!("{code} {text}") };
     }
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
+    super::error_chain(e)
 }
 
 pub fn classify(e: &SmtpError) -> Failure {
