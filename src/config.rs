@@ -114,12 +114,88 @@ pub enum RegisterFormat {
     Csv,
 }
 
+/// A job of `[[jobs]]`, its options read into typed values once, here.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Job {
     pub name: String,
-    pub kind: String,
+    pub kind: JobKind,
     pub cron: String,
-    pub options: BTreeMap<String, String>,
+    /// The catch-up policy (default: [`JobKind::default_catch_up`]).
+    pub catch_up: CatchUp,
+    /// Seconds after a failed run before it is tried again (0: at the next tick).
+    pub retry_secs: u64,
+}
+
+/// What the daemon does with occurrences it missed while it was down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum CatchUp {
+    /// Run every owed occurrence, oldest first.
+    All,
+    /// Run only the newest owed occurrence; it stands for the older ones.
+    Latest,
+}
+
+/// A job's type with that type's options (docs/operations.md describes each).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub enum JobKind {
+    /// Ingests the files arriving in the inbox: `pattern` (all tables' files), a pattern per table,
+    /// header sniffing, and how long a file must stay unchanged.
+    Inbox { pattern: Option<String>, tables: Vec<(Table, String)>, sniff: bool, settle_secs: u64 },
+    /// Runs the checks, as of the scheduled instant or (`as_of_now`) the start of the run.
+    Check { as_of_now: bool },
+    /// The daily warning; `send = false` renders without delivering.
+    Daily { send: bool },
+    /// The monthly report of the month before the occurrence, or (`current_month`) its own.
+    Monthly { send: bool, current_month: bool },
+    /// The denial-filing register, like the monthly report, in `format`.
+    Register { send: bool, current_month: bool, format: RegisterFormat },
+}
+
+impl JobKind {
+    /// The kind's name in the config (`type = "…"`), the ledger and the logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobKind::Inbox { .. } => "inbox",
+            JobKind::Check { .. } => "check",
+            JobKind::Daily { .. } => "daily",
+            JobKind::Monthly { .. } => "monthly",
+            JobKind::Register { .. } => "register",
+        }
+    }
+
+    /// The catch-up policy when the job does not set `catch_up`: a report of each missed month,
+    /// only the latest look, check and warning.
+    pub fn default_catch_up(&self) -> CatchUp {
+        match self {
+            JobKind::Monthly { .. } | JobKind::Register { .. } => CatchUp::All,
+            _ => CatchUp::Latest,
+        }
+    }
+
+    /// Reads a known type's options, each already checked by [`validate_job_option`].
+    fn read(kind: &str, o: &BTreeMap<String, String>) -> Option<JobKind> {
+        let is = |k: &str, v: &str| o.get(k).is_some_and(|x| x == v);
+        let send = !is("send", "false");
+        let current_month = is("month", "current");
+        Some(match kind {
+            "inbox" => JobKind::Inbox {
+                pattern: o.get("pattern").cloned(),
+                tables: Table::ALL.into_iter().filter_map(|t| Some((t, o.get(t.name())?.clone()))).collect(),
+                sniff: !is("sniff", "false"),
+                settle_secs: o.get("settle_secs").map_or(Some(10), |v| seconds(v))?,
+            },
+            "check" => JobKind::Check { as_of_now: is("as_of", "now") },
+            "daily" => JobKind::Daily { send },
+            "monthly" => JobKind::Monthly { send, current_month },
+            "register" => JobKind::Register { send, current_month, format: if is("format", "csv") { RegisterFormat::Csv } else { RegisterFormat::Xlsx } },
+            _ => return None,
+        })
+    }
+}
+
+/// Whole seconds in 0..=86400 (`_` allowed as a digit separator).
+fn seconds(v: &str) -> Option<u64> {
+    v.replace('_', "").parse().ok().filter(|n| *n <= 86_400)
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -264,10 +340,7 @@ pub fn validate_job_option(key: &str, value: &str) -> Result<(), String> {
         if allowed.contains(&value) { Ok(()) } else { Err(format!("`{value}`: expected {}", allowed.join(" or "))) }
     };
     match key {
-        "settle_secs" | "retry_secs" => match value.replace('_', "").parse::<i64>() {
-            Ok(n) if (0..=86_400).contains(&n) => Ok(()),
-            _ => Err(format!("`{value}`: expected a whole number of seconds in 0..=86400")),
-        },
+        "settle_secs" | "retry_secs" => seconds(value).map(|_| ()).ok_or_else(|| format!("`{value}`: expected a whole number of seconds in 0..=86400")),
         "send" | "sniff" => one_of(&["true", "false"]),
         "month" => one_of(&["previous", "current"]),
         "format" => one_of(&["xlsx", "csv"]),
@@ -668,8 +741,7 @@ impl Config {
             });
         }
         let mut job_names: Vec<String> = Vec::new();
-        for (t, span) in w.tables(root, "jobs") {
-            let i = c.jobs.len();
+        for (i, (t, span)) in w.tables(root, "jobs").into_iter().enumerate() {
             let path = format!("jobs[{i}]");
             let kind = w.req_str(t, &span, &path, "type");
             let known_opts: &[&str] = kind.as_deref().and_then(|k| JOB_KINDS.iter().find(|(n, _)| *n == k)).map(|(_, o)| *o).unwrap_or(&[]);
@@ -712,7 +784,16 @@ impl Config {
                     options.insert(o.to_string(), s);
                 }
             }
-            c.jobs.push(Job { name, kind: kind.unwrap_or_default(), cron: cron.unwrap_or_default(), options });
+            // An unknown or missing type is a problem reported above; the file is refused.
+            if let Some(kind) = kind.as_deref().and_then(|k| JobKind::read(k, &options)) {
+                let catch_up = match options.get("catch_up").map(String::as_str) {
+                    Some("all") => CatchUp::All,
+                    Some("latest") => CatchUp::Latest,
+                    _ => kind.default_catch_up(),
+                };
+                let retry_secs = options.get("retry_secs").and_then(|v| seconds(v)).unwrap_or(0);
+                c.jobs.push(Job { name, kind, cron: cron.unwrap_or_default(), catch_up, retry_secs });
+            }
         }
         if let Some((t, _)) = w.table(root, "", "sql") {
             w.unknown_keys(t, "sql", &["users"]);

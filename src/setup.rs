@@ -134,7 +134,7 @@ pub fn summary(c: &Config) -> String {
     ));
     s.push_str(&format!("  jobs        {}", if c.jobs.is_empty() { "none".to_string() } else { String::new() }));
     for j in &c.jobs {
-        s.push_str(&format!("\n    {:<10} {:<9} {}", j.name, j.kind, j.cron));
+        s.push_str(&format!("\n    {:<10} {:<9} {}", j.name, j.kind.name(), j.cron));
     }
     s
 }

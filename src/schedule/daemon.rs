@@ -98,7 +98,7 @@ async fn run(settings: Arc<Settings>, wh: Warehouse, specs: Vec<JobSpec>) -> Res
         "ready"
     );
     for j in &specs {
-        tracing::info!(job = %j.name, kind = j.kind.as_str(), cron = %j.cron_text, next = ?catchup::next_after(&j.cron, crate::clock::now_china()), "scheduled");
+        tracing::info!(job = %j.name, kind = j.kind.name(), cron = %j.cron_text, next = ?catchup::next_after(&j.cron, crate::clock::now_china()), "scheduled");
     }
 
     // Start-up: every job looks at what it owes once (the catch-up).
@@ -208,7 +208,7 @@ async fn baselines(wh: &Warehouse, specs: &[JobSpec], now: chrono::NaiveDateTime
         tracing::info!(job = %j.name, served_until = %at, "first start of this job: earlier occurrences are not caught up");
         new.push(RunRecord {
             job: j.name.clone(),
-            kind: j.kind.as_str().to_string(),
+            kind: j.kind.name().to_string(),
             trigger: Trigger::Baseline.as_str().to_string(),
             scheduled_at: at,
             started_at: now,
