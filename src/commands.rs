@@ -54,7 +54,7 @@ pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
             }
         },
         Command::Init(a) => cmd_init(a.dir.as_deref(), a.force),
-        Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref().or(global.config.as_deref())),
+        Command::Config(crate::cli::ConfigCommand::Check { file }) => cmd_config_check(file.as_deref(), global),
         Command::Sql(a) => cmd_sql(&a, &settings()?),
         Command::Accountability(a) => cmd_accountability(&a, &settings()?),
         Command::Bench(a) => {
@@ -191,8 +191,8 @@ pub fn cmd_init(dir: Option<&std::path::Path>, force: bool) -> Result<u8> {
 }
 
 /// `windowwatch config check [FILE]`: 0 and a summary when valid, 2 with every problem otherwise.
-pub fn cmd_config_check(file: Option<&std::path::Path>) -> Result<u8> {
-    match crate::setup::check(file) {
+pub fn cmd_config_check(file: Option<&std::path::Path>, global: &crate::cli::GlobalArgs) -> Result<u8> {
+    match crate::setup::check(file, global) {
         Ok(c) => {
             println!("{}", crate::setup::summary(&c.config));
             for w in &c.warnings {

@@ -117,12 +117,88 @@ pub enum RegisterFormat {
     Csv,
 }
 
+/// A job of `[[jobs]]`, its options read into typed values once, here.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Job {
     pub name: String,
-    pub kind: String,
+    pub kind: JobKind,
     pub cron: String,
-    pub options: BTreeMap<String, String>,
+    /// The catch-up policy (default: [`JobKind::default_catch_up`]).
+    pub catch_up: CatchUp,
+    /// Seconds after a failed run before it is tried again (0: at the next tick).
+    pub retry_secs: u64,
+}
+
+/// What the daemon does with occurrences it missed while it was down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum CatchUp {
+    /// Run every owed occurrence, oldest first.
+    All,
+    /// Run only the newest owed occurrence; it stands for the older ones.
+    Latest,
+}
+
+/// A job's type with that type's options (docs/operations.md describes each).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub enum JobKind {
+    /// Ingests the files arriving in the inbox: `pattern` (all tables' files), a pattern per table,
+    /// header sniffing, and how long a file must stay unchanged.
+    Inbox { pattern: Option<String>, tables: Vec<(Table, String)>, sniff: bool, settle_secs: u64 },
+    /// Runs the checks, as of the scheduled instant or (`as_of_now`) the start of the run.
+    Check { as_of_now: bool },
+    /// The daily warning; `send = false` renders without delivering.
+    Daily { send: bool },
+    /// The monthly report of the month before the occurrence, or (`current_month`) its own.
+    Monthly { send: bool, current_month: bool },
+    /// The denial-filing register, like the monthly report, in `format`.
+    Register { send: bool, current_month: bool, format: RegisterFormat },
+}
+
+impl JobKind {
+    /// The kind's name in the config (`type = "…"`), the ledger and the logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            JobKind::Inbox { .. } => "inbox",
+            JobKind::Check { .. } => "check",
+            JobKind::Daily { .. } => "daily",
+            JobKind::Monthly { .. } => "monthly",
+            JobKind::Register { .. } => "register",
+        }
+    }
+
+    /// The catch-up policy when the job does not set `catch_up`: a report of each missed month,
+    /// only the latest look, check and warning.
+    pub fn default_catch_up(&self) -> CatchUp {
+        match self {
+            JobKind::Monthly { .. } | JobKind::Register { .. } => CatchUp::All,
+            _ => CatchUp::Latest,
+        }
+    }
+
+    /// Reads a known type's options, each already checked by [`validate_job_option`].
+    fn read(kind: &str, o: &BTreeMap<String, String>) -> Option<JobKind> {
+        let is = |k: &str, v: &str| o.get(k).is_some_and(|x| x == v);
+        let send = !is("send", "false");
+        let current_month = is("month", "current");
+        Some(match kind {
+            "inbox" => JobKind::Inbox {
+                pattern: o.get("pattern").cloned(),
+                tables: Table::ALL.into_iter().filter_map(|t| Some((t, o.get(t.name())?.clone()))).collect(),
+                sniff: !is("sniff", "false"),
+                settle_secs: o.get("settle_secs").map_or(Some(10), |v| seconds(v))?,
+            },
+            "check" => JobKind::Check { as_of_now: is("as_of", "now") },
+            "daily" => JobKind::Daily { send },
+            "monthly" => JobKind::Monthly { send, current_month },
+            "register" => JobKind::Register { send, current_month, format: if is("format", "csv") { RegisterFormat::Csv } else { RegisterFormat::Xlsx } },
+            _ => return None,
+        })
+    }
+}
+
+/// Whole seconds in 0..=86400 (`_` allowed as a digit separator).
+fn seconds(v: &str) -> Option<u64> {
+    v.replace('_', "").parse().ok().filter(|n| *n <= 86_400)
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -334,10 +410,7 @@ pub fn validate_job_option(key: &str, value: &str) -> Result<(), String> {
         if allowed.contains(&value) { Ok(()) } else { Err(format!("`{value}`: expected {}", allowed.join(" or "))) }
     };
     match key {
-        "settle_secs" | "retry_secs" => match value.replace('_', "").parse::<i64>() {
-            Ok(n) if (0..=86_400).contains(&n) => Ok(()),
-            _ => Err(format!("`{value}`: expected a whole number of seconds in 0..=86400")),
-        },
+        "settle_secs" | "retry_secs" => seconds(value).map(|_| ()).ok_or_else(|| format!("`{value}`: expected a whole number of seconds in 0..=86400")),
         "send" | "sniff" => one_of(&["true", "false"]),
         "month" => one_of(&["previous", "current"]),
         "format" => one_of(&["xlsx", "csv"]),
@@ -533,74 +606,57 @@ fn valid_email(s: &str) -> bool {
     matches!((parts.next(), parts.next(), parts.next()), (Some(u), Some(d), None) if !u.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !addr.contains(char::is_whitespace))
 }
 
-impl Config {
-    /// Reads and validates a config file; every problem is reported at once.
-    pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: path.to_path_buf(),
-            problems: vec![ConfigProblem { line: 0, key: "(file)".into(), message: e.to_string() }],
-        })?;
-        Config::parse(&text, path)
-    }
-
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let resolve = |p: &str| -> PathBuf {
-            let pb = PathBuf::from(p);
-            // A bucket URL (data_dir = "s3://…") is not a path relative to this file.
-            if pb.is_absolute() || base.as_os_str().is_empty() || p.contains("://") { pb } else { base.join(pb) }
-        };
-        let (doc, syntax) = DeTable::parse_recoverable(text);
-        let mut w = Walk { src: text, problems: Vec::new() };
-        for e in syntax {
-            let span = e.span().unwrap_or(0..0);
-            w.problem(&span, "(syntax)", e.message().trim().to_string());
-        }
-        let root = doc.get_ref();
-        let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
-        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql", "privacy", "web"]);
+/// The sections of the file, one method each, in the order `Config::parse` reads them (the order
+/// of problems on one line).
+impl Walk<'_> {
+    /// The folders, `[calendar]` and `[rules]`: paths relative to the file's folder `base`.
+    fn files(&mut self, root: &Tbl<'_>, c: &mut Config, base: &Path) {
         for (key, slot) in [("data_dir", &mut c.data_dir), ("outbox", &mut c.outbox), ("reports_dir", &mut c.reports_dir), ("inbox", &mut c.inbox)] {
-            if let Some(s) = w.str(root, "", key) {
-                *slot = resolve(&s);
+            if let Some(s) = self.str(root, "", key) {
+                *slot = resolve(base, &s);
             }
         }
         if !base.as_os_str().is_empty() {
             for (key, slot) in [("data_dir", &mut c.data_dir), ("outbox", &mut c.outbox), ("reports_dir", &mut c.reports_dir), ("inbox", &mut c.inbox)] {
-                if w.get(root, key).is_none() {
+                if self.get(root, key).is_none() {
                     *slot = base.join(&*slot);
                 }
             }
         }
-        if let Some((t, _)) = w.table(root, "", "calendar") {
-            w.unknown_keys(t, "calendar", &["builtin", "files"]);
-            if let Some(b) = w.bool(t, "calendar", "builtin") {
+        if let Some((t, _)) = self.table(root, "", "calendar") {
+            self.unknown_keys(t, "calendar", &["builtin", "files"]);
+            if let Some(b) = self.bool(t, "calendar", "builtin") {
                 c.calendar_builtin = b;
             }
-            if let Some(files) = w.str_list(t, "calendar", "files") {
-                c.calendar_files = files.iter().map(|f| resolve(f)).collect();
+            if let Some(files) = self.str_list(t, "calendar", "files") {
+                c.calendar_files = files.iter().map(|f| resolve(base, f)).collect();
             }
         }
-        if let Some((t, _)) = w.table(root, "", "rules") {
-            w.unknown_keys(t, "rules", &["profile", "queries"]);
-            c.profile = w.str(t, "rules", "profile").map(|s| resolve(&s));
-            c.queries = w.str(t, "rules", "queries").map(|s| resolve(&s));
+        if let Some((t, _)) = self.table(root, "", "rules") {
+            self.unknown_keys(t, "rules", &["profile", "queries"]);
+            c.profile = self.str(t, "rules", "profile").map(|s| resolve(base, &s));
+            c.queries = self.str(t, "rules", "queries").map(|s| resolve(base, &s));
         }
-        if let Some((t, _)) = w.table(root, "", "ingest") {
-            w.unknown_keys(t, "ingest", &["numeric_levels", "aliases"]);
-            if let Some(s) = w.str(t, "ingest", "numeric_levels") {
+    }
+
+    /// `[ingest]`: the numeric satisfaction levels and column aliases.
+    fn ingest(&mut self, root: &Tbl<'_>, c: &mut Config) {
+        if let Some((t, _)) = self.table(root, "", "ingest") {
+            self.unknown_keys(t, "ingest", &["numeric_levels", "aliases"]);
+            if let Some(s) = self.str(t, "ingest", "numeric_levels") {
                 match NumericLevels::parse(&s) {
                     Some(n) => c.numeric_levels = Some(n),
                     None => {
-                        let span = w.get(t, "numeric_levels").unwrap().span();
-                        w.problem(&span, "ingest.numeric_levels", format!("`{s}`: expected {}", NumericLevels::ACCEPTED));
+                        let span = self.get(t, "numeric_levels").map(|v| v.span()).unwrap_or_default();
+                        self.problem(&span, "ingest.numeric_levels", format!("`{s}`: expected {}", NumericLevels::ACCEPTED));
                     }
                 }
             }
-            if let Some((al, _)) = w.table(t, "ingest", "aliases") {
-                w.unknown_keys(al, "ingest.aliases", &["tickets", "cases", "ratings", "denials"]);
+            if let Some((al, _)) = self.table(t, "ingest", "aliases") {
+                self.unknown_keys(al, "ingest.aliases", &["tickets", "cases", "ratings", "denials"]);
                 for table in Table::ALL {
                     let path = format!("ingest.aliases.{}", table.name());
-                    if let Some((m, _)) = w.table(al, "ingest.aliases", table.name()) {
+                    if let Some((m, _)) = self.table(al, "ingest.aliases", table.name()) {
                         let mut map = BTreeMap::new();
                         for (k, v) in m.iter() {
                             let key = join(&path, k.get_ref());
@@ -608,8 +664,8 @@ impl Config {
                                 Some(col) if table.spec().column(col).is_some() => {
                                     map.insert(k.get_ref().to_string(), col.to_string());
                                 }
-                                Some(col) => w.problem(&v.span(), &key, format!("`{col}` is not a column of {}", table.name())),
-                                None => w.problem(&v.span(), &key, "expected the canonical column name as a string"),
+                                Some(col) => self.problem(&v.span(), &key, format!("`{col}` is not a column of {}", table.name())),
+                                None => self.problem(&v.span(), &key, "expected the canonical column name as a string"),
                             }
                         }
                         c.aliases.insert(table, map);
@@ -617,60 +673,72 @@ impl Config {
                 }
             }
         }
-        if let Some((t, _)) = w.table(root, "", "privacy") {
-            w.unknown_keys(t, "privacy", &["mask_staff"]);
-            c.mask_staff = w.bool(t, "privacy", "mask_staff").unwrap_or(false);
+    }
+
+    /// `[privacy]`: staff names masked like applicants'.
+    fn privacy(&mut self, root: &Tbl<'_>, c: &mut Config) {
+        if let Some((t, _)) = self.table(root, "", "privacy") {
+            self.unknown_keys(t, "privacy", &["mask_staff"]);
+            c.mask_staff = self.bool(t, "privacy", "mask_staff").unwrap_or(false);
         }
-        if let Some((t, _)) = w.table(root, "", "engine") {
-            w.unknown_keys(t, "engine", &["target_partitions", "memory_limit"]);
-            if let Some(n) = w.int(t, "engine", "target_partitions", 0, 1024) {
+    }
+
+    /// `[engine]`: partitions and the memory limit.
+    fn engine(&mut self, root: &Tbl<'_>, c: &mut Config) {
+        if let Some((t, _)) = self.table(root, "", "engine") {
+            self.unknown_keys(t, "engine", &["target_partitions", "memory_limit"]);
+            if let Some(n) = self.int(t, "engine", "target_partitions", 0, 1024) {
                 c.target_partitions = n as usize;
             }
-            if let Some(s) = w.str(t, "engine", "memory_limit") {
+            if let Some(s) = self.str(t, "engine", "memory_limit") {
                 match parse_bytes(&s) {
                     Some(b) if b >= 16 * 1024 * 1024 => c.memory_limit = Some(b),
                     _ => {
-                        let span = w.get(t, "memory_limit").map(|v| v.span()).unwrap_or(0..0);
-                        w.problem(&span, "engine.memory_limit", format!("`{s}`: expected a size of at least 16MiB such as \"2GiB\""));
+                        let span = self.get(t, "memory_limit").map(|v| v.span()).unwrap_or(0..0);
+                        self.problem(&span, "engine.memory_limit", format!("`{s}`: expected a size of at least 16MiB such as \"2GiB\""));
                     }
                 }
             }
         }
+    }
+
+    /// `[[offices]]`; returns the ids read (a `[sql]` user names one).
+    fn offices(&mut self, root: &Tbl<'_>, c: &mut Config) -> Vec<String> {
         let mut office_ids: Vec<String> = Vec::new();
-        for (t, span) in w.tables(root, "offices") {
+        for (t, span) in self.tables(root, "offices") {
             let i = c.offices.len();
             let path = format!("offices[{i}]");
-            w.unknown_keys(t, &path, &["id", "name", "halls", "districts", "to", "cc", "language", "show_personal_data", "webhook"]);
-            let id = w.req_str(t, &span, &path, "id");
-            let name = w.req_str(t, &span, &path, "name");
-            let halls = w.str_list(t, &path, "halls");
-            let districts = w.str_list(t, &path, "districts");
-            if halls.is_none() && w.get(t, "halls").is_none() && districts.is_none() && w.get(t, "districts").is_none() {
-                w.problem(&span, &join(&path, "halls"), "missing (required): the halls this office supervises (or its districts)");
+            self.unknown_keys(t, &path, &["id", "name", "halls", "districts", "to", "cc", "language", "show_personal_data", "webhook"]);
+            let id = self.req_str(t, &span, &path, "id");
+            let name = self.req_str(t, &span, &path, "name");
+            let halls = self.str_list(t, &path, "halls");
+            let districts = self.str_list(t, &path, "districts");
+            if halls.is_none() && self.get(t, "halls").is_none() && districts.is_none() && self.get(t, "districts").is_none() {
+                self.problem(&span, &join(&path, "halls"), "missing (required): the halls this office supervises (or its districts)");
             }
-            let to = w.str_list(t, &path, "to").unwrap_or_default();
-            let cc = w.str_list(t, &path, "cc").unwrap_or_default();
+            let to = self.str_list(t, &path, "to").unwrap_or_default();
+            let cc = self.str_list(t, &path, "cc").unwrap_or_default();
             for a in to.iter().chain(cc.iter()) {
                 if !valid_email(a) {
-                    let sp = w.get(t, if to.contains(a) { "to" } else { "cc" }).map(|v| v.span()).unwrap_or(span.clone());
-                    w.problem(&sp, &path, format!("`{a}` is not an e-mail address"));
+                    let sp = self.get(t, if to.contains(a) { "to" } else { "cc" }).map(|v| v.span()).unwrap_or(span.clone());
+                    self.problem(&sp, &path, format!("`{a}` is not an e-mail address"));
                 }
             }
-            let language = w.str(t, &path, "language").unwrap_or_else(|| "zh-CN".into());
+            let language = self.str(t, &path, "language").unwrap_or_else(|| "zh-CN".into());
             if !["zh-CN", "en"].contains(&language.as_str()) {
-                let sp = w.get(t, "language").map(|v| v.span()).unwrap_or(span.clone());
-                w.problem(&sp, &join(&path, "language"), format!("`{language}`: expected zh-CN or en"));
+                let sp = self.get(t, "language").map(|v| v.span()).unwrap_or(span.clone());
+                self.problem(&sp, &join(&path, "language"), format!("`{language}`: expected zh-CN or en"));
             }
-            let show = w.bool(t, &path, "show_personal_data").unwrap_or(false);
-            let webhook = w.table(t, &path, "webhook").and_then(|(wt, sp)| w.webhook(wt, &sp, &join(&path, "webhook")));
+            let show = self.bool(t, &path, "show_personal_data").unwrap_or(false);
+            let webhook = self.table(t, &path, "webhook").and_then(|(wt, sp)| self.webhook(wt, &sp, &join(&path, "webhook")));
             if let Some(id) = &id {
                 if let Err(why) = plain_name(id) {
-                    let sp = w.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
-                    w.problem(&sp, &join(&path, "id"), format!("office id `{}`: {why}", id.escape_debug()));
+                    let sp = self.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
+                    self.problem(&sp, &join(&path, "id"), format!("office id `{}`: {why}", id.escape_debug()));
                 }
                 if office_ids.contains(id) {
-                    let sp = w.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
-                    w.problem(&sp, &join(&path, "id"), format!("office id `{id}` is used twice"));
+                    let sp = self.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
+                    self.problem(&sp, &join(&path, "id"), format!("office id `{id}` is used twice"));
                 }
                 office_ids.push(id.clone());
             }
@@ -686,33 +754,42 @@ impl Config {
                 webhook,
             });
         }
-        for (i, (t, span)) in w.tables(root, "hall_webhooks").into_iter().enumerate() {
+        office_ids
+    }
+
+    /// `[[hall_webhooks]]`: a robot per hall, of a hall an office supervises.
+    fn hall_webhooks(&mut self, root: &Tbl<'_>, c: &mut Config) {
+        for (i, (t, span)) in self.tables(root, "hall_webhooks").into_iter().enumerate() {
             let path = format!("hall_webhooks[{i}]");
-            let hall = w.req_str(t, &span, &path, "hall");
-            let webhook = w.webhook(t, &span, &path);
+            let hall = self.req_str(t, &span, &path, "hall");
+            let webhook = self.webhook(t, &span, &path);
             if let Some(h) = &hall {
-                let sp = w.get(t, "hall").map(|v| v.span()).unwrap_or(span.clone());
+                let sp = self.get(t, "hall").map(|v| v.span()).unwrap_or(span.clone());
                 if c.hall_webhooks.iter().any(|x| &x.hall == h) {
-                    w.problem(&sp, &join(&path, "hall"), format!("hall `{h}` has a robot already"));
+                    self.problem(&sp, &join(&path, "hall"), format!("hall `{h}` has a robot already"));
                 } else if !c.offices.is_empty() && !c.offices.iter().any(|o| o.halls.contains(h) || !o.districts.is_empty()) {
                     // (An office by district may supervise it; that is known only from the halls table.)
-                    w.problem(&sp, &join(&path, "hall"), format!("no office supervises hall `{h}`: its robot would never post"));
+                    self.problem(&sp, &join(&path, "hall"), format!("no office supervises hall `{h}`: its robot would never post"));
                 }
             }
             if let (Some(hall), Some(webhook)) = (hall, webhook) {
                 c.hall_webhooks.push(HallWebhook { hall, webhook });
             }
         }
-        if let Some((t, span)) = w.table(root, "", "smtp") {
-            w.unknown_keys(t, "smtp", &["host", "port", "security", "user", "password", "password_env", "from", "timeout_secs", "ca_file", "retries"]);
-            let host = w.req_str(t, &span, "smtp", "host");
-            let security = match w.str(t, "smtp", "security").as_deref() {
+    }
+
+    /// `[smtp]`: the mail server; its password only through an environment variable.
+    fn smtp(&mut self, root: &Tbl<'_>, c: &mut Config, base: &Path) {
+        if let Some((t, span)) = self.table(root, "", "smtp") {
+            self.unknown_keys(t, "smtp", &["host", "port", "security", "user", "password", "password_env", "from", "timeout_secs", "ca_file", "retries"]);
+            let host = self.req_str(t, &span, "smtp", "host");
+            let security = match self.str(t, "smtp", "security").as_deref() {
                 None | Some("tls") => Security::Tls,
                 Some("starttls") => Security::StartTls,
                 Some("plain") => Security::Plain,
                 Some(other) => {
-                    let sp = w.get(t, "security").unwrap().span();
-                    w.problem(&sp, "smtp.security", format!("`{other}`: expected tls (465), starttls (587) or plain"));
+                    let sp = self.get(t, "security").map(|v| v.span()).unwrap_or_default();
+                    self.problem(&sp, "smtp.security", format!("`{other}`: expected tls (465), starttls (587) or plain"));
                     Security::Tls
                 }
             };
@@ -721,94 +798,156 @@ impl Config {
                 Security::StartTls => 587,
                 Security::Plain => 25,
             };
-            let port = w.int(t, "smtp", "port", 1, 65535).unwrap_or(default_port) as u16;
-            let from = w.req_str(t, &span, "smtp", "from");
+            let port = self.int(t, "smtp", "port", 1, 65535).unwrap_or(default_port) as u16;
+            let from = self.req_str(t, &span, "smtp", "from");
             if let Some(f) = &from
                 && !valid_email(f) {
-                    let sp = w.get(t, "from").unwrap().span();
-                    w.problem(&sp, "smtp.from", format!("`{f}` is not an e-mail address"));
+                    let sp = self.get(t, "from").map(|v| v.span()).unwrap_or_default();
+                    self.problem(&sp, "smtp.from", format!("`{f}` is not an e-mail address"));
                 }
-            if w.get(t, "password").is_some() {
-                let sp = w.get(t, "password").unwrap().span();
-                w.problem(&sp, "smtp.password", "passwords never go in the file: set password_env to the name of an environment variable");
+            if self.get(t, "password").is_some() {
+                let sp = self.get(t, "password").map(|v| v.span()).unwrap_or_default();
+                self.problem(&sp, "smtp.password", "passwords never go in the file: set password_env to the name of an environment variable");
             }
             c.smtp = Some(Smtp {
                 host: host.unwrap_or_default(),
                 port,
                 security,
-                user: w.str(t, "smtp", "user"),
-                password_env: w.str(t, "smtp", "password_env").unwrap_or_else(|| "WINDOWWATCH_SMTP_PASSWORD".into()),
+                user: self.str(t, "smtp", "user"),
+                password_env: self.str(t, "smtp", "password_env").unwrap_or_else(|| "WINDOWWATCH_SMTP_PASSWORD".into()),
                 from: from.unwrap_or_default(),
-                timeout_secs: w.int(t, "smtp", "timeout_secs", 1, 3600).unwrap_or(30) as u64,
-                ca_file: w.str(t, "smtp", "ca_file").map(|s| resolve(&s)),
-                retries: w.int(t, "smtp", "retries", 0, 20).unwrap_or(3) as u32,
+                timeout_secs: self.int(t, "smtp", "timeout_secs", 1, 3600).unwrap_or(30) as u64,
+                ca_file: self.str(t, "smtp", "ca_file").map(|s| resolve(base, &s)),
+                retries: self.int(t, "smtp", "retries", 0, 20).unwrap_or(3) as u32,
             });
         }
+    }
+
+    /// `[[jobs]]`: each read into a typed [`Job`]; a job of an unknown type is a problem.
+    fn jobs(&mut self, root: &Tbl<'_>, c: &mut Config) {
         let mut job_names: Vec<String> = Vec::new();
-        for (t, span) in w.tables(root, "jobs") {
-            let i = c.jobs.len();
+        for (i, (t, span)) in self.tables(root, "jobs").into_iter().enumerate() {
             let path = format!("jobs[{i}]");
-            let kind = w.req_str(t, &span, &path, "type");
+            let kind = self.req_str(t, &span, &path, "type");
             let known_opts: &[&str] = kind.as_deref().and_then(|k| JOB_KINDS.iter().find(|(n, _)| *n == k)).map(|(_, o)| *o).unwrap_or(&[]);
             let mut known = vec!["name", "type", "cron"];
             known.extend_from_slice(known_opts);
-            w.unknown_keys(t, &path, &known);
+            self.unknown_keys(t, &path, &known);
             if let Some(k) = &kind
                 && !JOB_KINDS.iter().any(|(n, _)| n == k) {
-                    let sp = w.get(t, "type").unwrap().span();
+                    let sp = self.get(t, "type").map(|v| v.span()).unwrap_or_default();
                     let kinds: Vec<&str> = JOB_KINDS.iter().map(|(n, _)| *n).collect();
-                    w.problem(&sp, &join(&path, "type"), format!("`{k}`: expected one of {}", kinds.join(", ")));
+                    self.problem(&sp, &join(&path, "type"), format!("`{k}`: expected one of {}", kinds.join(", ")));
                 }
-            let name = w.str(t, &path, "name").or_else(|| kind.clone()).unwrap_or_default();
+            let name = self.str(t, &path, "name").or_else(|| kind.clone()).unwrap_or_default();
             if job_names.contains(&name) {
-                w.problem(&span, &join(&path, "name"), format!("job name `{name}` is used twice"));
+                self.problem(&span, &join(&path, "name"), format!("job name `{name}` is used twice"));
             }
             job_names.push(name.clone());
-            let cron = w.req_str(t, &span, &path, "cron");
+            let cron = self.req_str(t, &span, &path, "cron");
             if let Some(cr) = &cron
                 && let Err(e) = crate::config::validate_cron(cr) {
-                    let sp = w.get(t, "cron").unwrap().span();
-                    w.problem(&sp, &join(&path, "cron"), e);
+                    let sp = self.get(t, "cron").map(|v| v.span()).unwrap_or_default();
+                    self.problem(&sp, &join(&path, "cron"), e);
                 }
-            let mut options = BTreeMap::new();
-            for o in known_opts {
-                if let Some(v) = w.get(t, o) {
-                    let s = match v.get_ref() {
-                        DeValue::String(s) => s.to_string(),
-                        DeValue::Integer(i) => i.as_str().to_string(),
-                        DeValue::Boolean(b) => b.to_string(),
-                        other => {
-                            w.problem(&v.span(), &join(&path, o), format!("expected a string, number or boolean, found {}", other.type_str()));
-                            continue;
-                        }
-                    };
-                    if let Err(e) = validate_job_option(o, &s) {
-                        w.problem(&v.span(), &join(&path, o), e);
+            let options = self.job_options(t, &path, known_opts);
+            // An unknown or missing type is a problem reported above; the file is refused.
+            if let Some(kind) = kind.as_deref().and_then(|k| JobKind::read(k, &options)) {
+                let catch_up = match options.get("catch_up").map(String::as_str) {
+                    Some("all") => CatchUp::All,
+                    Some("latest") => CatchUp::Latest,
+                    _ => kind.default_catch_up(),
+                };
+                let retry_secs = options.get("retry_secs").and_then(|v| seconds(v)).unwrap_or(0);
+                c.jobs.push(Job { name, kind, cron: cron.unwrap_or_default(), catch_up, retry_secs });
+            }
+        }
+    }
+
+    /// The options of a job (`known` for its type), each checked by [`validate_job_option`].
+    fn job_options(&mut self, t: &Tbl<'_>, path: &str, known: &[&str]) -> BTreeMap<String, String> {
+        let mut options = BTreeMap::new();
+        for o in known {
+            if let Some(v) = self.get(t, o) {
+                let s = match v.get_ref() {
+                    DeValue::String(s) => s.to_string(),
+                    DeValue::Integer(i) => i.as_str().to_string(),
+                    DeValue::Boolean(b) => b.to_string(),
+                    other => {
+                        self.problem(&v.span(), &join(path, o), format!("expected a string, number or boolean, found {}", other.type_str()));
                         continue;
                     }
-                    options.insert(o.to_string(), s);
+                };
+                if let Err(e) = validate_job_option(o, &s) {
+                    self.problem(&v.span(), &join(path, o), e);
+                    continue;
                 }
+                options.insert(o.to_string(), s);
             }
-            c.jobs.push(Job { name, kind: kind.unwrap_or_default(), cron: cron.unwrap_or_default(), options });
         }
-        if let Some((t, _)) = w.table(root, "", "sql") {
-            w.unknown_keys(t, "sql", &["users"]);
-            for (u, span) in w.tables(t, "users") {
+        options
+    }
+
+    /// `[sql]`: the users of `serve-sql`, each of an office of `office_ids` or of none.
+    fn sql_users(&mut self, root: &Tbl<'_>, c: &mut Config, office_ids: &[String]) {
+        if let Some((t, _)) = self.table(root, "", "sql") {
+            self.unknown_keys(t, "sql", &["users"]);
+            for (u, span) in self.tables(t, "users") {
                 let i = c.sql_users.len();
                 let path = format!("sql.users[{i}]");
-                w.unknown_keys(u, &path, &["name", "password_env", "office", "show_personal_data"]);
-                let name = w.req_str(u, &span, &path, "name");
-                let password_env = w.req_str(u, &span, &path, "password_env");
-                let office = w.str(u, &path, "office");
-                let show_personal_data = w.bool(u, &path, "show_personal_data").unwrap_or(false);
+                self.unknown_keys(u, &path, &["name", "password_env", "office", "show_personal_data"]);
+                let name = self.req_str(u, &span, &path, "name");
+                let password_env = self.req_str(u, &span, &path, "password_env");
+                let office = self.str(u, &path, "office");
+                let show_personal_data = self.bool(u, &path, "show_personal_data").unwrap_or(false);
                 if let Some(o) = &office
                     && !office_ids.contains(o) {
-                        let sp = w.get(u, "office").unwrap().span();
-                        w.problem(&sp, &join(&path, "office"), format!("no office with id `{o}`"));
+                        let sp = self.get(u, "office").map(|v| v.span()).unwrap_or_default();
+                        self.problem(&sp, &join(&path, "office"), format!("no office with id `{o}`"));
                     }
                 c.sql_users.push(SqlUser { name: name.unwrap_or_default(), password_env: password_env.unwrap_or_default(), office, show_personal_data });
             }
         }
+    }
+}
+
+/// A path of the file, relative to the file's folder `base` unless absolute (or a bucket URL).
+fn resolve(base: &Path, p: &str) -> PathBuf {
+    let pb = PathBuf::from(p);
+    // A bucket URL (data_dir = "s3://…") is not a path relative to this file.
+    if pb.is_absolute() || base.as_os_str().is_empty() || p.contains("://") { pb } else { base.join(pb) }
+}
+
+impl Config {
+    /// Reads and validates a config file; every problem is reported at once.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: path.to_path_buf(),
+            problems: vec![ConfigProblem { line: 0, key: "(file)".into(), message: e.to_string() }],
+        })?;
+        Config::parse(&text, path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (doc, syntax) = DeTable::parse_recoverable(text);
+        let mut w = Walk { src: text, problems: Vec::new() };
+        for e in syntax {
+            let span = e.span().unwrap_or(0..0);
+            w.problem(&span, "(syntax)", e.message().trim().to_string());
+        }
+        let root = doc.get_ref();
+        let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
+        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql", "privacy", "web"]);
+        w.files(root, &mut c, &base);
+        w.ingest(root, &mut c);
+        w.privacy(root, &mut c);
+        w.engine(root, &mut c);
+        let office_ids = w.offices(root, &mut c);
+        w.hall_webhooks(root, &mut c);
+        w.smtp(root, &mut c, &base);
+        w.jobs(root, &mut c);
+        w.sql_users(root, &mut c, &office_ids);
         if let Some((t, _)) = w.table(root, "", "web") {
             read_web(&mut w, t, &office_ids, &mut c.web);
         }

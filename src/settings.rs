@@ -36,58 +36,47 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of every command: the config file (or the defaults) compiled with the flags,
+    /// then, when the data lives in a bucket, its local copy synchronised.
     pub fn resolve(g: &GlobalArgs) -> Result<Settings, SettingsError> {
-        let config_path = g.config.clone().or_else(|| {
-            let p = PathBuf::from("windowwatch.toml");
-            p.exists().then_some(p)
-        });
-        let mut config = match &config_path {
-            Some(p) => Config::load(p)?,
+        let config = match Settings::config_file(g) {
+            Some(p) => Config::load(&p)?,
             None => Config::default(),
         };
+        let mut settings = Settings::compile(config, g).map_err(|problems| SettingsError::Several(problems.join("\n")))?;
+        settings.open_bucket()?;
+        Ok(settings)
+    }
+
+    /// The configuration file: `--config`, else `./windowwatch.toml` when there is one.
+    pub fn config_file(g: &GlobalArgs) -> Option<PathBuf> {
+        g.config.clone().or_else(|| {
+            let p = PathBuf::from("windowwatch.toml");
+            p.exists().then_some(p)
+        })
+    }
+
+    /// Compiles a loaded config with the flags into settings: the calendar, the rule catalog and
+    /// profile it names, the engine's limits. Every problem is listed at once (`config check` lists
+    /// them the same way); nothing is written and no bucket is contacted.
+    pub fn compile(mut config: Config, g: &GlobalArgs) -> Result<Settings, Vec<String>> {
         if let Some(d) = &g.data {
             config.data_dir = d.clone();
         }
-        // A bucket: the warehouse is opened at its local copy, synchronised with the bucket.
-        if config.data_dir.to_str().is_some_and(|d| d.starts_with("s3://")) {
-            #[cfg(feature = "s3")]
-            {
-                let url = config.data_dir.to_string_lossy().into_owned();
-                config.data_dir = crate::store::remote::Remote::connect(&url).map_err(|e| SettingsError::Several(e.to_string()))?;
-            }
-            #[cfg(not(feature = "s3"))]
-            return Err(SettingsError::Several(format!("--data {}: a bucket needs the `s3` feature (cargo build --features s3)", config.data_dir.display())));
-        }
-        // Everything below can fail independently; report all of it at once.
         let mut errors: Vec<String> = Vec::new();
+        #[cfg(not(feature = "s3"))]
+        if is_bucket(&config) {
+            errors.push(format!("--data {}: a bucket needs the `s3` feature (cargo build --features s3)", config.data_dir.display()));
+        }
         let mut files = config.calendar_files.clone();
         files.extend(g.calendar.iter().cloned());
-        let calendar = match Calendar::load(config.calendar_builtin && !g.no_builtin_calendar, &files) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                errors.push(e.to_string());
-                None
-            }
-        };
-        let queries = g.queries.clone().or(config.queries.clone());
-        let catalog = match &queries {
-            Some(dir) => match Catalog::from_dir(dir) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    errors.push(e.to_string());
-                    None
-                }
-            },
+        let calendar = Calendar::load(config.calendar_builtin && !g.no_builtin_calendar, &files).map_err(|e| errors.push(e.to_string())).ok();
+        let catalog = match g.queries.as_ref().or(config.queries.as_ref()) {
+            Some(dir) => Catalog::from_dir(dir).map_err(|e| errors.push(e.to_string())).ok(),
             None => Some(Catalog::builtin()),
         };
-        let profile = match (&catalog, g.profile.clone().or(config.profile.clone())) {
-            (Some(c), Some(p)) => match Profile::load(&p, c) {
-                Ok(p) => Some(p),
-                Err(e) => {
-                    errors.push(e.to_string());
-                    None
-                }
-            },
+        let profile = match (&catalog, g.profile.as_ref().or(config.profile.as_ref())) {
+            (Some(c), Some(p)) => Profile::load(p, c).map_err(|e| errors.push(e.to_string())).ok(),
             (Some(c), None) => Some(Profile::defaults(c)),
             (None, _) => None,
         };
@@ -98,16 +87,25 @@ impl Settings {
                 None => errors.push(SettingsError::MemoryLimit(m.clone()).to_string()),
             }
         }
-        if !errors.is_empty() {
-            return Err(SettingsError::Several(errors.join("\n")));
+        match (calendar, catalog, profile) {
+            (Some(calendar), Some(catalog), Some(profile)) if errors.is_empty() => Ok(Settings { config, calendar, catalog, profile, engine, quiet: g.quiet }),
+            _ => Err(errors),
         }
-        Ok(Settings {
-            config,
-            calendar: calendar.expect("no error"),
-            catalog: catalog.expect("no error"),
-            profile: profile.expect("no error"),
-            engine,
-            quiet: g.quiet,
-        })
     }
+
+    /// A bucket (`data_dir = "s3://…"`): the warehouse is opened at its local copy, synchronised
+    /// with the bucket here.
+    fn open_bucket(&mut self) -> Result<(), SettingsError> {
+        #[cfg(feature = "s3")]
+        if is_bucket(&self.config) {
+            let url = self.config.data_dir.to_string_lossy().into_owned();
+            self.config.data_dir = crate::store::remote::Remote::connect(&url).map_err(|e| SettingsError::Several(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether the data lives in a bucket (`s3://…`).
+fn is_bucket(config: &Config) -> bool {
+    config.data_dir.to_str().is_some_and(|d| d.starts_with("s3://"))
 }

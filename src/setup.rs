@@ -9,10 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::calendar::Calendar;
-use crate::checks::catalog::Catalog;
-use crate::checks::profile::Profile;
+use crate::cli::GlobalArgs;
 use crate::config::{Config, ConfigError};
+use crate::settings::Settings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
@@ -62,41 +61,11 @@ pub struct Checked {
 }
 
 /// Validates a configuration: the file (every problem with its line), then what it refers to
-/// (calendar files, rule profile, queries folder). Fails with all problems at once.
-pub fn check(file: Option<&Path>) -> Result<Checked, SetupError> {
-    let path = match file {
-        Some(p) => p.to_path_buf(),
-        None => {
-            let p = PathBuf::from("windowwatch.toml");
-            if !p.exists() {
-                return Err(SetupError::NoConfig);
-            }
-            p
-        }
-    };
-    let config = Config::load(&path)?;
-    let mut problems = Vec::new();
-    if let Err(e) = Calendar::load(config.calendar_builtin, &config.calendar_files) {
-        problems.push(e.to_string());
-    }
-    let catalog = match &config.queries {
-        Some(q) => match Catalog::from_dir(q) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                problems.push(e.to_string());
-                None
-            }
-        },
-        None => Some(Catalog::builtin()),
-    };
-    if let (Some(c), Some(p)) = (&catalog, &config.profile)
-        && let Err(e) = Profile::load(p, c)
-    {
-        problems.push(e.to_string());
-    }
-    if !problems.is_empty() {
-        return Err(SetupError::Resolve { file: path, problems });
-    }
+/// (calendar files, rule profile, queries folder), resolved with the flags exactly as every other
+/// command resolves them ([`Settings::compile`]). Fails with all problems at once.
+pub fn check(file: Option<&Path>, g: &GlobalArgs) -> Result<Checked, SetupError> {
+    let path = file.map(Path::to_path_buf).or_else(|| Settings::config_file(g)).ok_or(SetupError::NoConfig)?;
+    let config = Settings::compile(Config::load(&path)?, g).map_err(|problems| SetupError::Resolve { file: path, problems })?.config;
     let mut warnings = Vec::new();
     if let Some(s) = &config.smtp
         && s.user.is_some()
@@ -134,7 +103,7 @@ pub fn summary(c: &Config) -> String {
     ));
     s.push_str(&format!("  jobs        {}", if c.jobs.is_empty() { "none".to_string() } else { String::new() }));
     for j in &c.jobs {
-        s.push_str(&format!("\n    {:<10} {:<9} {}", j.name, j.kind, j.cron));
+        s.push_str(&format!("\n    {:<10} {:<9} {}", j.name, j.kind.name(), j.cron));
     }
     s
 }

@@ -95,6 +95,18 @@ fn handlebars() -> Handlebars<'static> {
     hb
 }
 
+/// The metadata beside rule file `path` (`rules/<file>`): present, well-formed, its id the file's.
+fn rule_meta(files: &BTreeMap<String, String>, path: &str, file: &str) -> Result<RuleMeta, String> {
+    let meta_path = path.replace(".sql", ".toml");
+    let meta_text = files.get(&meta_path).ok_or_else(|| format!("{path}: no metadata file {meta_path} beside it"))?;
+    let meta: RuleMeta = toml::from_str(meta_text).map_err(|e| format!("{meta_path}: {e}"))?;
+    let expected = file.trim_end_matches(".sql");
+    if meta.id != expected {
+        return Err(format!("{meta_path}: id `{}` does not match the file name `{expected}`", meta.id));
+    }
+    Ok(meta)
+}
+
 impl Catalog {
     /// The queries compiled into the binary.
     pub fn builtin() -> Catalog {
@@ -128,7 +140,8 @@ impl Catalog {
             for e in rd {
                 let p = e.map_err(|e| CheckError::Catalog(format!("{}: {e}", d.display())))?.path();
                 let text = std::fs::read_to_string(&p).map_err(|e| CheckError::Catalog(format!("{}: {e}", p.display())))?;
-                files.insert(format!("{sub}/{}", p.file_name().unwrap().to_string_lossy()), text);
+                let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                files.insert(format!("{sub}/{name}"), text);
             }
         }
         let prof = dir.join("profile.toml");
@@ -140,11 +153,13 @@ impl Catalog {
         Catalog::from_files(files, dir.display().to_string())
     }
 
+    /// Reads the catalog's files; every bad rule file is listed at once, not only the first.
     fn from_files(files: BTreeMap<String, String>, origin: String) -> Result<Catalog, CheckError> {
         let mut views = Vec::new();
         let mut metrics = Vec::new();
         let mut reports = Vec::new();
         let mut rules = Vec::new();
+        let mut problems = Vec::new();
         for (path, text) in &files {
             let Some((dir, file)) = path.split_once('/') else { continue };
             if !file.ends_with(".sql") {
@@ -154,20 +169,17 @@ impl Catalog {
                 "views" => views.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
                 "metrics" => metrics.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
                 "reports" => reports.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
-                "rules" => {
-                    let meta_path = path.replace(".sql", ".toml");
-                    let meta_text = files
-                        .get(&meta_path)
-                        .ok_or_else(|| CheckError::Catalog(format!("{path}: no metadata file {meta_path} beside it")))?;
-                    let meta: RuleMeta = toml::from_str(meta_text).map_err(|e| CheckError::Catalog(format!("{meta_path}: {e}")))?;
-                    let expected = file.trim_end_matches(".sql");
-                    if meta.id != expected {
-                        return Err(CheckError::Catalog(format!("{meta_path}: id `{}` does not match the file name `{expected}`", meta.id)));
-                    }
-                    rules.push(Rule { meta, sql: text.clone(), path: path.clone() });
-                }
+                "rules" => match rule_meta(&files, path, file) {
+                    Ok(meta) => rules.push(Rule { meta, sql: text.clone(), path: path.clone() }),
+                    Err(p) => problems.push(p),
+                },
                 _ => {}
             }
+        }
+        match problems.len() {
+            0 => {}
+            1 => return Err(CheckError::Catalog(problems.remove(0))),
+            n => return Err(CheckError::Catalog(format!("{n} bad rule files:\n  {}", problems.join("\n  ")))),
         }
         views.sort_by(|a, b| a.path.cmp(&b.path));
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
@@ -280,5 +292,24 @@ mod tests {
         let c = Catalog::builtin();
         let e = c.render("rules/x.sql", "SELECT {{no_such_param}}", &serde_json::json!({})).unwrap_err().to_string();
         assert!(e.contains("rules/x.sql"), "{e}");
+    }
+
+    #[test]
+    fn every_bad_rule_file_is_listed_at_once() {
+        let mut files: BTreeMap<String, String> = BTreeMap::new();
+        let meta = |id: &str| format!("id = \"{id}\"\ntitle = \"t\"\ntitle_en = \"t\"\nseverity = \"red\"\nentity = \"case\"\nmonth = \"m\"\nseed = \"s\"\nseed_text = \"s\"\nparams = []\n");
+        for id in ["a.good", "b.no_meta", "c.bad_toml", "d.wrong_id"] {
+            files.insert(format!("rules/{id}.sql"), "SELECT 1".into());
+        }
+        files.insert("rules/a.good.toml".into(), meta("a.good"));
+        files.insert("rules/c.bad_toml.toml".into(), "id = ".into());
+        files.insert("rules/d.wrong_id.toml".into(), meta("d.other"));
+        let e = Catalog::from_files(files.clone(), "test".into()).unwrap_err().to_string();
+        assert!(e.starts_with("queries: 3 bad rule files:\n  rules/b.no_meta.sql: no metadata file rules/b.no_meta.toml beside it\n  rules/c.bad_toml.toml: "), "{e}");
+        assert!(e.contains("\n  rules/d.wrong_id.toml: id `d.other` does not match the file name `d.wrong_id`"), "{e}");
+        assert!(!e.contains("a.good"), "{e}");
+        files.retain(|k, _| !k.starts_with("rules/b") && !k.starts_with("rules/c"));
+        let e = Catalog::from_files(files, "test".into()).unwrap_err().to_string();
+        assert_eq!(e, "queries: rules/d.wrong_id.toml: id `d.other` does not match the file name `d.wrong_id`");
     }
 }

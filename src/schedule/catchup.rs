@@ -20,13 +20,7 @@ pub const MAX_CATCH_UP: usize = 31;
 /// Occurrences counted at most when folding (a per-second cron after a long downtime).
 const MAX_COUNT: usize = 100_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CatchUp {
-    /// Run every owed occurrence, oldest first.
-    All,
-    /// Run only the newest owed occurrence; it stands for the older ones.
-    Latest,
-}
+pub use crate::config::CatchUp;
 
 /// What is owed for one job now.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

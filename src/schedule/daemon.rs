@@ -13,12 +13,14 @@
 //! exits 0. Nothing is killed half-way: a warehouse commit is atomic and a run's row is written
 //! after its work, so the ledger never claims what did not happen.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use chrono::NaiveDateTime;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use tokio::sync::Notify;
 use tokio_cron_scheduler::{Job as CronJob, JobScheduler};
 
 use super::catchup;
@@ -50,7 +52,6 @@ pub fn serve(settings: Settings) -> Result<(), ScheduleError> {
 async fn run(settings: Arc<Settings>, wh: Warehouse, specs: Vec<JobSpec>) -> Result<(), ScheduleError> {
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = Arc::new(Notify::new());
-    let runner = Runner::new(settings.clone(), wh.clone(), stop.clone(), true);
     let started = crate::clock::now_china();
 
     // Signals first, so a SIGTERM during start-up is honoured too.
@@ -59,25 +60,43 @@ async fn run(settings: Arc<Settings>, wh: Warehouse, specs: Vec<JobSpec>) -> Res
     baselines(&wh, &specs, started).await?;
 
     // The heartbeat for `windowwatch health` (container and Kubernetes probes).
-    let running: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
-    super::health::beat(&settings.config.data_dir, None)?;
-    {
-        let (data, running) = (settings.config.data_dir.clone(), running.clone());
-        tokio::spawn(async move {
-            loop {
-                let now = running.lock().expect("running job").clone();
-                let (d, n) = (data.clone(), now);
-                let r = tokio::task::spawn_blocking(move || super::health::beat(&d, n.as_deref())).await;
-                if let Ok(Err(e)) = r {
-                    tracing::warn!(error = %e, "cannot write the heartbeat");
-                }
-                tokio::time::sleep(super::health::EVERY).await;
-            }
-        });
-    }
+    let running: Arc<Mutex<Option<String>>> = Arc::default();
+    spawn_heartbeat(&settings, running.clone())?;
 
     let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
-    let mut sched = JobScheduler::new().await.map_err(|e| ScheduleError::Scheduler(e.to_string()))?;
+    let mut sched = start_scheduler(&specs, &tx).await?;
+    announce(&settings, &specs);
+
+    let runner = Runner::new(settings.clone(), wh.clone(), stop.clone(), true);
+    let worker = Worker { specs: &specs, runner, stop, stopping, started, running, tx, retrying: Arc::default() };
+    worker.work(&mut rx).await;
+    tracing::info!("stopping: no new runs start");
+    let _ = sched.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Writes the heartbeat now, then every [`super::health::EVERY`], naming the running job.
+fn spawn_heartbeat(settings: &Settings, running: Arc<Mutex<Option<String>>>) -> Result<(), ScheduleError> {
+    super::health::beat(&settings.config.data_dir, None)?;
+    let data = settings.config.data_dir.clone();
+    tokio::spawn(async move {
+        loop {
+            let now = running.lock().expect("running job").clone();
+            let (d, n) = (data.clone(), now);
+            let r = tokio::task::spawn_blocking(move || super::health::beat(&d, n.as_deref())).await;
+            if let Ok(Err(e)) = r {
+                tracing::warn!(error = %e, "cannot write the heartbeat");
+            }
+            tokio::time::sleep(super::health::EVERY).await;
+        }
+    });
+    Ok(())
+}
+
+/// Starts the cron scheduler: each job's firing sends the job's index on `tx`, nothing more.
+async fn start_scheduler(specs: &[JobSpec], tx: &UnboundedSender<usize>) -> Result<JobScheduler, ScheduleError> {
+    let sched = JobScheduler::new().await.map_err(|e| ScheduleError::Scheduler(e.to_string()))?;
     for (i, j) in specs.iter().enumerate() {
         let tx = tx.clone();
         let job = CronJob::new_async_tz(j.cron_text.as_str(), chrono_tz::Asia::Shanghai, move |_id, _sched| {
@@ -90,6 +109,11 @@ async fn run(settings: Arc<Settings>, wh: Warehouse, specs: Vec<JobSpec>) -> Res
         sched.add(job).await.map_err(|e| ScheduleError::Scheduler(e.to_string()))?;
     }
     sched.start().await.map_err(|e| ScheduleError::Scheduler(e.to_string()))?;
+    Ok(sched)
+}
+
+/// The `ready` line and a `scheduled` line per job.
+fn announce(settings: &Settings, specs: &[JobSpec]) {
     tracing::info!(
         jobs = specs.len(),
         data = %settings.config.data_dir.display(),
@@ -97,60 +121,82 @@ async fn run(settings: Arc<Settings>, wh: Warehouse, specs: Vec<JobSpec>) -> Res
         pid = std::process::id(),
         "ready"
     );
-    for j in &specs {
-        tracing::info!(job = %j.name, kind = j.kind.as_str(), cron = %j.cron_text, next = ?catchup::next_after(&j.cron, crate::clock::now_china()), "scheduled");
+    for j in specs {
+        tracing::info!(job = %j.name, kind = j.kind.name(), cron = %j.cron_text, next = ?catchup::next_after(&j.cron, crate::clock::now_china()), "scheduled");
+    }
+}
+
+/// The one worker: runs the woken jobs one at a time until the daemon stops.
+struct Worker<'a> {
+    specs: &'a [JobSpec],
+    runner: Runner,
+    stop: Arc<AtomicBool>,
+    stopping: Arc<Notify>,
+    started: NaiveDateTime,
+    /// The job running now, for the heartbeat.
+    running: Arc<Mutex<Option<String>>>,
+    /// Wakes a job again (a retry after a failure).
+    tx: UnboundedSender<usize>,
+    /// The jobs with a retry pending.
+    retrying: Arc<Mutex<BTreeSet<usize>>>,
+}
+
+impl Worker<'_> {
+    /// Start-up: every job looks at what it owes once (the catch-up); then each woken job in turn.
+    async fn work(&self, rx: &mut UnboundedReceiver<usize>) {
+        let mut pending: BTreeSet<usize> = (0..self.specs.len()).collect();
+        let mut caught_up = false;
+        // Occurrences run in this process that left no row (an inbox look that found nothing).
+        let mut looked: HashMap<String, NaiveDateTime> = HashMap::new();
+        loop {
+            while let Ok(i) = rx.try_recv() {
+                pending.insert(i);
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            let Some(i) = pending.pop_first() else {
+                if !caught_up {
+                    caught_up = true;
+                    tracing::info!("caught up; waiting for the next tick");
+                }
+                tokio::select! {
+                    _ = self.stopping.notified() => return,
+                    got = rx.recv() => match got {
+                        Some(i) => { pending.insert(i); }
+                        None => return,
+                    },
+                }
+                continue;
+            };
+            let job = &self.specs[i];
+            *self.running.lock().expect("running job") = Some(job.name.clone());
+            let failed = serve_owed(&self.runner, job, self.started, &mut looked).await;
+            *self.running.lock().expect("running job") = None;
+            if failed {
+                self.retry_later(i, job);
+            }
+        }
     }
 
-    // Start-up: every job looks at what it owes once (the catch-up).
-    let mut pending: BTreeSet<usize> = (0..specs.len()).collect();
-    let mut caught_up = false;
-    let retrying: Arc<std::sync::Mutex<BTreeSet<usize>>> = Arc::default();
-    // Occurrences run in this process that left no row (an inbox look that found nothing).
-    let mut looked: std::collections::HashMap<String, chrono::NaiveDateTime> = Default::default();
-    loop {
-        while let Ok(i) = rx.try_recv() {
-            pending.insert(i);
+    /// Wakes a failed job again after its `retry_secs` (once: a retry already pending stands).
+    fn retry_later(&self, i: usize, job: &JobSpec) {
+        if job.retry_secs == 0 || !self.retrying.lock().expect("retry set").insert(i) {
+            return;
         }
-        if stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Some(i) = pending.pop_first() else {
-            if !caught_up {
-                caught_up = true;
-                tracing::info!("caught up; waiting for the next tick");
-            }
-            tokio::select! {
-                _ = stopping.notified() => break,
-                got = rx.recv() => match got {
-                    Some(i) => { pending.insert(i); }
-                    None => break,
-                },
-            }
-            continue;
-        };
-        let job = &specs[i];
-        *running.lock().expect("running job") = Some(job.name.clone());
-        let failed = serve_owed(&runner, job, started, &mut looked).await;
-        *running.lock().expect("running job") = None;
-        if failed && job.retry_secs > 0 && retrying.lock().expect("retry set").insert(i) {
-            let (tx, retrying, secs) = (tx.clone(), retrying.clone(), job.retry_secs);
-            tracing::info!(job = %job.name, retry_secs = secs, "will retry");
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(secs)).await;
-                retrying.lock().expect("retry set").remove(&i);
-                let _ = tx.send(i);
-            });
-        }
+        let (tx, retrying, secs) = (self.tx.clone(), self.retrying.clone(), job.retry_secs);
+        tracing::info!(job = %job.name, retry_secs = secs, "will retry");
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            retrying.lock().expect("retry set").remove(&i);
+            let _ = tx.send(i);
+        });
     }
-    tracing::info!("stopping: no new runs start");
-    let _ = sched.shutdown().await;
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// Runs what `job` owes now, oldest first; stops at the first failure (so a later success cannot
 /// cover for an earlier failure) or when the daemon is stopping. Returns whether a run failed.
-async fn serve_owed(runner: &Runner, job: &JobSpec, started: chrono::NaiveDateTime, looked: &mut std::collections::HashMap<String, chrono::NaiveDateTime>) -> bool {
+async fn serve_owed(runner: &Runner, job: &JobSpec, started: NaiveDateTime, looked: &mut HashMap<String, NaiveDateTime>) -> bool {
     let rows = match load_rows(&runner.wh).await {
         Ok(r) => r,
         Err(e) => {
@@ -208,7 +254,7 @@ async fn baselines(wh: &Warehouse, specs: &[JobSpec], now: chrono::NaiveDateTime
         tracing::info!(job = %j.name, served_until = %at, "first start of this job: earlier occurrences are not caught up");
         new.push(RunRecord {
             job: j.name.clone(),
-            kind: j.kind.as_str().to_string(),
+            kind: j.kind.name().to_string(),
             trigger: Trigger::Baseline.as_str().to_string(),
             scheduled_at: at,
             started_at: now,

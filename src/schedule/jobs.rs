@@ -15,137 +15,56 @@ use chrono::NaiveDateTime;
 use croner::Cron;
 use futures::FutureExt;
 
-use super::catchup::CatchUp;
 use super::inbox::{InboxSpec, InboxState, IngestConfig};
 use super::ledger::{self, RunRecord, Status, Trigger};
 use super::{JobError, ScheduleError};
 use crate::checks::{self, CheckOptions};
-use crate::config::{self, Job};
-use crate::contract::Table;
-use crate::config::RegisterFormat;
+use crate::config::{self, CatchUp, Job, JobKind};
 use crate::report::{self, Month, Rendered, Request};
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Inbox,
-    Check,
-    Daily,
-    Monthly,
-    Register,
-}
-
-impl Kind {
-    pub fn parse(s: &str) -> Option<Kind> {
-        Some(match s {
-            "inbox" => Kind::Inbox,
-            "check" => Kind::Check,
-            "daily" => Kind::Daily,
-            "monthly" => Kind::Monthly,
-            "register" => Kind::Register,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Inbox => "inbox",
-            Kind::Check => "check",
-            Kind::Daily => "daily",
-            Kind::Monthly => "monthly",
-            Kind::Register => "register",
-        }
-    }
-
-    /// The catch-up policy when the job does not set `catch_up`.
-    pub fn default_catch_up(self) -> CatchUp {
-        match self {
-            Kind::Inbox | Kind::Check | Kind::Daily => CatchUp::Latest,
-            Kind::Monthly | Kind::Register => CatchUp::All,
-        }
-    }
-}
-
-/// One job of the config, options read.
+/// One job of the config, ready to run: its cron compiled, its inbox patterns too.
 #[derive(Debug, Clone)]
 pub struct JobSpec {
     pub name: String,
-    pub kind: Kind,
+    pub kind: JobKind,
     pub cron_text: String,
     pub cron: Cron,
     pub catch_up: CatchUp,
     /// Seconds after a failed run before it is tried again (0: at the next tick).
     pub retry_secs: u64,
-    /// Reports: deliver them (default true).
-    pub send: bool,
-    /// Monthly and register: report the month of the occurrence instead of the one before.
-    pub current_month: bool,
-    pub format: RegisterFormat,
-    /// Check: as of the start of the run instead of the scheduled instant.
-    pub as_of_now: bool,
     pub inbox: Option<InboxSpec>,
 }
 
-fn opt<'a>(j: &'a Job, key: &str) -> Option<&'a str> {
-    j.options.get(key).map(String::as_str)
-}
-
 impl JobSpec {
-    /// Reads a validated config job (the config loader checked every value already).
+    /// Compiles a config job (the config loader read and checked every value already).
     pub fn from_config(j: &Job, cfg: &config::Config) -> Result<JobSpec, ScheduleError> {
         let bad = |m: String| ScheduleError::Job { job: j.name.clone(), message: m };
-        let kind = Kind::parse(&j.kind).ok_or_else(|| bad(format!("unknown type `{}`", j.kind)))?;
         let cron = config::parse_cron(&j.cron).map_err(bad)?;
-        let secs = |k: &str, d: u64| opt(j, k).and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(d);
-        let catch_up = match opt(j, "catch_up") {
-            Some("all") => CatchUp::All,
-            Some("latest") => CatchUp::Latest,
-            _ => kind.default_catch_up(),
-        };
-        let inbox = if kind == Kind::Inbox {
-            let pat = |k: &str| opt(j, k).map(config::name_pattern).transpose().map_err(bad);
-            let mut patterns = Vec::new();
-            for t in Table::ALL {
-                if let Some(re) = pat(t.name())? {
-                    patterns.push((t, re));
-                }
-            }
-            Some(InboxSpec {
+        let inbox = match &j.kind {
+            JobKind::Inbox { pattern, tables, sniff, settle_secs } => Some(InboxSpec {
                 dir: cfg.inbox.clone(),
-                include: pat("pattern")?,
-                patterns,
-                sniff: opt(j, "sniff") != Some("false"),
-                settle: Duration::from_secs(secs("settle_secs", 10)),
-            })
-        } else {
-            None
+                include: pattern.as_deref().map(config::name_pattern).transpose().map_err(bad)?,
+                patterns: tables.iter().map(|(t, p)| Ok((*t, config::name_pattern(p).map_err(bad)?))).collect::<Result<_, ScheduleError>>()?,
+                sniff: *sniff,
+                settle: Duration::from_secs(*settle_secs),
+            }),
+            _ => None,
         };
-        Ok(JobSpec {
-            name: j.name.clone(),
-            kind,
-            cron_text: j.cron.clone(),
-            cron,
-            catch_up,
-            retry_secs: secs("retry_secs", 0),
-            send: opt(j, "send") != Some("false"),
-            current_month: opt(j, "month") == Some("current"),
-            format: if opt(j, "format") == Some("csv") { RegisterFormat::Csv } else { RegisterFormat::Xlsx },
-            as_of_now: opt(j, "as_of") == Some("now"),
-            inbox,
-        })
+        Ok(JobSpec { name: j.name.clone(), kind: j.kind.clone(), cron_text: j.cron.clone(), cron, catch_up: j.catch_up, retry_secs: j.retry_secs, inbox })
     }
 
-    /// The report request of one occurrence of a report job (a job of another kind asks for the
-    /// daily warning; `execute` never asks it).
-    pub fn request(&self, s: &Settings, scheduled: NaiveDateTime) -> Request {
-        let month = if self.current_month { Month::of(scheduled) } else { Month::of(scheduled).prev() };
+    /// The report request of one occurrence of a report job (None for the other kinds).
+    pub fn request(&self, s: &Settings, scheduled: NaiveDateTime) -> Option<Request> {
+        let month = |current: bool| if current { Month::of(scheduled) } else { Month::of(scheduled).prev() };
         let (kind, as_of) = match self.kind {
-            Kind::Monthly => (report::Kind::Monthly(month), self.current_month.then_some(scheduled)),
-            Kind::Register => (report::Kind::Register(month, self.format), Some(scheduled)),
-            _ => (report::Kind::Daily, Some(scheduled)),
+            JobKind::Daily { .. } => (report::Kind::Daily, Some(scheduled)),
+            JobKind::Monthly { current_month, .. } => (report::Kind::Monthly(month(current_month)), current_month.then_some(scheduled)),
+            JobKind::Register { current_month, format, .. } => (report::Kind::Register(month(current_month), format), Some(scheduled)),
+            JobKind::Inbox { .. } | JobKind::Check { .. } => return None,
         };
-        Request::new(s, kind, as_of)
+        Some(Request::new(s, kind, as_of))
     }
 
     pub fn all(cfg: &config::Config) -> Result<Vec<JobSpec>, ScheduleError> {
@@ -189,11 +108,11 @@ impl Runner {
     pub async fn run(&self, job: &JobSpec, scheduled: NaiveDateTime, trigger: Trigger, folded: i64) -> Option<RunRecord> {
         let started = crate::clock::now_china();
         let t0 = std::time::Instant::now();
-        if job.kind == Kind::Inbox {
+        if matches!(job.kind, JobKind::Inbox { .. }) {
             // An inbox looks every tick; only a look that finds files is worth an info line.
-            tracing::debug!(job = %job.name, kind = job.kind.as_str(), trigger = trigger.as_str(), scheduled = %scheduled, "job started");
+            tracing::debug!(job = %job.name, kind = job.kind.name(), trigger = trigger.as_str(), scheduled = %scheduled, "job started");
         } else {
-            tracing::info!(job = %job.name, kind = job.kind.as_str(), trigger = trigger.as_str(), scheduled = %scheduled, folded, "job started");
+            tracing::info!(job = %job.name, kind = job.kind.name(), trigger = trigger.as_str(), scheduled = %scheduled, folded, "job started");
         }
         let result = match AssertUnwindSafe(self.execute(job, scheduled)).catch_unwind().await {
             Ok(r) => r,
@@ -210,7 +129,7 @@ impl Runner {
         };
         let rec = RunRecord {
             job: job.name.clone(),
-            kind: job.kind.as_str().to_string(),
+            kind: job.kind.name().to_string(),
             trigger: trigger.as_str().to_string(),
             scheduled_at: scheduled,
             started_at: started,
@@ -238,7 +157,7 @@ impl Runner {
     }
 
     async fn execute(&self, job: &JobSpec, scheduled: NaiveDateTime) -> Result<Done, JobError> {
-        crate::store::failpoint(&format!("job_{}", job.kind.as_str()))?;
+        crate::store::failpoint(&format!("job_{}", job.kind.name()))?;
         if let Some(ms) = super::inbox::pause_millis("job_start") {
             tracing::info!(point = "job_start", millis = ms, "pausepoint");
             tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -246,7 +165,7 @@ impl Runner {
         let s = &*self.settings;
         let wh = &self.wh;
         match job.kind {
-            Kind::Inbox => {
+            JobKind::Inbox { .. } => {
                 let spec = job.inbox.clone().expect("an inbox job has its spec");
                 let cfg = IngestConfig { numeric_levels: s.config.numeric_levels, aliases: s.config.aliases.clone() };
                 let (wh, state, stop, name, remember) = (wh.clone(), self.inbox_state(&job.name), self.stop.clone(), job.name.clone(), self.remember);
@@ -258,25 +177,25 @@ impl Runner {
                 }
                 Ok(Done { rows: r.rows() as i64, mails: 0, detail: r.summary(), record: r.did_something() })
             }
-            Kind::Check => {
-                let as_of = if job.as_of_now { crate::clock::now_china() } else { scheduled };
+            JobKind::Check { as_of_now } => {
+                let as_of = if as_of_now { crate::clock::now_china() } else { scheduled };
                 let opts = CheckOptions { as_of, only: None, record: true, engine: s.engine.clone() };
                 let run = checks::run_checks(wh, &s.calendar, &s.catalog, &s.profile, &opts).await?;
                 Ok(Done { rows: run.findings.num_rows() as i64, mails: 0, detail: run.to_string(), record: true })
             }
-            Kind::Daily | Kind::Monthly | Kind::Register => {
-                let req = job.request(s, scheduled);
+            JobKind::Daily { send } | JobKind::Monthly { send, .. } | JobKind::Register { send, .. } => {
+                let req = job.request(s, scheduled).ok_or_else(|| JobError::Panic(format!("{}: not a report job", job.name)))?;
                 let rendered = req.render(s, wh).await?;
-                self.deliver(job, &req.label(), rendered).await
+                self.deliver(send, &req.label(), rendered).await
             }
         }
     }
 
     /// Delivers rendered reports when the job sends (the one place a job calls delivery).
-    async fn deliver(&self, job: &JobSpec, what: &str, rendered: Vec<Rendered>) -> Result<Done, JobError> {
+    async fn deliver(&self, send: bool, what: &str, rendered: Vec<Rendered>) -> Result<Done, JobError> {
         let messages = rendered.iter().filter(|r| r.message.is_some()).count() as i64;
         let files: usize = rendered.iter().map(|r| r.files.len()).sum();
-        if !job.send {
+        if !send {
             return Ok(Done { rows: messages, mails: 0, detail: format!("{what}: {messages} report(s), {files} file(s); send = false"), record: true });
         }
         if self.stop.load(Ordering::SeqCst) {

@@ -117,20 +117,20 @@ pub fn jobs_batch(settings: &Settings) -> Result<RecordBatch, ScheduleError> {
         let last = h.last.as_ref();
         let vals = [
             Some(j.name.clone()),
-            Some(j.kind.as_str().to_string()),
+            Some(j.kind.name().to_string()),
             Some(j.cron_text.clone()),
             fmt_t(catchup::next_after(&j.cron, now)),
             last.map(|l| l.started_at).and_then(|t| fmt_t(Some(t))),
             last.map(|l| l.status.clone()),
             h.last_ok.as_ref().and_then(|l| fmt_t(Some(l.started_at))),
             Some(match j.catch_up {
-                catchup::CatchUp::All => "all".to_string(),
-                catchup::CatchUp::Latest => "latest".to_string(),
+                crate::config::CatchUp::All => "all".to_string(),
+                crate::config::CatchUp::Latest => "latest".to_string(),
             }),
-            Some(match (h.known, j.kind) {
+            Some(match (h.known, &j.kind) {
                 (false, _) => "first start".into(),
                 // An inbox look that finds nothing is not recorded: it is always "owed" a look.
-                (true, jobs::Kind::Inbox) => "-".into(),
+                (true, crate::config::JobKind::Inbox { .. }) => "-".into(),
                 (true, _) => owed.runs.len().to_string(),
             }),
             last.and_then(|l| l.error.clone().or(l.detail.clone())),

@@ -8,6 +8,7 @@
 //! `pgwire`) opens the same sessions for its logins.
 
 pub use crate::engine::functions;
+pub mod command;
 pub mod guard;
 #[cfg(feature = "pgwire")]
 pub mod pg;

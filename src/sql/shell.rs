@@ -1,14 +1,14 @@
 //! `windowwatch sql`: the interactive shell (rustyline: multi-line statements ended by `;`,
 //! history, completion of table, view, column and function names), `-c SQL`, `-f FILE`, `\i FILE`
 //! and scripts piped into stdin. Every statement of every path goes through
-//! [`super::exec_and_print`]; the backslash commands are the shell's own.
+//! [`super::exec_and_print`]; the backslash commands are the shell's own ([`super::command`]).
 
 use std::borrow::Cow;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::Highlighter;
@@ -16,23 +16,10 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Editor, Helper};
 
+use super::command::Command;
 use super::{FileSink, PrintOptions, SqlError, SqlSession, exec_and_print};
 use crate::output::PrintFormat;
 use crate::settings::Settings;
-
-pub const HELP: &str = "\
-Statements end with `;` and may span lines. Backslash commands:
-  \\d              list tables, views and functions, with what each holds
-  \\d NAME         the columns of a table or view (or what a function does)
-  \\i FILE         run the statements and commands of FILE
-  \\o [FILE]       write results to FILE (format from its extension or \\format; csv, tsv, json,
-                  jsonl, parquet, xlsx); \\o alone goes back to the screen
-  \\format FORMAT  table, csv, tsv, json, jsonl (parquet and xlsx need \\o FILE)
-  \\timing [on|off] print the time each statement took
-  \\asof TIME      re-create the as-of views (cases_at, case_deadlines, …) for another instant
-  \\?              this help
-  \\q              quit (Ctrl-D too)
-The session is read-only: the warehouse changes only by `windowwatch ingest` and `check`.";
 
 /// Whether SQL text ends a statement: its last character outside quotes and comments is `;`.
 pub fn statement_complete(sql: &str) -> bool {
@@ -70,6 +57,10 @@ pub fn statement_complete(sql: &str) -> bool {
         }
     }
     last == Some(';')
+}
+
+fn write_err(e: std::io::Error) -> SqlError {
+    SqlError::Output(e.into())
 }
 
 /// What a backslash command asks of the loop.
@@ -153,117 +144,119 @@ impl<'a> Shell<'a> {
         }
     }
 
+    /// Runs one backslash command line.
     async fn command(&mut self, line: &str, out: &mut dyn Write) -> Result<Control, SqlError> {
-        let (cmd, arg) = match line.split_once(char::is_whitespace) {
+        let (name, arg) = match line.split_once(char::is_whitespace) {
             Some((c, a)) => (c, a.trim()),
             None => (line, ""),
         };
         let arg = arg.trim_end_matches(';').trim();
-        let write_err = |e: std::io::Error| SqlError::Output(e.into());
+        let Some(cmd) = Command::parse(name) else {
+            return Err(SqlError::Usage(format!("unknown command `{name}`; \\? lists the commands")));
+        };
         match cmd {
-            "\\q" | "\\quit" => return Ok(Control::Quit),
-            "\\?" | "\\h" | "\\help" => writeln!(out, "{HELP}").map_err(write_err)?,
-            "\\d" if arg.is_empty() => {
-                let objects = self.session.objects();
-                let schema = Arc::new(Schema::new(vec![
-                    Field::new("name", DataType::Utf8, false),
-                    Field::new("kind", DataType::Utf8, false),
-                    Field::new("description", DataType::Utf8, false),
-                ]));
-                let b = RecordBatch::try_new(
-                    schema.clone(),
-                    vec![
-                        Arc::new(StringArray::from_iter_values(objects.iter().map(|o| o.name.as_str()))),
-                        Arc::new(StringArray::from_iter_values(objects.iter().map(|o| o.kind))),
-                        Arc::new(StringArray::from_iter_values(objects.iter().map(|o| o.description.as_str()))),
-                    ],
-                )
-                .map_err(|e| SqlError::Output(e.into()))?;
-                self.print_meta(out, &schema, b)?;
-            }
-            "\\d" => {
-                let name = arg.trim_matches('"').to_lowercase();
-                let objects = self.session.objects();
-                let obj = objects.iter().find(|o| o.name == name);
-                if let Some(o) = obj.filter(|o| o.kind == "function") {
-                    writeln!(out, "function {}", o.description).map_err(write_err)?;
-                    return Ok(Control::Continue);
-                }
-                let Some(cols) = self.session.columns(&name).await else {
-                    return Err(SqlError::Usage(format!("\\d: no table, view or function named `{name}` (\\d lists them)")));
-                };
-                if let Some(o) = obj {
-                    writeln!(out, "{} {}: {}", o.kind, o.name, o.description).map_err(write_err)?;
-                }
-                let schema = Arc::new(Schema::new(vec![
-                    Field::new("column", DataType::Utf8, false),
-                    Field::new("type", DataType::Utf8, false),
-                    Field::new("nullable", DataType::Utf8, false),
-                ]));
-                let b = RecordBatch::try_new(
-                    schema.clone(),
-                    vec![
-                        Arc::new(StringArray::from_iter_values(cols.iter().map(|c| c.0.as_str()))),
-                        Arc::new(StringArray::from_iter_values(cols.iter().map(|c| c.1.as_str()))),
-                        Arc::new(StringArray::from_iter_values(cols.iter().map(|c| if c.2 { "yes" } else { "no" }))),
-                    ],
-                )
-                .map_err(|e| SqlError::Output(e.into()))?;
-                self.print_meta(out, &schema, b)?;
-            }
-            "\\i" | "\\include" => {
-                if arg.is_empty() {
-                    return Err(SqlError::Usage("\\i: name a file".into()));
-                }
-                let path = PathBuf::from(arg);
-                let text = read_script(&path)?;
-                let was = self.stop_on_error;
-                self.stop_on_error = true;
-                let r = Box::pin(self.run_script(&text, out)).await;
-                self.stop_on_error = was;
-                if !r? {
-                    return Ok(Control::Quit);
-                }
-            }
-            "\\o" | "\\out" => {
-                self.flush_file()?;
-                self.opts.output = if arg.is_empty() { None } else { Some(PathBuf::from(arg)) };
-                if let Some(p) = &self.opts.output {
-                    writeln!(out, "results go to {} ({})", p.display(), format_name(file_format(p, self.opts.format))).map_err(write_err)?;
-                }
-            }
-            "\\format" | "\\pset" => {
-                let f = PrintFormat::parse(arg.trim_start_matches("format").trim())
-                    .ok_or_else(|| SqlError::Usage(format!("\\format `{arg}`: expected table, csv, tsv, json, jsonl, parquet or xlsx")))?;
-                if f.is_binary() && self.opts.output.is_none() {
-                    return Err(SqlError::Usage(format!("\\format {}: binary output goes to a file; first \\o FILE", format_name(f))));
-                }
-                self.opts.format = f;
-            }
-            "\\timing" => {
-                self.opts.timing = match arg {
-                    "" => !self.opts.timing,
-                    "on" => true,
-                    "off" => false,
-                    _ => return Err(SqlError::Usage(format!("\\timing `{arg}`: expected on or off"))),
-                };
-                writeln!(out, "Timing is {}.", if self.opts.timing { "on" } else { "off" }).map_err(write_err)?;
-            }
-            "\\asof" => {
-                let t = crate::clock::parse_instant(arg.trim_matches('"').trim_matches('\'')).map_err(|e| SqlError::Usage(format!("\\asof: {e}")))?;
-                let settings = self.settings;
-                self.session.set_as_of(settings, t).await?;
-                writeln!(out, "as-of views now as of {}", t.format("%Y-%m-%d %H:%M:%S")).map_err(write_err)?;
-            }
-            other => return Err(SqlError::Usage(format!("unknown command `{other}`; \\? lists the commands"))),
+            Command::Quit => return Ok(Control::Quit),
+            Command::Help => writeln!(out, "{}", super::command::help()).map_err(write_err)?,
+            Command::Describe if arg.is_empty() => self.list_objects(out)?,
+            Command::Describe => self.describe(arg, out).await?,
+            Command::Include => return self.include(arg, out).await,
+            Command::Output => self.output_to(arg, out)?,
+            Command::Format => self.set_format(arg)?,
+            Command::Timing => self.set_timing(arg, out)?,
+            Command::AsOf => self.set_as_of(arg, out).await?,
         }
         Ok(Control::Continue)
     }
 
+    /// `\d`: the tables, views and functions, with what each holds.
+    fn list_objects(&self, out: &mut dyn Write) -> Result<(), SqlError> {
+        let objects = self.session.objects();
+        let names: Vec<&str> = objects.iter().map(|o| o.name.as_str()).collect();
+        let kinds: Vec<&str> = objects.iter().map(|o| o.kind).collect();
+        let descriptions: Vec<&str> = objects.iter().map(|o| o.description.as_str()).collect();
+        self.print_meta(out, &[("name", names), ("kind", kinds), ("description", descriptions)])
+    }
+
+    /// `\d NAME`: the columns of a table or view, or what a function does.
+    async fn describe(&self, arg: &str, out: &mut dyn Write) -> Result<(), SqlError> {
+        let name = arg.trim_matches('"').to_lowercase();
+        let objects = self.session.objects();
+        let obj = objects.iter().find(|o| o.name == name);
+        if let Some(o) = obj.filter(|o| o.kind == "function") {
+            return writeln!(out, "function {}", o.description).map_err(write_err);
+        }
+        let Some(cols) = self.session.columns(&name).await else {
+            return Err(SqlError::Usage(format!("\\d: no table, view or function named `{name}` (\\d lists them)")));
+        };
+        if let Some(o) = obj {
+            writeln!(out, "{} {}: {}", o.kind, o.name, o.description).map_err(write_err)?;
+        }
+        let names: Vec<&str> = cols.iter().map(|c| c.0.as_str()).collect();
+        let types: Vec<&str> = cols.iter().map(|c| c.1.as_str()).collect();
+        let nullable: Vec<&str> = cols.iter().map(|c| if c.2 { "yes" } else { "no" }).collect();
+        self.print_meta(out, &[("column", names), ("type", types), ("nullable", nullable)])
+    }
+
+    /// `\i FILE`: runs a script; an error in it ends it, and a `\q` in it ends the shell.
+    async fn include(&mut self, arg: &str, out: &mut dyn Write) -> Result<Control, SqlError> {
+        if arg.is_empty() {
+            return Err(SqlError::Usage("\\i: name a file".into()));
+        }
+        let text = read_script(&PathBuf::from(arg))?;
+        let was = self.stop_on_error;
+        self.stop_on_error = true;
+        let r = Box::pin(self.run_script(&text, out)).await;
+        self.stop_on_error = was;
+        Ok(if r? { Control::Continue } else { Control::Quit })
+    }
+
+    /// `\o [FILE]`: results to a file, or back to the screen.
+    fn output_to(&mut self, arg: &str, out: &mut dyn Write) -> Result<(), SqlError> {
+        self.flush_file()?;
+        self.opts.output = if arg.is_empty() { None } else { Some(PathBuf::from(arg)) };
+        if let Some(p) = &self.opts.output {
+            writeln!(out, "results go to {} ({})", p.display(), format_name(file_format(p, self.opts.format))).map_err(write_err)?;
+        }
+        Ok(())
+    }
+
+    /// `\format FORMAT` (and psql's `\pset format FORMAT`).
+    fn set_format(&mut self, arg: &str) -> Result<(), SqlError> {
+        let f = PrintFormat::parse(arg.trim_start_matches("format").trim())
+            .ok_or_else(|| SqlError::Usage(format!("\\format `{arg}`: expected table, csv, tsv, json, jsonl, parquet or xlsx")))?;
+        if f.is_binary() && self.opts.output.is_none() {
+            return Err(SqlError::Usage(format!("\\format {}: binary output goes to a file; first \\o FILE", format_name(f))));
+        }
+        self.opts.format = f;
+        Ok(())
+    }
+
+    /// `\timing [on|off]`; alone it toggles.
+    fn set_timing(&mut self, arg: &str, out: &mut dyn Write) -> Result<(), SqlError> {
+        self.opts.timing = match arg {
+            "" => !self.opts.timing,
+            "on" => true,
+            "off" => false,
+            _ => return Err(SqlError::Usage(format!("\\timing `{arg}`: expected on or off"))),
+        };
+        writeln!(out, "Timing is {}.", if self.opts.timing { "on" } else { "off" }).map_err(write_err)
+    }
+
+    /// `\asof TIME`: the as-of views re-created for another instant.
+    async fn set_as_of(&mut self, arg: &str, out: &mut dyn Write) -> Result<(), SqlError> {
+        let t = crate::clock::parse_instant(arg.trim_matches('"').trim_matches('\'')).map_err(|e| SqlError::Usage(format!("\\asof: {e}")))?;
+        let settings = self.settings;
+        self.session.set_as_of(settings, t).await?;
+        writeln!(out, "as-of views now as of {}", t.format("%Y-%m-%d %H:%M:%S")).map_err(write_err)
+    }
+
     /// Listings print in the current text format (a table while results go to a file).
-    fn print_meta(&self, out: &mut dyn Write, schema: &datafusion::arrow::datatypes::SchemaRef, b: RecordBatch) -> Result<(), SqlError> {
+    fn print_meta(&self, out: &mut dyn Write, columns: &[(&str, Vec<&str>)]) -> Result<(), SqlError> {
+        let schema = Arc::new(Schema::new(columns.iter().map(|(n, _)| Field::new(*n, DataType::Utf8, false)).collect::<Vec<_>>()));
+        let arrays = columns.iter().map(|(_, v)| Arc::new(StringArray::from(v.clone())) as ArrayRef).collect();
+        let b = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| SqlError::Output(e.into()))?;
         let f = if self.opts.format.is_binary() || self.opts.output.is_some() { PrintFormat::Table } else { self.opts.format };
-        crate::output::print_batches(out, schema, &[b], f)?;
+        crate::output::print_batches(out, &schema, &[b], f)?;
         Ok(())
     }
 

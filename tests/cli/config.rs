@@ -99,3 +99,24 @@ fn every_example_in_the_starter_is_valid_when_uncommented() {
     // And nothing was left commented that looks like an example.
     assert!(!uncommented.lines().any(|l| l.starts_with("#[") || l.starts_with("#name")), "{uncommented}");
 }
+
+#[test]
+fn config_check_resolves_the_flags_as_every_command_does_and_lists_every_bad_rule_file() {
+    let env = Env::new();
+    env.ww(&["init", "."]).ok();
+    for d in ["q/views", "q/metrics"] {
+        std::fs::create_dir_all(env.path(d)).unwrap();
+    }
+    env.write("q/rules/a.one.sql", "SELECT 1");
+    env.write("q/rules/b.two.sql", "SELECT 1");
+    env.write("q/rules/b.two.toml", "id = ");
+    let flags = ["--queries", "q", "--calendar", "no-such-calendar.csv", "--memory-limit", "lots"];
+    let check = env.ww(&[&flags[..], &["config", "check"]].concat());
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    let other = env.ww(&[&flags[..], &["jobs"]].concat());
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    for e in ["2 bad rule files", "rules/a.one.sql: no metadata file rules/a.one.toml", "rules/b.two.toml: ", "no-such-calendar.csv", "--memory-limit `lots`"] {
+        assert!(check.stderr.contains(e), "config check: missing `{e}` in:\n{}", check.stderr);
+        assert!(other.stderr.contains(e), "jobs: missing `{e}` in:\n{}", other.stderr);
+    }
+}
