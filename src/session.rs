@@ -66,24 +66,37 @@ pub async fn apply(ctx: &SessionContext, access: &Access) -> Result<()> {
     }
     let mut names: Vec<String> = crate::contract::Table::ALL.iter().map(|t| t.name().to_string()).collect();
     names.extend(crate::store::schemas::log_tables().into_iter().map(|(n, _)| n.to_string()));
+    // The stored findings as they are, before they too are limited: what a response is joined to.
+    let findings = ctx.table_provider("findings").await.ok();
     for name in names {
         let Some(provider) = ctx.table_provider(name.as_str()).await.ok() else { continue };
         ctx.deregister_table(name.as_str())?;
         if access.halls.is_some() && WHOLE_WAREHOUSE_TABLES.contains(&name.as_str()) {
             continue;
         }
-        let view = restricted(ctx, &name, provider, access)?;
+        let view = restricted(ctx, &name, provider, findings.clone(), access)?;
         ctx.register_table(name.as_str(), Arc::new(view))?;
     }
     Ok(())
 }
 
-fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>, access: &Access) -> Result<ViewTable> {
+/// Tables of responses to findings: seen by a limited session when their finding is of its halls.
+const ANSWERS: [&str; 2] = ["responses", crate::store::schemas::RESPONSE_LOG];
+
+fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>, findings: Option<Arc<dyn TableProvider>>, access: &Access) -> Result<ViewTable> {
     let schema = provider.schema();
     let mut b = LogicalPlanBuilder::scan(name, provider_as_source(provider), None)?;
     if let Some(halls) = &access.halls {
         let list: Vec<Expr> = halls.iter().map(|h| lit(h.clone())).collect();
-        if schema.field_with_name("hall_id").is_ok() {
+        if let (true, Some(findings)) = (ANSWERS.contains(&name), findings) {
+            // A response is of the hall of the finding it answers (any recorded run's).
+            let key = ["rule", "entity_id", "month"];
+            let of_halls = LogicalPlanBuilder::scan("answered_findings", provider_as_source(findings), None)?
+                .filter(col("hall_id").in_list(list, false))?
+                .project(key.iter().map(|k| col(*k)))?
+                .build()?;
+            b = b.join(of_halls, datafusion::logical_expr::JoinType::LeftSemi, (key.to_vec(), key.to_vec()), None)?;
+        } else if schema.field_with_name("hall_id").is_ok() {
             b = b.filter(col("hall_id").in_list(list, false))?;
         } else if schema.field_with_name("office_id").is_ok() {
             // The delivery ledger: this office's own messages.

@@ -50,6 +50,10 @@ pub struct RuleMeta {
     pub seed_text: String,
     /// Profile parameters the rule uses.
     pub params: Vec<String>,
+    /// The rule reads this run's findings of the other rules (`run_findings`), so it runs after
+    /// them; its own findings are never excused.
+    #[serde(default)]
+    pub reads_findings: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ pub mod daily;
 pub mod message;
 pub mod monthly;
 pub mod register;
+pub mod response_form;
 pub mod render;
 
 use std::collections::BTreeMap;
