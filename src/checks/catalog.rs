@@ -253,6 +253,7 @@ mod tests {
         "ranking.consecutive_bottom",
         "queue.long_wait",
         "queue.unserved",
+        "response.late",
     ];
 
     #[test]

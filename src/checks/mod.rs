@@ -155,7 +155,10 @@ async fn excused_keys(ctx: &SessionContext) -> Result<std::collections::HashSet<
     let batches = ctx.sql("SELECT rule, entity_id, month FROM responses_at WHERE excused").await.map_err(sql_err)?.collect().await.map_err(sql_err)?;
     let mut keys = std::collections::HashSet::new();
     for b in &batches {
-        let (rule, eid, month) = (b.column(0).as_string::<i32>(), b.column(1).as_string::<i32>(), b.column(2).as_string::<i32>());
+        // Text read from Parquet may come as string views: one type before reading.
+        let text = |c: usize| to_utf8(b.column(c)).map_err(sql_err);
+        let (rule, eid, month) = (text(0)?, text(1)?, text(2)?);
+        let (rule, eid, month) = (rule.as_string::<i32>(), eid.as_string::<i32>(), month.as_string::<i32>());
         for i in 0..b.num_rows() {
             keys.insert(format!("{}\u{1f}{}\u{1f}{}", rule.value(i), eid.value(i), month.value(i)));
         }

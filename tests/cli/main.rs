@@ -11,6 +11,7 @@ mod formulas;
 mod serve;
 mod config;
 mod sql;
+mod responses;
 mod scale;
 #[cfg(feature = "pgwire")]
 mod pgwire;
