@@ -266,7 +266,7 @@ mod tests {
         assert_eq!(ids, spec);
         for r in &c.rules {
             assert!(!r.meta.seed.is_empty() && !r.meta.seed_text.is_empty(), "{}", r.meta.id);
-            assert!(["case", "denial", "rating", "ticket", "window"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
+            assert!(["case", "denial", "rating", "ticket", "window", "finding"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
         }
         let views: Vec<&str> = c.views.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(&views[..4], &["tickets_at", "cases_at", "ratings_at", "denials_at"]);
