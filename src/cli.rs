@@ -80,6 +80,13 @@ pub enum Command {
     Report(ReportCommand),
     /// Write the denial-filing register (否定备案登记表) of a month per office.
     Register(RegisterArgs),
+    /// Record a hall's response (回告) to a finding, or its appeal (申诉) with --appeal.
+    Respond(RespondArgs),
+    /// Record the supervisor's decision (审核) on a hall's appeal: 认可 excuses the finding.
+    Decide(DecideArgs),
+    /// Write the response form (回告单) of a month: the red findings for the halls to answer, as
+    /// an XLSX that ingests back with `ingest --table responses`.
+    ResponseForm(ResponseFormArgs),
     /// Render a report and deliver it: by SMTP when configured, else as .eml files in the outbox.
     #[command(subcommand)]
     Send(SendCommand),
@@ -326,6 +333,57 @@ pub struct RegisterArgs {
     pub as_of: Option<String>,
     #[command(flatten)]
     pub out: ReportOut,
+}
+
+#[derive(Debug, Args)]
+pub struct RespondArgs {
+    /// The finding's rule id, e.g. time_limit.overdue_completed.
+    pub rule: String,
+    /// The finding's entity id, as the findings show it.
+    pub entity: String,
+    /// The finding's month, e.g. 2026-10.
+    pub month: String,
+    /// 情况说明: what the hall says about the finding.
+    #[arg(long)]
+    pub explanation: String,
+    /// The hall asks that the finding be excused (申诉).
+    #[arg(long)]
+    pub appeal: bool,
+    /// Who responds (回告人).
+    #[arg(long)]
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    pub rule: String,
+    pub entity: String,
+    pub month: String,
+    /// The decision on the appeal.
+    #[arg(value_parser = ["认可", "不认可"])]
+    pub decision: String,
+    /// Who decides (审核人).
+    #[arg(long)]
+    pub by: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ResponseFormArgs {
+    /// The month whose red findings the form lists, e.g. 2026-10.
+    #[arg(long)]
+    pub month: String,
+    /// Only this office (default: every office in the config).
+    #[arg(long)]
+    pub office: Option<String>,
+    /// Only this hall's findings.
+    #[arg(long)]
+    pub hall: Option<String>,
+    /// The as-of instant of the check the form is filled from (default: now, China time).
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Where the files go (default: reports_dir of the config, else ./reports).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,9 @@ pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
         Command::Report(ReportCommand::Monthly(a)) => cmd_report(settings()?, |s| monthly_request(&a, s)),
         Command::Report(ReportCommand::Daily(a)) => cmd_report(settings()?, |s| daily_request(&a, s)),
         Command::Register(a) => cmd_report(settings()?, |s| register_request(&a, s)),
+        Command::Respond(a) => cmd_respond(&a, &settings()?),
+        Command::Decide(a) => cmd_decide(&a, &settings()?),
+        Command::ResponseForm(a) => cmd_response_form(&a, &settings()?),
         Command::Send(c) => cmd_send(c, &settings()?),
         Command::Serve(_) => {
             crate::schedule::daemon::serve(settings()?)?;
@@ -416,6 +419,52 @@ pub fn daily_request(a: &DailyArgs, s: &Settings) -> Result<Request> {
 
 pub fn register_request(a: &RegisterArgs, s: &Settings) -> Result<Request> {
     request(report::Kind::Register(Month::parse(&a.month)?, a.format), a.as_of.as_deref(), &a.out, s)
+}
+
+fn finding_key(rule: &str, entity: &str, month: &str) -> ingest::answer::FindingKey {
+    ingest::answer::FindingKey { rule: rule.to_string(), entity_id: entity.to_string(), month: month.to_string() }
+}
+
+fn cmd_respond(a: &crate::cli::RespondArgs, s: &Settings) -> Result<u8> {
+    let wh = Warehouse::open_existing(&s.config.data_dir)?;
+    let key = finding_key(&a.rule, &a.entity, &a.month);
+    let now = crate::clock::now_china();
+    let report = ingest::answer::respond(&wh, &key, &a.explanation, a.appeal, a.by.as_deref(), now)?;
+    if !s.quiet {
+        let what = if a.appeal { "appeal (申诉)" } else { "response (回告)" };
+        println!("{what} to {} / {} / {} recorded at {} (ingest #{})", a.rule, a.entity, a.month, now.format("%Y-%m-%d %H:%M:%S"), report.ingest_id);
+    }
+    Ok(0)
+}
+
+fn cmd_decide(a: &crate::cli::DecideArgs, s: &Settings) -> Result<u8> {
+    let wh = Warehouse::open_existing(&s.config.data_dir)?;
+    let key = finding_key(&a.rule, &a.entity, &a.month);
+    let now = crate::clock::now_china();
+    let report = ingest::answer::decide(&wh, &key, &a.decision, &a.by, now)?;
+    if !s.quiet {
+        println!("decision {} on {} / {} / {} by {} recorded at {} (ingest #{})", a.decision, a.rule, a.entity, a.month, a.by, now.format("%Y-%m-%d %H:%M:%S"), report.ingest_id);
+    }
+    Ok(0)
+}
+
+fn cmd_response_form(a: &crate::cli::ResponseFormArgs, s: &Settings) -> Result<u8> {
+    let opts = report::response_form::ResponseFormOptions {
+        month: Month::parse(&a.month)?,
+        as_of: match &a.as_of {
+            Some(t) => parse_instant(t)?,
+            None => crate::clock::now_china(),
+        },
+        office: a.office.clone(),
+        hall: a.hall.clone(),
+        out: a.out.clone().unwrap_or_else(|| s.config.reports_dir.clone()),
+    };
+    let wh = Warehouse::open_existing(&s.config.data_dir)?;
+    let files = runtime()?.block_on(report::response_form::write_all(s, &wh, &opts))?;
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(0)
 }
 
 /// Lists what a report run wrote, office by office.

@@ -119,13 +119,16 @@ pub async fn apply(ctx: &SessionContext, access: &Access) -> Result<()> {
     let staff = ctx.table_provider("staff").await.ok();
     let mut names: Vec<String> = crate::contract::Table::ALL.iter().map(|t| t.name().to_string()).collect();
     names.extend(crate::store::schemas::log_tables().into_iter().map(|(n, _)| n.to_string()));
+    // The stored findings as they are, before they too are limited: what a response is joined to.
+    let findings = ctx.table_provider("findings").await.ok();
+    let sources = Sources { staff, findings };
     for name in names {
         let Some(provider) = ctx.table_provider(name.as_str()).await.ok() else { continue };
         ctx.deregister_table(name.as_str())?;
         if access.halls.is_some() && WHOLE_WAREHOUSE_TABLES.contains(&name.as_str()) {
             continue;
         }
-        let view = restricted(ctx, &name, provider, staff.clone(), access)?;
+        let view = restricted(ctx, &name, provider, &sources, access)?;
         ctx.register_table(name.as_str(), Arc::new(view))?;
     }
     Ok(())
@@ -140,23 +143,43 @@ fn staff_of_halls(staff: Arc<dyn TableProvider>, halls: &[Expr]) -> Result<Arc<L
     Ok(Arc::new(plan))
 }
 
-fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>, staff: Option<Arc<dyn TableProvider>>, access: &Access) -> Result<ViewTable> {
+/// Tables of responses to findings: seen by a limited session when their finding is of its halls.
+const ANSWERS: [&str; 2] = ["responses", crate::store::schemas::RESPONSE_LOG];
+
+/// The tables as ingested that a limited table is seen through: attendance through the staff
+/// table's halls, responses through their findings' halls.
+struct Sources {
+    staff: Option<Arc<dyn TableProvider>>,
+    findings: Option<Arc<dyn TableProvider>>,
+}
+
+fn restricted(ctx: &SessionContext, name: &str, provider: Arc<dyn TableProvider>, sources: &Sources, access: &Access) -> Result<ViewTable> {
     let schema = provider.schema();
     let mut b = LogicalPlanBuilder::scan(name, provider_as_source(provider), None)?;
     if let Some(halls) = &access.halls {
         let list: Vec<Expr> = halls.iter().map(|h| lit(h.clone())).collect();
-        if schema.field_with_name("hall_id").is_ok() {
+        if let (true, Some(findings)) = (ANSWERS.contains(&name), sources.findings.clone()) {
+            // A response is of the hall of the finding it answers (any recorded run's).
+            let key = ["rule", "entity_id", "month"];
+            let of_halls = LogicalPlanBuilder::scan("answered_findings", provider_as_source(findings), None)?
+                .filter(col("hall_id").in_list(list, false))?
+                .project(key.iter().map(|k| col(*k)))?
+                .build()?;
+            b = b.join(of_halls, datafusion::logical_expr::JoinType::LeftSemi, (key.to_vec(), key.to_vec()), None)?;
+        } else if schema.field_with_name("hall_id").is_ok() {
             b = b.filter(col("hall_id").in_list(list, false))?;
+        } else if name == "check_runs" {
+            // Every run is seen (latest_findings needs it); its counts over all halls are NULL below.
         } else if schema.field_with_name("office_id").is_ok() {
             // The delivery ledger: this office's own messages.
             b = b.filter(col("office_id").eq(lit(access.office.clone().unwrap_or_default())))?;
-        } else if let (true, Some(staff)) = (name == crate::contract::Table::Attendance.name(), staff) {
+        } else if let (true, Some(staff)) = (name == crate::contract::Table::Attendance.name(), sources.staff.clone()) {
             // Attendance has no hall of its own: an office sees the rows of its halls' staff
             // (the staff table's hall_id), and none of a staff member not in the staff table.
             b = b.filter(in_subquery(col("staff_id"), staff_of_halls(staff, &list)?))?;
         } else if crate::contract::Table::parse(name).is_some() {
-            // A record table with no hall of its own (responses): closed to a limited session
-            // rather than open to every office. (check_runs stays, its counts hidden below.)
+            // A record table with no hall of its own and no source to see it through: closed to a
+            // limited session rather than open to every office.
             b = b.filter(lit(false))?;
         }
     }

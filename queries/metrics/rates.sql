@@ -3,12 +3,12 @@
 --   按时办结率 on_time_rate = (即办 + 提前 + 按时) / completed      (by month of completion)
 --   提前办结率 early_rate   = 提前 / completed 承诺件
 --   denial completeness     = register rows no finding concerns / register rows (by month decided)
--- `run_findings` is this run's findings.
+-- `run_findings` is this run's findings (the excused ones count nowhere).
 -- One pass over the cases: they are counted by acceptance month, completion month and bucket,
 -- and each group then counts once in the month it was accepted and, when completed, once in the
 -- month it was completed (the cross join with two rows); both scopes come from one GROUPING SETS.
 WITH flagged AS (
-    SELECT DISTINCT entity_id FROM run_findings WHERE entity = 'denial'
+    SELECT DISTINCT entity_id FROM run_findings WHERE entity = 'denial' AND NOT excused
 ),
 c AS (
     SELECT hall_id, window_id,

@@ -5,7 +5,7 @@
 WITH f AS (
     SELECT hall_id, window_id, staff_id, entity_id, due_at
     FROM run_findings f
-    WHERE f.rule = 'time_limit.due_soon' AND f.hall_id IN ({{halls}})
+    WHERE f.rule = 'time_limit.due_soon' AND f.hall_id IN ({{halls}}) AND NOT f.excused
 )
 SELECT f.hall_id, f.window_id, f.staff_id, f.entity_id AS case_id, d.item_name, d.item_code, d.case_type,
     d.accepted_at, f.due_at, d.applicant_name

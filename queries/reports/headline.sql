@@ -1,5 +1,5 @@
 -- Headline figures of one office's halls for one month (月度监督通报), at the run's as-of instant.
--- Uses this run's rates and findings (run_rates, run_findings).
+-- Uses this run's rates and findings (run_rates, run_findings; excused findings do not count).
 WITH r AS (
     SELECT SUM(cases_accepted) AS cases_accepted, SUM(cases_completed) AS cases_completed,
         SUM(immediate) AS immediate, SUM(early) AS early, SUM(on_time) AS on_time, SUM(overdue) AS overdue,
@@ -14,7 +14,7 @@ f AS (
         SUM(CASE WHEN rule = 'time_limit.due_soon' THEN 1 ELSE 0 END) AS due_soon,
         SUM(CASE WHEN severity = 'red' AND month = '{{month}}' THEN 1 ELSE 0 END) AS red_findings
     FROM run_findings
-    WHERE hall_id IN ({{halls}})
+    WHERE hall_id IN ({{halls}}) AND NOT excused
 ),
 b AS (
     SELECT COUNT(*) AS bad_reviews,

@@ -3,7 +3,7 @@
 WITH fl AS (
     SELECT f.entity_id, string_agg(concat(c.title, '（', f.detail, '）'), '；' ORDER BY f.rule) AS problems, COUNT(*) AS n
     FROM run_findings f JOIN rule_catalog c ON c.rule = f.rule
-    WHERE f.entity = 'denial'
+    WHERE f.entity = 'denial' AND NOT f.excused
     GROUP BY f.entity_id
 )
 SELECT r.register_id, r.case_id, r.hall_id, r.window_id, r.item_code, r.applicant_name, r.denial_type, r.decided_at,

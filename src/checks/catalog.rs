@@ -50,6 +50,10 @@ pub struct RuleMeta {
     pub seed_text: String,
     /// Profile parameters the rule uses.
     pub params: Vec<String>,
+    /// The rule reads this run's findings of the other rules (`run_findings`), so it runs after
+    /// them; its own findings are never excused.
+    #[serde(default)]
+    pub reads_findings: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -236,7 +240,7 @@ mod tests {
     use super::*;
 
     /// Every rule id of rules.md and supervision.md, in the order the specs list them.
-    pub const SPEC_RULES: [&str; 32] = [
+    pub const SPEC_RULES: [&str; 33] = [
         "time_limit.overdue_completed",
         "time_limit.overdue_open",
         "time_limit.due_soon",
@@ -269,6 +273,7 @@ mod tests {
         "staff.inspection_repeat",
         "staff.complaint_substantiated",
         "staff.attendance",
+        "response.late",
     ];
 
     #[test]
@@ -281,7 +286,7 @@ mod tests {
         assert_eq!(ids, spec);
         for r in &c.rules {
             assert!(!r.meta.seed.is_empty() && !r.meta.seed_text.is_empty(), "{}", r.meta.id);
-            assert!(["case", "denial", "rating", "ticket", "window", "inspection", "complaint", "staff"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
+            assert!(["case", "denial", "rating", "ticket", "window", "inspection", "complaint", "staff", "finding"].contains(&r.meta.entity.as_str()), "{}", r.meta.id);
         }
         let views: Vec<&str> = c.views.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(&views[..4], &["tickets_at", "cases_at", "ratings_at", "denials_at"]);

@@ -4,6 +4,12 @@
 //! the rows with the rule's metadata, sorts them into a stable order, computes the rates from
 //! them, and (unless told not to) stores findings, rates and a run record in one commit, so the
 //! next run can say what is new and what was resolved.
+//!
+//! Two things a run adds to the rules' rows. A finding whose appeal was decided 认可 by T (the
+//! `responses_at` view) is marked `excused`: it stays listed and leaves every count. And a rule
+//! about findings (`reads_findings` in its metadata, e.g. `response.late`) runs after the others
+//! over this run's findings so far, registered as `run_findings`: its own findings are never
+//! excused, and it sees no finding of another such rule.
 
 pub mod catalog;
 pub mod profile;
@@ -93,20 +99,71 @@ pub struct CheckRun {
 }
 
 impl CheckRun {
+    /// The findings of a severity that count (excused ones left out).
     pub fn count(&self, severity: Severity) -> usize {
-        let sev = self.findings.column(1).as_string::<i32>();
-        (0..sev.len()).filter(|&i| sev.value(i) == severity.as_str()).count()
+        count_severity(&self.findings, severity.as_str())
     }
 
-    /// Findings per rule id.
+    /// The excused findings (listed, counted nowhere).
+    pub fn excused(&self) -> usize {
+        let ex = excused_column(&self.findings);
+        (0..ex.len()).filter(|&i| ex.is_valid(i) && ex.value(i)).count()
+    }
+
+    /// Findings per rule id (excused ones left out).
     pub fn per_rule(&self) -> Vec<(String, usize)> {
         let rule = self.findings.column(0).as_string::<i32>();
+        let ex = excused_column(&self.findings);
         let mut m: std::collections::BTreeMap<String, usize> = Default::default();
         for i in 0..rule.len() {
-            *m.entry(rule.value(i).to_string()).or_default() += 1;
+            if !(ex.is_valid(i) && ex.value(i)) {
+                *m.entry(rule.value(i).to_string()).or_default() += 1;
+            }
         }
         m.into_iter().collect()
     }
+}
+
+/// The `excused` column of findings in [`findings_schema`].
+fn excused_column(findings: &RecordBatch) -> &datafusion::arrow::array::BooleanArray {
+    findings.column(EXCUSED).as_boolean()
+}
+
+/// Index of `excused` in [`findings_schema`].
+const EXCUSED: usize = 10;
+
+/// The findings of `severity` that count: not excused.
+fn count_severity(findings: &RecordBatch, severity: &str) -> usize {
+    let sev = findings.column(1).as_string::<i32>();
+    let ex = excused_column(findings);
+    (0..sev.len()).filter(|&i| sev.value(i) == severity && !(ex.is_valid(i) && ex.value(i))).count()
+}
+
+/// The findings with `excused` set for every finding whose key (rule, entity id, month) is in
+/// `keys`.
+fn mark_excused(findings: &RecordBatch, keys: &std::collections::HashSet<String>) -> Result<RecordBatch, DataFusionError> {
+    let marks: datafusion::arrow::array::BooleanArray = finding_keys(findings, 0).iter().map(|k| Some(keys.contains(k))).collect();
+    let mut cols = findings.columns().to_vec();
+    cols[EXCUSED] = Arc::new(marks);
+    Ok(RecordBatch::try_new(findings.schema(), cols)?)
+}
+
+/// The keys of the findings excused at the session's T: appeals decided 认可 by then
+/// (`responses_at`, the as-of reading of the response log).
+async fn excused_keys(ctx: &SessionContext) -> Result<std::collections::HashSet<String>, CheckError> {
+    let sql_err = |e: DataFusionError| CheckError::Sql { file: "views/responses_at".into(), source: e };
+    let batches = ctx.sql("SELECT rule, entity_id, month FROM responses_at WHERE excused").await.map_err(sql_err)?.collect().await.map_err(sql_err)?;
+    let mut keys = std::collections::HashSet::new();
+    for b in &batches {
+        // Text read from Parquet may come as string views: one type before reading.
+        let text = |c: usize| to_utf8(b.column(c)).map_err(sql_err);
+        let (rule, eid, month) = (text(0)?, text(1)?, text(2)?);
+        let (rule, eid, month) = (rule.as_string::<i32>(), eid.as_string::<i32>(), month.as_string::<i32>());
+        for i in 0..b.num_rows() {
+            keys.insert(format!("{}\u{1f}{}\u{1f}{}", rule.value(i), eid.value(i), month.value(i)));
+        }
+    }
+    Ok(keys)
 }
 
 fn to_utf8(a: &ArrayRef) -> Result<ArrayRef, DataFusionError> {
@@ -138,6 +195,7 @@ fn stamp(rule: &catalog::Rule, batches: &[RecordBatch]) -> Result<Vec<RecordBatc
             due,
             to_utf8(&col("month")?).map_err(sql_err)?,
             to_utf8(&col("detail")?).map_err(sql_err)?,
+            Arc::new(datafusion::arrow::array::BooleanArray::from(vec![false; n])),
         ];
         out.push(RecordBatch::try_new(findings_schema(), cols).map_err(|e| sql_err(e.into()))?);
     }
@@ -191,15 +249,31 @@ pub struct Evaluation {
 /// queries (the reports read them).
 pub async fn evaluate(ctx: &SessionContext, catalog: &Catalog, profile: &Profile, as_of: NaiveDateTime, only: &Option<Vec<String>>) -> Result<Evaluation, CheckError> {
     let vars = template_vars(profile, as_of);
-    let rules: Vec<&catalog::Rule> = catalog.rules.iter().filter(|r| selected(r, profile, only)).collect();
+    let mut rules: Vec<&catalog::Rule> = catalog.rules.iter().filter(|r| selected(r, profile, only)).collect();
+    // A rule over findings needs the others' findings: they run too, and are left out after.
+    let wanted: Option<std::collections::HashSet<String>> = match rules.iter().any(|r| r.meta.reads_findings) && only.is_some() {
+        true => {
+            let ids: std::collections::HashSet<String> = rules.iter().map(|r| r.meta.id.clone()).collect();
+            rules.extend(catalog.rules.iter().filter(|r| !r.meta.reads_findings && !profile.disabled.contains(&r.meta.id) && !ids.contains(&r.meta.id)));
+            Some(ids)
+        }
+        false => None,
+    };
     let mut texts: Vec<&str> = rules.iter().map(|r| r.sql.as_str()).collect();
     texts.extend(catalog.metrics.iter().filter(|m| m.name == "rates").map(|m| m.sql.as_str()));
     let cache = ViewCache::fill(ctx, catalog, &texts).await?;
-    let result = evaluate_rules(ctx, catalog, &vars, &rules).await;
+    let result = evaluate_rules(ctx, catalog, &vars, &rules, wanted.as_ref()).await;
     cache.restore(ctx)?;
     let mut e = result?;
     e.cached_views = cache.views;
     Ok(e)
+}
+
+/// The findings of the rules `wanted` only.
+fn only_rules(findings: &RecordBatch, wanted: &std::collections::HashSet<String>) -> Result<RecordBatch, DataFusionError> {
+    let rule = findings.column(0).as_string::<i32>();
+    let keep: datafusion::arrow::array::BooleanArray = (0..rule.len()).map(|i| Some(wanted.contains(rule.value(i)))).collect();
+    Ok(datafusion::arrow::compute::filter_record_batch(findings, &keep)?)
 }
 
 /// One view held for a run: its name, bytes and the columns kept.
@@ -305,19 +379,38 @@ impl ViewCache {
     }
 }
 
-async fn evaluate_rules(ctx: &SessionContext, catalog: &Catalog, vars: &serde_json::Value, rules: &[&catalog::Rule]) -> Result<Evaluation, CheckError> {
-    let vars = vars.clone();
+/// Runs `rules` and stamps their rows; adds what they spilled to `spilled`.
+async fn run_rules(ctx: &SessionContext, catalog: &Catalog, vars: &serde_json::Value, rules: &[&catalog::Rule], spilled: &mut usize) -> Result<Vec<RecordBatch>, CheckError> {
     let mut parts: Vec<RecordBatch> = Vec::new();
-    let mut spilled_bytes = 0;
     for rule in rules {
-        let sql = catalog.render(&rule.path, &rule.sql, &vars)?;
+        let sql = catalog.render(&rule.path, &rule.sql, vars)?;
         let sql_err = |e: DataFusionError| CheckError::Sql { file: rule.path.clone(), source: e };
         let (batches, spill) = collect_counting_spills(ctx, &sql).await.map_err(sql_err)?;
-        spilled_bytes += spill;
+        *spilled += spill;
         parts.extend(stamp(rule, &batches)?);
     }
+    Ok(parts)
+}
+
+async fn evaluate_rules(ctx: &SessionContext, catalog: &Catalog, vars: &serde_json::Value, rules: &[&catalog::Rule], wanted: Option<&std::collections::HashSet<String>>) -> Result<Evaluation, CheckError> {
+    let vars = vars.clone();
+    let mut spilled_bytes = 0;
+    let engine_err = |e: DataFusionError| CheckError::Engine(e);
+    // The rules over the warehouse, then the excusal, then the rules over their findings.
+    let (first, after): (Vec<&catalog::Rule>, Vec<&catalog::Rule>) = rules.iter().copied().partition(|r| !r.meta.reads_findings);
+    let parts = run_rules(ctx, catalog, &vars, &first, &mut spilled_bytes).await?;
     let all = concat_batches(&findings_schema(), &parts).map_err(|e| CheckError::Engine(e.into()))?;
-    let findings = sort_findings(&all).map_err(CheckError::Engine)?;
+    let mut findings = mark_excused(&all, &excused_keys(ctx).await?).map_err(engine_err)?;
+    if !after.is_empty() {
+        engine::register_batch(ctx, "run_findings", findings_schema(), vec![findings.clone()]).map_err(CheckError::Engine)?;
+        let mut parts = vec![findings];
+        parts.extend(run_rules(ctx, catalog, &vars, &after, &mut spilled_bytes).await?);
+        findings = concat_batches(&findings_schema(), &parts).map_err(|e| CheckError::Engine(e.into()))?;
+    }
+    if let Some(wanted) = wanted {
+        findings = only_rules(&findings, wanted).map_err(engine_err)?;
+    }
+    let findings = sort_findings(&findings).map_err(CheckError::Engine)?;
 
     // Rates, from this run's findings.
     engine::register_batch(ctx, "run_findings", findings_schema(), vec![findings.clone()]).map_err(CheckError::Engine)?;
@@ -335,7 +428,8 @@ async fn evaluate_rules(ctx: &SessionContext, catalog: &Catalog, vars: &serde_js
     let rates_schema = Arc::new(Schema::new(rates_fields()));
     let rates = conform(&rates_parts, &rates_schema).map_err(CheckError::Engine)?;
     engine::register_batch(ctx, "run_rates", rates_schema, vec![rates.clone()]).map_err(CheckError::Engine)?;
-    Ok(Evaluation { findings, rates, rules_run: rules.len(), spilled_bytes, cached_views: Vec::new() })
+    let rules_run = wanted.map_or(rules.len(), |w| w.len());
+    Ok(Evaluation { findings, rates, rules_run, spilled_bytes, cached_views: Vec::new() })
 }
 
 /// Runs one query to the end and adds up what its operators spilled to disk (under a memory
@@ -426,7 +520,7 @@ pub async fn run_in(
         txn.add_file("rates", &format!("run-{id:06}.parquet"), &rates_store_schema(), &[rstored])?;
 
         let finished = crate::clock::now_china();
-        let count = |s: &str| findings.column(1).as_string::<i32>().iter().filter(|v| *v == Some(s)).count() as i64;
+        let count = |s: &str| count_severity(&findings, s) as i64;
         let profile_json = serde_json::to_string(&serde_json::json!({"source": profile.source, "params": profile.params, "disabled": profile.disabled})).unwrap();
         let run_cols: Vec<ArrayRef> = vec![
             Arc::new(Int64Array::from(vec![id])),
@@ -475,7 +569,8 @@ pub fn export_sql(catalog: &Catalog, profile: &Profile, cal: &Calendar, as_of: N
         views.push(serde_json::json!({"name": v.name, "file": file}));
     }
     let mut rules = Vec::new();
-    for r in catalog.rules.iter().filter(|r| !profile.disabled.contains(&r.meta.id)) {
+    // A rule over the run's findings (`run_findings`) is no SQL another engine can run alone.
+    for r in catalog.rules.iter().filter(|r| !profile.disabled.contains(&r.meta.id) && !r.meta.reads_findings) {
         let file = format!("rules/{}.sql", r.meta.id);
         std::fs::write(dir.join(&file), catalog.render(&r.path, &r.sql, &vars)?).map_err(io(&dir.join(&file)))?;
         rules.push(serde_json::json!({"id": r.meta.id, "severity": r.meta.severity.as_str(), "file": file}));
@@ -510,8 +605,12 @@ impl std::fmt::Display for CheckRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let run = self;
         use catalog::Severity::*;
+        let excused = match run.excused() {
+            0 => String::new(),
+            n => format!(", {n} excused on appeal"),
+        };
         let mut s = format!(
-            "as of {}: {} findings ({} red, {} yellow, {} info) from {} rules",
+            "as of {}: {} findings ({} red, {} yellow, {} info{excused}) from {} rules",
             run.as_of.format("%Y-%m-%d %H:%M:%S"),
             run.findings.num_rows(),
             run.count(Red),

@@ -706,6 +706,7 @@ fn run_part(
         }
         if let (Some(o), Some(truth)) = (oracle, part.truth.as_mut()) {
             o.rankings(&g.tallies, &mut g.findings);
+            o.late_responses(&mut g.findings);
             sort_findings(&mut g.findings);
             for f in &g.findings {
                 let w = &mut truth.iter_mut().find(|(r, _)| *r == f.rule).expect("a known rule").1;

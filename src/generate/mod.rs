@@ -183,7 +183,10 @@ impl Sample {
         let mut known = self.roster.staff_ids();
         known.extend(more_staff.iter().cloned());
         oracle.roster(&self.finals, &self.roster, &known, &mut out);
-        out.extend(records::findings(&self.records, cal, t));
+        // response.late over the records' red findings too (evaluate covered the exports').
+        let mut recorded = records::findings(&self.records, cal, t);
+        oracle.late_responses(&mut recorded);
+        out.extend(recorded);
         oracle::sort_findings(&mut out);
         out
     }

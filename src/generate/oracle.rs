@@ -23,6 +23,7 @@ pub struct Params {
     pub notice_within_workdays: i64,
     pub filing_within_workdays: i64,
     pub consecutive_months: u32,
+    pub response_workdays: i64,
 }
 
 impl Default for Params {
@@ -34,6 +35,7 @@ impl Default for Params {
             notice_within_workdays: 3,
             filing_within_workdays: 5,
             consecutive_months: 2,
+            response_workdays: 5,
         }
     }
 }
@@ -62,6 +64,7 @@ pub const RULES: &[(&str, &str, &str)] = &[
     ("rating.feedback_missing", "red", "rating"),
     ("rating.rectification_late", "red", "rating"),
     ("rating.verification_late", "red", "rating"),
+    ("response.late", "yellow", "finding"),
     ("rongque.no_due_date", "red", "case"),
     ("rongque.supplement_overdue", "red", "case"),
     ("staff.attendance", "red", "staff"),
@@ -552,8 +555,30 @@ impl<'a> Oracle<'a> {
             self.tally(x, &mut tallies);
         }
         self.rankings(&tallies, &mut out);
+        self.late_responses(&mut out);
         sort_findings(&mut out);
         out
+    }
+
+    /// response.late (supervision.md): the generator writes no response, so every red finding of
+    /// the answerable families whose month's response deadline (`response_workdays` working days
+    /// after the month's last day, end of day) has passed by T is answered late; the finding
+    /// carries the answered one's hall, window, staff and month. Call once the rest are in `out`.
+    pub fn late_responses(&self, out: &mut Vec<Finding>) {
+        const FAMILIES: [&str; 9] = ["time_limit", "rongque", "notice", "denial", "rating", "queue", "ranking", "inspection", "complaint"];
+        let mut late = Vec::new();
+        for f in out.iter() {
+            let family = f.rule.split('.').next().unwrap_or_default();
+            if f.severity != "red" || !FAMILIES.contains(&family) {
+                continue;
+            }
+            let Some(last) = first_of_next_month(&f.month).pred_opt() else { continue };
+            let due = eod(self.cal.add_workdays(last, self.p.response_workdays));
+            if self.t > due {
+                late.push(self.finding("response.late", &f.hall_id, f.window_id.as_ref(), f.staff_id.as_ref(), format!("{}:{}", f.rule, f.entity_id), Some(due), f.month.clone()));
+            }
+        }
+        out.extend(late);
     }
 }
 

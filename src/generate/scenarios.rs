@@ -1903,6 +1903,27 @@ impl<'a> Gen<'a> {
     }
 }
 
+impl Gen<'_> {
+    /// response.late follows from the planted red findings, since the sample holds no response:
+    /// at T (1 November) a red ranking finding of August or September is past its deadline (5
+    /// working days after its month), one of October is not yet (due in November).
+    fn late_responses(&mut self) {
+        let answerable = ["ranking.most_unsatisfied", "ranking.consecutive_bottom"];
+        let derived: Vec<Expect> = self
+            .w
+            .expect
+            .iter()
+            .filter(|e| e.present && answerable.contains(&e.rule) && e.month.is_some())
+            .map(|e| {
+                let october = e.month.as_deref() == Some("2026-10");
+                let what = if october { "an October red finding: its response is not due before November" } else { "a red finding of a past month no hall answered" };
+                Expect { rule: "response.late", entity_id: format!("{}:{}", e.rule, e.entity_id), month: e.month.clone(), present: !october, what }
+            })
+            .collect();
+        self.w.expect.extend(derived);
+    }
+}
+
 /// Everything the sample set holds, before it is split into files.
 pub fn build(rng: ChaCha8Rng, cal: &Calendar) -> (World, ChaCha8Rng) {
     let mut g = Gen::new(rng, cal);
@@ -1915,5 +1936,6 @@ pub fn build(rng: ChaCha8Rng, cal: &Calendar) -> (World, ChaCha8Rng) {
     g.planted_ratings();
     g.ordinary_ratings();
     g.bad_rows();
+    g.late_responses();
     (g.w, g.rng)
 }

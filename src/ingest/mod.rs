@@ -7,7 +7,13 @@
 //! and an identical one leaves it untouched. A file whose content was ingested before is
 //! recognised and not read again. Every file reconciles: rows read = loaded + superseded +
 //! quarantined, and the reconciliation is stored with the quarantined rows in the same commit.
+//!
+//! Responses (回告与申诉) answer findings: a response whose finding key is in no recorded check
+//! run's findings is quarantined (`unknown_finding`), and every version of a response loaded —
+//! new or changed, decisions included — is also appended to `response_log` in the same commit,
+//! so that superseding in `responses` never loses one (the as-of reading is on the log).
 
+pub mod answer;
 #[cfg(test)]
 mod fuzz;
 pub mod parse;
@@ -225,7 +231,58 @@ fn row_json(batch: &RecordBatch, spec: &TableSpec, i: usize) -> String {
     String::from_utf8_lossy(&buf).trim().to_string()
 }
 
-fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: i64, aliases: &Aliases, conv: &RowConverter, kconv: &RowConverter) -> Result<FileRows, IngestError> {
+/// The keys (rule, entity id, month, joined by U+001F) of every finding a recorded check run
+/// stored: the findings a response may answer.
+pub fn known_findings(snapshot: &crate::store::Snapshot) -> Result<std::collections::HashSet<String>, StoreError> {
+    let schema = crate::store::schemas::findings_store_schema();
+    let idx: Vec<usize> = ["rule", "entity_id", "month"].iter().filter_map(|n| schema.index_of(n).ok()).collect();
+    let mut keys = std::collections::HashSet::new();
+    for f in snapshot.files("findings")? {
+        for b in crate::store::read_parquet_columns(&f, &idx)? {
+            let text = |c: usize| b.column(c).as_any().downcast_ref::<StringArray>().cloned();
+            let (Some(rule), Some(eid), Some(month)) = (text(0), text(1), text(2)) else { continue };
+            for i in 0..b.num_rows() {
+                let or_empty = |a: &StringArray| if a.is_null(i) { String::new() } else { a.value(i).to_string() };
+                keys.insert(format!("{}\u{1f}{}\u{1f}{}", rule.value(i), or_empty(&eid), or_empty(&month)));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Responses whose finding is unknown leave the file's rows, quarantined (`unknown_finding`).
+fn refuse_unknown_findings(parts: &Parts, spec: &TableSpec, known: &std::collections::HashSet<String>, keep: &mut [bool], quarantine: &mut Vec<QuarantineRow>, source: &str) {
+    for (p, b) in parts.batches.iter().enumerate() {
+        for r in 0..b.num_rows() {
+            let key = key_string(b, spec, r);
+            if known.contains(&key) {
+                continue;
+            }
+            keep[parts.starts[p] + r] = false;
+            quarantine.push(QuarantineRow {
+                file: source.to_string(),
+                line: parts.line(spec, parts.starts[p] + r),
+                reason: "unknown_finding".into(),
+                column: None,
+                message: format!("回告的问题 {} 不在任何已记录的检查结果中 (no recorded check run found this finding; run `windowwatch check` first)", show_key(&key)),
+                key: Some(show_key(&key)),
+                raw: row_json(b, spec, r),
+            });
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_file(
+    opts: &IngestOptions,
+    path: &Path,
+    probe: &read::Probe,
+    ingest_id: i64,
+    aliases: &Aliases,
+    conv: &RowConverter,
+    kconv: &RowConverter,
+    known: Option<&std::collections::HashSet<String>>,
+) -> Result<FileRows, IngestError> {
     let spec = opts.table.spec();
     let source = path.display().to_string();
     let mut parser = parse::Parser::new(opts.table, opts.numeric_levels, ingest_id, source.clone());
@@ -249,6 +306,9 @@ fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: 
     let mut quarantine = parser.quarantine;
     let mut keep = vec![true; parts.num_rows()];
     let mut superseded = 0u64;
+    if let Some(known) = known {
+        refuse_unknown_findings(&parts, spec, known, &mut keep, &mut quarantine, &source);
+    }
 
     // Rows sharing a key inside this file: identical ones collapse, differing ones all go.
     let mut first: FastMap<&[u8], usize> = fast_map(parts.num_rows());
@@ -256,6 +316,9 @@ fn read_file(opts: &IngestOptions, path: &Path, probe: &read::Probe, ingest_id: 
     for (p, k) in keys.iter().enumerate() {
         for r in 0..k.num_rows() {
             let i = parts.starts[p] + r;
+            if !keep[i] {
+                continue;
+            }
             match first.entry(k.row(r).data()) {
                 std::collections::hash_map::Entry::Vacant(v) => {
                     v.insert(i);
@@ -381,6 +444,7 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     let ingest_id = txn.meta.next_ingest_id;
     let base = txn.staged();
     let previously = if opts.force { HashMap::new() } else { ingested_hashes(&base, opts.table)? };
+    let known = if opts.table == Table::Responses { Some(known_findings(&base)?) } else { None };
     let conv = data_converter(spec);
     let kconv = key_converter(spec);
 
@@ -405,7 +469,7 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
             continue;
         }
         let t = std::time::Instant::now();
-        let fr = read_file(opts, path, &probe, ingest_id, &aliases, &conv, &kconv)?;
+        let fr = read_file(opts, path, &probe, ingest_id, &aliases, &conv, &kconv, known.as_ref())?;
         tracing::debug!(file = %path.display(), rows = fr.parts.num_rows(), secs = t.elapsed().as_secs_f64(), "read");
         seen_in_batch.insert(probe.hash.clone(), files.len());
         order.push(Some(files.len()));
@@ -581,6 +645,19 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     }
     drop(winners);
     drop(file_refs);
+    // Every version loaded (a record superseded within the batch included), but none unchanged.
+    let log_rows: Vec<RecordBatch> = if opts.table == Table::Responses {
+        files
+            .iter()
+            .enumerate()
+            .filter_map(|(f, fr)| {
+                let idx: Vec<u32> = (0..fr.parts.num_rows()).filter(|&i| fr.keep[i] && !unchanged[f][i]).map(|i| i as u32).collect();
+                (!idx.is_empty()).then(|| fr.parts.take(&idx))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     for (f, i) in superseded_rows {
         files[f].keep[i] = false;
         files[f].report.superseded += 1;
@@ -616,6 +693,9 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     debug_assert!(final_reports.iter().all(FileReport::reconciles));
 
     crate::store::failpoint("after_table_write")?;
+    if !log_rows.is_empty() {
+        txn.add_file(crate::store::schemas::RESPONSE_LOG, &format!("ingest-{ingest_id:06}.parquet"), &schema, &log_rows)?;
+    }
     if !all_quarantine.is_empty() {
         let qb = quarantine::quarantine_batch(ingest_id, opts.table.name(), &all_quarantine);
         txn.add_file("quarantine", &format!("ingest-{ingest_id:06}.parquet"), &quarantine::quarantine_schema(), &[qb])?;

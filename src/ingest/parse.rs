@@ -39,6 +39,7 @@ pub const REASONS: &[(&str, &str)] = &[
     ("closed_without_completion", "cases: an outcome other than 办理中 without completed_at (已办结但无办结时间)"),
     ("conflicting_duplicate", "two rows with the same key in one file differ (同一文件内同一主键的记录互相矛盾)"),
     ("unreadable_row", "the row itself cannot be read (broken JSON, stray delimiter) (行无法解析)"),
+    ("unknown_finding", "responses: the finding answered (rule, entity_id, month) is in no recorded check run's findings (回告的问题不存在)"),
 ];
 
 enum ColBuilder {

@@ -12,6 +12,7 @@ pub mod message;
 pub mod monthly;
 pub mod names;
 pub mod register;
+pub mod response_form;
 pub mod render;
 
 use std::collections::BTreeMap;

@@ -198,6 +198,16 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
     let mut red = cur.report_query(settings, "red_findings", &v).await?;
     mask_rows(&mut red, office.show_personal_data);
     names.label_rows(&mut red, hide_staff);
+    // Excused on appeal (已申诉认可): listed apart, counted nowhere.
+    let (excused, red): (Vec<_>, Vec<_>) = red.into_iter().partition(|r| get(r, "excused").as_bool() == Some(true));
+    let excused_rows: Vec<Value> = excused
+        .iter()
+        .map(|r| {
+            let mut row = r.clone();
+            row.insert("title".into(), if en { get(r, "title_en").clone() } else { get(r, "title").clone() });
+            Value::Object(row)
+        })
+        .collect();
     let red_total = red.len();
     let red_groups: Vec<Value> = group_by(red.clone(), "rule")
         .into_iter()
@@ -225,6 +235,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         "staff": staff, "has_staff": !staff.is_empty(),
         "wait_rows": wait_rows, "wait_minutes": wait_minutes,
         "red_groups": red_groups, "red_total": red_total,
+        "excused_rows": excused_rows, "excused_total": excused.len(),
         "font": charts::font_source(),
     });
     let lang = office.language.as_str();

@@ -149,6 +149,7 @@ pub fn table_descriptions() -> Vec<(&'static str, &'static str)> {
         ("ingests", "each ingest's reconciliation per file: rows read = loaded + superseded + quarantined"),
         ("findings", "the findings of every recorded check run (run_id, as_of, first_run_id)"),
         ("check_runs", "each recorded check run: as-of, counts, new and resolved findings"),
+        (crate::store::schemas::RESPONSE_LOG, "回告与申诉 history: every version of every response and decision ever loaded (responses holds the current one)"),
         ("rates", "按时办结率, 提前办结率 and denial completeness per hall (and window) and month, per run"),
         (crate::store::schemas::DELIVERIES, "the delivery ledger: each (office, report, period, recipient) and its outcome"),
         (crate::store::schemas::JOB_RUNS, "each run of a scheduled job: job, scheduled time, start, end, status, error, rows, mails"),

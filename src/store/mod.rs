@@ -70,7 +70,7 @@ pub fn failpoint(name: &str) -> Result<(), StoreError> {
 const META_FORM: &str = r#"JSON counters like {"format": 1, "snapshot": 7, "next_ingest_id": 6, "next_run_id": 4}"#;
 /// Tables whose files are named by ingest id (`ingest-000005.parquet`) and by check-run id
 /// (`run-000003.parquet`): what the counters are rebuilt from.
-const INGEST_NUMBERED: &[&str] = &["ingests", "quarantine"];
+const INGEST_NUMBERED: &[&str] = &["ingests", "quarantine", schemas::RESPONSE_LOG];
 const RUN_NUMBERED: &[&str] = &["check_runs", "findings", "rates"];
 
 /// Snapshots kept besides the current one, for readers that resolved an older one.

@@ -11,6 +11,9 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit}
 pub const DELIVERIES: &str = "deliveries";
 /// The daemon's ledger of job runs.
 pub const JOB_RUNS: &str = "job_runs";
+/// Every version of every response and decision ever ingested or recorded (append-only; the
+/// `responses` table holds only the current version of each key).
+pub const RESPONSE_LOG: &str = "response_log";
 
 /// The warehouse tables other than the four exports, with their schemas.
 pub fn log_tables() -> Vec<(&'static str, SchemaRef)> {
@@ -22,6 +25,7 @@ pub fn log_tables() -> Vec<(&'static str, SchemaRef)> {
         ("rates", rates_store_schema()),
         (DELIVERIES, deliveries_schema()),
         (JOB_RUNS, job_runs_schema()),
+        (RESPONSE_LOG, response_log_schema()),
     ]
 }
 
@@ -37,7 +41,14 @@ pub fn finding_fields() -> Vec<Field> {
         Field::new("due_at", DataType::Timestamp(TimeUnit::Microsecond, None), true),
         Field::new("month", DataType::Utf8, true),
         Field::new("detail", DataType::Utf8, true),
+        // An appeal decided 认可 by T (supervision.md): listed, but out of every count.
+        Field::new("excused", DataType::Boolean, true),
     ]
+}
+
+/// The response log: the `responses` contract columns and lineage, one row per version.
+pub fn response_log_schema() -> SchemaRef {
+    crate::contract::Table::Responses.spec().schema()
 }
 
 /// Findings as stored: the run, its as-of, then the finding, then the run it was first seen in.

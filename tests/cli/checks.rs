@@ -2,7 +2,7 @@
 
 use crate::common::{Env, jsonl};
 
-const FIELDS: [&str; 10] = ["rule", "severity", "hall_id", "window_id", "staff_id", "entity", "entity_id", "due_at", "month", "detail"];
+const FIELDS: [&str; 11] = ["rule", "severity", "hall_id", "window_id", "staff_id", "entity", "entity_id", "due_at", "month", "detail", "excused"];
 
 fn cases_header() -> &'static str {
     "办件编号,大厅编码,窗口编号,受理人员,事项编码,办件类型,承诺时限,受理时间,办结时间,办理结果,超期告知时间"
@@ -130,7 +130,7 @@ fn rules_are_listed_with_their_file_and_profile_parameters() {
     let env = Env::new();
     env.write("p.toml", "filing_within_workdays = 7\n");
     let r = env.ww(&["--profile", "p.toml", "rules", "--format", "csv"]).ok();
-    assert_eq!(r.stdout.lines().count(), 33);
+    assert_eq!(r.stdout.lines().count(), 34);
     assert!(r.stdout.contains("denial.filing_late,red,否定决定备案逾期,denial,filing deadline,"), "{}", r.stdout);
     assert!(r.stdout.contains("filing_within_workdays=7,queries/rules/denial.filing_late.sql"), "{}", r.stdout);
     env.write("bad.toml", "filing_within_workdays = -1\nnot_a_param = 3\n");

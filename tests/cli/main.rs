@@ -13,6 +13,7 @@ mod config;
 mod sql;
 pub mod names;
 mod records;
+mod responses;
 mod scale;
 #[cfg(feature = "pgwire")]
 mod pgwire;
