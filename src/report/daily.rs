@@ -22,6 +22,8 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_
     // "Since yesterday": from the start of the previous working day.
     let prev_workday = settings.calendar.add_workdays(as_of.date(), -1);
     let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
+    // "Within a working day": by the end of the next working day (as time_limit.due_soon reads it).
+    let next_end = crate::engine::ts_literal(settings.calendar.add_workdays(as_of.date(), 1).and_hms_opt(23, 59, 59).expect("end of day"));
     let date = as_of.format("%Y-%m-%d").to_string();
     let mut out = Vec::new();
     let list = s.with_districts(offices(settings, opts.office.as_deref(), &halls)?).await?;
@@ -33,7 +35,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_
     for (office, greeting) in all {
         pb.inc(1);
         let en = office.language == "en";
-        let v = vars(settings, as_of, &office.halls, None, &[("since", since.clone())]);
+        let v = vars(settings, as_of, &office.halls, None, &[("since", since.clone()), ("next_workday_end", next_end.clone())]);
         let mut rows = warnings(&s, settings, &v).await?;
         if rows.iter().all(Vec::is_empty) {
             out.push(Rendered { office, files: Vec::new(), message: None, posts: Vec::new() });
@@ -77,7 +79,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_
         // A hall leader's own mail has no robots of its own (the hall's robot posts from its office).
         let robots = if office.id.starts_with(LEADER_PREFIX) { Vec::new() } else { hall_robots(settings, &list, &office) };
         for h in robots {
-            let hv = vars(settings, as_of, std::slice::from_ref(&h.hall), None, &[("since", since.clone())]);
+            let hv = vars(settings, as_of, std::slice::from_ref(&h.hall), None, &[("since", since.clone()), ("next_workday_end", next_end.clone())]);
             let mut rows = warnings(&s, settings, &hv).await?;
             for r in rows.iter_mut() {
                 s.names.label_rows(r, hide_staff);
@@ -138,8 +140,9 @@ fn leader_offices(names: &Names) -> Vec<(Office, Option<String>)> {
         .collect()
 }
 
-/// The three lists of the warning for the halls in `v`: due soon, newly overdue, unverified.
-async fn warnings(s: &Session, settings: &Settings, v: &Value) -> Result<[Vec<Map<String, Value>>; 3], ReportError> {
+/// The four lists of the warning for the halls in `v`: due soon, newly overdue, unverified, and
+/// the supervisors' records due within a working day (complaints to reply to, rectifications).
+async fn warnings(s: &Session, settings: &Settings, v: &Value) -> Result<[Vec<Map<String, Value>>; 4], ReportError> {
     let due_soon = s.report_query(settings, "daily_due_soon", v).await?;
     let new_overdue = s.report_query(settings, "daily_new_overdue", v).await?;
     let mut unverified = s.report_query(settings, "daily_unverified", v).await?;
@@ -147,10 +150,11 @@ async fn warnings(s: &Session, settings: &Settings, v: &Value) -> Result<[Vec<Ma
         let h = r.get("hours_left").and_then(|v| v.as_f64()).unwrap_or(0.0);
         r.insert("hours_left_text".into(), Value::String(format!("{h:.1}")));
     }
-    Ok([due_soon, new_overdue, unverified])
+    let records_due = s.report_query(settings, "daily_records_due", v).await?;
+    Ok([due_soon, new_overdue, unverified, records_due])
 }
 
-fn masked(mut rows: [Vec<Map<String, Value>>; 3]) -> [Vec<Map<String, Value>>; 3] {
+fn masked(mut rows: [Vec<Map<String, Value>>; 4]) -> [Vec<Map<String, Value>>; 4] {
     for r in rows.iter_mut() {
         mask_rows(r, false);
     }
@@ -173,8 +177,9 @@ struct View<'a> {
 }
 
 impl View<'_> {
-    fn data(&self, rows: [Vec<Map<String, Value>>; 3], masked: bool) -> Value {
-        let [due_soon, new_overdue, unverified] = rows;
+    fn data(&self, rows: [Vec<Map<String, Value>>; 4], masked: bool) -> Value {
+        let [due_soon, new_overdue, unverified, records_due] = rows;
+        let (complaints, rectifications): (Vec<_>, Vec<_>) = records_due.into_iter().partition(|r| r.get("what").and_then(Value::as_str) == Some("complaint"));
         json!({
             "office": {"id": self.id, "name": self.name},
             "greeting": self.greeting,
@@ -182,18 +187,23 @@ impl View<'_> {
             "as_of": self.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
             "halls": self.names.halls_text(self.halls, if self.en { ", " } else { "、" }),
             "masked": masked,
-            "counts": {"due_soon": due_soon.len(), "new_overdue": new_overdue.len(), "unverified": unverified.len()},
+            "counts": {"due_soon": due_soon.len(), "new_overdue": new_overdue.len(), "unverified": unverified.len(), "complaints": complaints.len(), "rectifications": rectifications.len()},
             "due_soon": due_soon, "new_overdue": new_overdue, "unverified": unverified,
+            "complaints": complaints, "rectifications": rectifications,
         })
     }
 
     fn subject(&self, data: &Value) -> String {
         let n = |k: &str| data[k].as_array().map_or(0, |a| a.len());
         let (n1, n2, n3, date) = (n("due_soon"), n("new_overdue"), n("unverified"), self.date);
+        // The records' counts join the subject only when there are any (most days there are none).
+        let (n4, n5) = (n("complaints"), n("rectifications"));
         if self.en {
-            format!("Daily warning {date} — {}: {n1} due soon, {n2} newly overdue, {n3} bad reviews to verify", self.who)
+            let more = if n4 + n5 > 0 { format!(", {n4} complaints to reply to, {n5} rectifications due") } else { String::new() };
+            format!("Daily warning {date} — {}: {n1} due soon, {n2} newly overdue, {n3} bad reviews to verify{more}", self.who)
         } else {
-            format!("【预警日报】{} {date}：临期 {n1} 件，新超期 {n2} 件，待核实差评 {n3} 条", self.who)
+            let more = if n4 + n5 > 0 { format!("，待答复投诉 {n4} 件，整改到期 {n5} 项") } else { String::new() };
+            format!("【预警日报】{} {date}：临期 {n1} 件，新超期 {n2} 件，待核实差评 {n3} 条{more}", self.who)
         }
     }
 }

@@ -222,6 +222,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         })
         .collect();
 
+    let records = records_section(settings, cur, &office.halls, month, hide_staff).await?;
     let generated_at = crate::clock::now_china().format("%Y-%m-%d %H:%M:%S").to_string();
     let mut data = json!({
         "office": {"id": office.id, "name": office.name},
@@ -238,6 +239,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         "excused_rows": excused_rows, "excused_total": excused.len(),
         "font": charts::font_source(),
     });
+    merge(&mut data, records);
     let lang = office.language.as_str();
 
     // The file on disk refers to PNG files beside it; the mail to inline parts by Content-ID.
@@ -291,6 +293,37 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         ],
     };
     Ok(Rendered { office: office.clone(), files, message: Some(message), posts: Vec::new() })
+}
+
+/// The supervisors' records of the month (inspections, complaints, the halls' answers) per hall,
+/// and in the December and January reports the year's accountability (the December report's own
+/// year, January's the year before): the staff to whom a clause of 第四十一条 applies.
+async fn records_section(settings: &Settings, cur: &Session, halls: &[String], month: Month, hide_staff: bool) -> Result<Value, ReportError> {
+    let v = vars(settings, cur.as_of, halls, Some(month), &[]);
+    let mut supervision = cur.report_query(settings, "supervision", &v).await?;
+    cur.names.label_rows(&mut supervision, hide_staff);
+    let year = match month.month {
+        12 => Some(month.year),
+        1 => Some(month.year - 1),
+        _ => None,
+    };
+    let mut accountability = Vec::new();
+    if let Some(y) = year {
+        let v = vars(settings, cur.as_of, halls, Some(month), &[("year", y.to_string())]);
+        accountability = cur.report_query(settings, "accountability", &v).await?;
+        cur.names.label_rows(&mut accountability, hide_staff);
+    }
+    Ok(json!({
+        "supervision": supervision, "has_supervision": !supervision.is_empty(),
+        "accountability_year": year, "accountability": accountability,
+    }))
+}
+
+/// Adds the keys of object `more` to object `data`.
+fn merge(data: &mut Value, more: Value) {
+    if let (Some(d), Value::Object(m)) = (data.as_object_mut(), more) {
+        d.extend(m);
+    }
 }
 
 /// The robots' posts of an office's report: a paragraph of the month's key figures for the

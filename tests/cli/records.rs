@@ -129,3 +129,47 @@ fn the_record_rules_find_on_the_fixture() {
     want_sorted.sort();
     assert_eq!(got_sorted, want_sorted, "{}", r.stderr);
 }
+
+#[test]
+fn the_reports_carry_the_records_the_daily_warning_their_deadlines() {
+    let env = Env::new();
+    fixture(&env);
+    // A complaint received Friday 30 October is due Friday 6 November (5 working days); a
+    // violation found in October is to be rectified by 6 November; neither is done yet.
+    env.write("complaints2.csv", "投诉编号,大厅编号,窗口号,被投诉人工号,投诉时间\nT7,H01,W1,S11,2026-10-30 15:00:00\n");
+    env.write("inspections2.csv", "记录编号,大厅编号,窗口号,工号,检查时间,检查方式,发现问题,问题类别,整改期限\nX20,H01,W2,S12,2026-10-28 10:00:00,暗访,是,擅离职守,2026-11-06\n");
+    env.ww(&["ingest", "--table", "complaints", env.path("complaints2.csv").to_str().unwrap()]).ok();
+    env.ww(&["ingest", "--table", "inspections", env.path("inspections2.csv").to_str().unwrap()]).ok();
+    let daily = |at: &str, day: &str| {
+        env.ww_env(&["report", "daily", "--as-of", at, "--office", "jia", "--out", "d"], &[("WINDOWWATCH_NOW", at)]).ok();
+        std::fs::read_to_string(env.path(&format!("d/jia/daily-{day}.txt"))).unwrap_or_default()
+    };
+    // Thursday: both fall due by the end of the next working day.
+    let thu = daily("2026-11-05 10:00:00", "2026-11-05");
+    assert!(thu.contains("四、一个工作日内到期未答复的投诉（1 件）") && thu.contains("T7") && thu.contains("2026-11-06 23:59:59"), "{thu}");
+    assert!(thu.contains("五、一个工作日内到期未整改的检查问题（1 项）") && thu.contains("X20") && thu.contains("擅离职守"), "{thu}");
+    // Wednesday: not yet within a working day; nothing else to warn about, so no warning at all.
+    let wed = daily("2026-11-04 10:00:00", "2026-11-04");
+    assert!(!wed.contains("T7") && !wed.contains("X20"), "{wed}");
+
+    // September: H01 inspected twice (one violation), H03 two complaints replied in time, both
+    // substantiated and told; yi's report is in English.
+    let now = [("WINDOWWATCH_NOW", "2026-10-02 08:00:00")];
+    env.ww_env(&["report", "monthly", "--month", "2026-09", "--out", "m"], &now).ok();
+    let jia = std::fs::read_to_string(env.path("m/jia/monthly-2026-09.txt")).unwrap();
+    assert!(jia.contains("五、监督检查、投诉与回告") && jia.contains("H01：检查 2 次，发现问题 1 个"), "{jia}");
+    assert!(!jia.contains("H03"), "an office's report holds no foreign hall: {jia}");
+    let yi = std::fs::read_to_string(env.path("m/yi/monthly-2026-09.txt")).unwrap();
+    assert!(yi.contains("H03: 0 inspections, 0 violations; 0 rectifications due, 0 in time; 2 complaints, 2 replied in time, 2 substantiated, 2 told the result"), "{yi}");
+    assert!(!jia.contains("年度问责") && !yi.contains("Accountability"), "only December and January carry the year's accountability");
+    let html = std::fs::read_to_string(env.path("m/jia/monthly-2026-09.html")).unwrap();
+    assert!(html.contains("<h2>五、监督检查、投诉与回告</h2>"), "{html}");
+
+    // December (as of 1 January 2027) carries the year's accountability of the office's staff.
+    env.ww_env(&["report", "monthly", "--month", "2026-12", "--office", "jia", "--out", "m"], &[("WINDOWWATCH_NOW", "2027-01-02 08:00:00")]).ok();
+    let dec = std::fs::read_to_string(env.path("m/jia/monthly-2026-12.txt")).unwrap();
+    assert!(dec.contains("六、2026年度问责（第四十一条）"), "{dec}");
+    assert!(dec.contains("李芳（S12）（非编）") && dec.contains("扣发精神文明奖 100%，取消评先评优资格"), "{dec}");
+    assert!(dec.contains("张晓明（S11）（在编）") && dec.contains("扣发精神文明奖 50%"), "{dec}");
+    assert!(!dec.contains("S31") && !dec.contains("S32"), "no foreign staff: {dec}");
+}
