@@ -189,7 +189,7 @@ pub fn run(settings: &Settings, o: &BenchOptions, rt: &tokio::runtime::Runtime) 
         let out = o.dir.join("reports");
         let month = Month::of(as_of).prev();
         let mut n = 0;
-        n += rt.block_on(report::monthly::render_all(settings, &wh, &report::monthly::MonthlyOptions { month, as_of: None, office: None, out: out.clone(), templates: None }))?.iter().map(|r| r.files.len()).sum::<usize>();
+        n += rt.block_on(report::monthly::render_all(settings, &wh, &report::monthly::MonthlyOptions { month, as_of: None, office: None, out: out.clone(), templates: None, document: None }))?.iter().map(|r| r.files.len()).sum::<usize>();
         n += rt.block_on(report::daily::render_all(settings, &wh, &report::daily::DailyOptions { as_of, office: None, out: out.clone(), templates: None }))?.iter().map(|r| r.files.len()).sum::<usize>();
         n += rt
             .block_on(report::register::render_all(settings, &wh, &report::register::RegisterOptions { month, as_of, office: None, format: report::register::RegisterFormat::Xlsx, out, templates: None }))?

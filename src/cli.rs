@@ -286,6 +286,10 @@ pub struct MonthlyArgs {
     /// The as-of instant (default: the first instant of the next month).
     #[arg(long)]
     pub as_of: Option<String>,
+    /// html: the report (HTML, text, charts, red-findings XLSX/CSV); docx or pdf: the 通报 as an
+    /// official document (GB/T 9704 layout) beside them. Needs the `documents` feature.
+    #[arg(long, value_parser = ["html", "docx", "pdf"], default_value = "html")]
+    pub format: String,
     #[command(flatten)]
     pub out: ReportOut,
 }
@@ -304,7 +308,9 @@ pub struct RegisterArgs {
     /// The month whose decisions the register lists, e.g. 2026-10.
     #[arg(long)]
     pub month: String,
-    #[arg(long, value_parser = ["xlsx", "csv"], default_value = "xlsx")]
+    /// xlsx, csv, or the register as an official document: docx or pdf (landscape; needs the
+    /// `documents` feature).
+    #[arg(long, value_parser = ["xlsx", "csv", "docx", "pdf"], default_value = "xlsx")]
     pub format: String,
     /// The as-of instant for completeness (default: now, China time).
     #[arg(long)]

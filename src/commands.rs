@@ -336,6 +336,7 @@ pub fn monthly_options(a: &MonthlyArgs, s: &Settings) -> Result<report::monthly:
         office: a.out.office.clone(),
         out: report::monthly::out_dir(s, a.out.out.as_deref()),
         templates: a.out.templates.clone(),
+        document: report::document::DocFormat::parse(&a.format),
     })
 }
 
@@ -359,7 +360,10 @@ pub fn register_options(a: &RegisterArgs, s: &Settings) -> Result<report::regist
             None => crate::clock::now_china(),
         },
         office: a.out.office.clone(),
-        format: if a.format == "csv" { report::register::RegisterFormat::Csv } else { report::register::RegisterFormat::Xlsx },
+        format: match a.format.as_str() {
+            "csv" => report::register::RegisterFormat::Csv,
+            other => report::document::DocFormat::parse(other).map(report::register::RegisterFormat::Document).unwrap_or(report::register::RegisterFormat::Xlsx),
+        },
         out: report::monthly::out_dir(s, a.out.out.as_deref()),
         templates: a.out.templates.clone(),
     })
@@ -490,7 +494,7 @@ fn cmd_demo(a: &DemoArgs, s: &Settings) -> Result<u8> {
     // Every report of the last month that has ended, and the morning warning at the as-of instant.
     let month = Month::of(as_of).prev();
     let out = s.config.reports_dir.clone();
-    let mut rendered = rt.block_on(report::monthly::render_all(s, &wh, &report::monthly::MonthlyOptions { month, as_of: None, office: None, out: out.clone(), templates: None }))?;
+    let mut rendered = rt.block_on(report::monthly::render_all(s, &wh, &report::monthly::MonthlyOptions { month, as_of: None, office: None, out: out.clone(), templates: None, document: None }))?;
     rendered.extend(rt.block_on(report::daily::render_all(s, &wh, &report::daily::DailyOptions { as_of, office: None, out: out.clone(), templates: None }))?);
     rendered.extend(rt.block_on(report::register::render_all(
         s,

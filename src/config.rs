@@ -65,6 +65,11 @@ pub struct Office {
     /// zh-CN (default) or en.
     pub language: String,
     pub show_personal_data: bool,
+    /// The 发文字号 of its documents, e.g. `济医保监〔{year}〕{seq}号`: `{year}` the report's year,
+    /// `{seq}` its month number (the monthly 通报 is the office's monthly series).
+    pub doc_number: Option<String>,
+    /// The 主送 line of its documents (default: 各医保经办服务大厅).
+    pub addressee: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -105,6 +110,9 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     pub jobs: Vec<Job>,
     pub sql_users: Vec<SqlUser>,
+    /// `[documents] fonts`: CJK font files for the PDF documents, tried before the known system
+    /// paths (`path.ttc#2` picks a face of a collection).
+    pub document_fonts: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -127,8 +135,18 @@ impl Default for Config {
             smtp: None,
             jobs: Vec::new(),
             sql_users: Vec::new(),
+            document_fonts: Vec::new(),
         }
     }
+}
+
+/// A 发文字号 template may hold `{year}` and `{seq}` and no other placeholder.
+pub fn doc_number_check(t: &str) -> Result<(), String> {
+    let rest = t.replace("{year}", "").replace("{seq}", "");
+    if rest.contains('{') || rest.contains('}') {
+        return Err(format!("`{t}`: the only placeholders are {{year}} and {{seq}}, e.g. \"济医保监〔{{year}}〕{{seq}}号\""));
+    }
+    Ok(())
 }
 
 /// Parses `"2GiB"`, `"512MiB"`, `"1.5G"`, `"1000000"` into bytes.
@@ -387,7 +405,7 @@ impl Config {
         }
         let root = doc.get_ref();
         let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
-        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "smtp", "jobs", "sql"]);
+        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "smtp", "jobs", "sql", "documents"]);
         for (key, slot) in [("data_dir", &mut c.data_dir), ("outbox", &mut c.outbox), ("reports_dir", &mut c.reports_dir), ("inbox", &mut c.inbox)] {
             if let Some(s) = w.str(root, "", key) {
                 *slot = resolve(&s);
@@ -465,7 +483,7 @@ impl Config {
         for (t, span) in w.tables(root, "offices") {
             let i = c.offices.len();
             let path = format!("offices[{i}]");
-            w.unknown_keys(t, &path, &["id", "name", "halls", "to", "cc", "language", "show_personal_data"]);
+            w.unknown_keys(t, &path, &["id", "name", "halls", "to", "cc", "language", "show_personal_data", "doc_number", "addressee"]);
             let id = w.req_str(t, &span, &path, "id");
             let name = w.req_str(t, &span, &path, "name");
             let halls = w.str_list(t, &path, "halls");
@@ -486,6 +504,14 @@ impl Config {
                 w.problem(&sp, &join(&path, "language"), format!("`{language}`: expected zh-CN or en"));
             }
             let show = w.bool(t, &path, "show_personal_data").unwrap_or(false);
+            let doc_number = w.str(t, &path, "doc_number");
+            if let Some(d) = &doc_number {
+                if let Err(why) = crate::config::doc_number_check(d) {
+                    let sp = w.get(t, "doc_number").map(|v| v.span()).unwrap_or(span.clone());
+                    w.problem(&sp, &join(&path, "doc_number"), why);
+                }
+            }
+            let addressee = w.str(t, &path, "addressee");
             if let Some(id) = &id {
                 if let Err(why) = plain_name(id) {
                     let sp = w.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
@@ -505,7 +531,15 @@ impl Config {
                 cc,
                 language,
                 show_personal_data: show,
+                doc_number,
+                addressee,
             });
+        }
+        if let Some((t, _)) = w.table(root, "", "documents") {
+            w.unknown_keys(t, "documents", &["fonts"]);
+            if let Some(files) = w.str_list(t, "documents", "fonts") {
+                c.document_fonts = files.iter().map(|f| resolve(f)).collect();
+            }
         }
         if let Some((t, span)) = w.table(root, "", "smtp") {
             w.unknown_keys(t, "smtp", &["host", "port", "security", "user", "password", "password_env", "from", "timeout_secs", "ca_file", "retries"]);

@@ -7,9 +7,15 @@
 //! renders (`run_findings`, `run_rates`), filtered to the office's halls in the query itself.
 
 pub mod charts;
+pub mod circular;
 pub mod daily;
+pub mod document;
+#[cfg(feature = "documents")]
+pub mod docx;
 pub mod message;
 pub mod monthly;
+#[cfg(feature = "documents")]
+pub mod pdf;
 pub mod register;
 pub mod response_form;
 pub mod render;
@@ -41,6 +47,8 @@ pub enum ReportError {
     Io { path: String, source: std::io::Error },
     #[error("{0}")]
     Output(#[from] crate::output::OutputError),
+    #[error(transparent)]
+    Document(#[from] document::DocumentError),
     #[error("`{0}` is not a month; write it as 2026-10")]
     Month(String),
 }
@@ -107,6 +115,8 @@ pub fn offices(settings: &Settings, only: Option<&str>, all_halls: &[String]) ->
             cc: Vec::new(),
             language: "zh-CN".into(),
             show_personal_data: false,
+            doc_number: None,
+            addressee: None,
         }]
     } else {
         settings.config.offices.clone()

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDateTime;
 use serde_json::{Map, Value, json};
 
+use super::document::DocFormat;
 use super::{Month, Rendered, ReportError, Session, charts, get, group_by, mask_rows, offices, pct, render, vars, write};
 use crate::config::Office;
 use super::message::{Attachment, InlineImage, Message};
@@ -25,6 +26,8 @@ pub struct MonthlyOptions {
     pub office: Option<String>,
     pub out: PathBuf,
     pub templates: Option<PathBuf>,
+    /// `--format docx|pdf`: the 通报 as an official document beside the HTML and text.
+    pub document: Option<DocFormat>,
 }
 
 #[derive(Clone, Copy)]
@@ -261,6 +264,14 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
     files.push(hp);
     files.push(tp);
 
+    // The 通报 as an official document: the file asked for, and the DOCX in the mail.
+    let doc = super::circular::monthly(&data, office, month, cur.as_of.date());
+    if let Some(f) = opts.document {
+        let p = dir.join(format!("{stem}.{}", f.ext()));
+        write(&p, &super::document::write(&doc, f, &settings.config.document_fonts)?)?;
+        files.push(p);
+    }
+
     // The red findings as attachments (XLSX and CSV).
     let (xlsx, csv) = findings_files(&red, en)?;
     let base = if en { format!("red-findings-{}-{month}", office.id) } else { format!("红色问题明细-{}-{month}", office.id) };
@@ -290,6 +301,13 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
             Attachment { filename: format!("{base}.xlsx"), content_type: XLSX_MIME.into(), bytes: xlsx },
             Attachment { filename: format!("{base}.csv"), content_type: "text/csv; charset=utf-8".into(), bytes: csv },
         ],
+    };
+    #[cfg(feature = "documents")]
+    let message = {
+        let mut m = message;
+        let bytes = super::document::write(&doc, DocFormat::Docx, &settings.config.document_fonts)?;
+        m.attachments.insert(0, Attachment { filename: format!("月度监督通报-{}-{month}.docx", office.id), content_type: DocFormat::Docx.mime().into(), bytes });
+        m
     };
     Ok(Rendered { office: office.clone(), files, message: Some(message) })
 }

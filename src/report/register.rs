@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::monthly::{XLSX_MIME, csv_bytes, write_sheet};
 use super::{Month, Rendered, ReportError, Session, get, mask_rows, offices, pct, render, vars, write};
+use super::document::{Block, DocFormat, Document, Orientation};
 use super::message::{Attachment, Message};
 use crate::settings::Settings;
 use crate::store::Warehouse;
@@ -18,6 +19,8 @@ use crate::store::Warehouse;
 pub enum RegisterFormat {
     Xlsx,
     Csv,
+    /// An official document (landscape: the register is a wide table).
+    Document(DocFormat),
 }
 
 pub struct RegisterOptions {
@@ -81,6 +84,36 @@ fn table(rows: &[Map<String, Value>], cols: &[(&str, &str)]) -> (Vec<String>, Ve
     (headers, body)
 }
 
+/// The columns the document shows: the register's, less those a landscape page cannot hold
+/// (the XLSX has them all).
+const DOCUMENT_COLUMNS: &[&str] = &["register_id", "case_id", "hall_id", "window_id", "applicant_name", "denial_type", "decided_at", "reason", "legal_basis", "notice_served_at", "filed_at", "complete", "problems"];
+
+/// The register as an official document: a summary, the register, the unregistered denials.
+fn document(office: &crate::config::Office, month: Month, as_of: NaiveDateTime, rows: &[Map<String, Value>], unregistered: &[Map<String, Value>]) -> Document {
+    let complete = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(true)).count();
+    let rate = pct(if rows.is_empty() { None } else { Some(complete as f64 / rows.len() as f64) });
+    let cols: Vec<(&str, &str)> = REGISTER_COLUMNS.iter().filter(|(k, _)| DOCUMENT_COLUMNS.contains(k)).copied().collect();
+    let (h1, b1) = table(rows, &cols);
+    let (h2, b2) = table(unregistered, UNREGISTERED_COLUMNS);
+    let blocks = vec![
+        Block::Title(format!("{}否定备案登记表", month.zh())),
+        Block::Paragraph(format!(
+            "{}所辖服务大厅本月作出并登记的否定决定{}件，其中备案完整{}件，完整率{}；另有{}件否定决定未登记备案（截至{}）。",
+            office.name,
+            rows.len(),
+            complete,
+            rate,
+            unregistered.len(),
+            as_of.format("%Y-%m-%d %H:%M")
+        )),
+        Block::Heading(1, "一、否定备案登记表".into()),
+        Block::Table(super::document::Table { header: h1, rows: b1 }),
+        Block::Heading(1, "二、未登记的否定决定".into()),
+        Block::Table(super::document::Table { header: h2, rows: b2 }),
+    ];
+    Document { frame: super::circular::frame(office, month, as_of.date()), blocks, orientation: Orientation::Landscape }
+}
+
 pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOptions) -> Result<Vec<Rendered>, ReportError> {
     let s = Session::open(settings, wh, opts.as_of, true).await?;
     let halls = s.halls().await?;
@@ -125,6 +158,12 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
                 write(&p2, &csv_bytes(&h2, &b2)?)?;
                 files.push(p1);
                 files.push(p2);
+            }
+            RegisterFormat::Document(f) => {
+                let doc = document(&office, month, opts.as_of, &rows, &unregistered);
+                let p = dir.join(format!("{name}.{}", f.ext()));
+                write(&p, &super::document::write(&doc, f, &settings.config.document_fonts)?)?;
+                files.push(p);
             }
         }
         let complete = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(true)).count();

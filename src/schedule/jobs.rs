@@ -262,7 +262,7 @@ impl Runner {
             Kind::Monthly => {
                 let month = if job.current_month { Month::of(scheduled) } else { Month::of(scheduled).prev() };
                 let as_of = job.current_month.then_some(scheduled);
-                let opts = MonthlyOptions { month, as_of, office: None, out: report::monthly::out_dir(s, None), templates: None };
+                let opts = MonthlyOptions { month, as_of, office: None, out: report::monthly::out_dir(s, None), templates: None, document: None };
                 let rendered = report::monthly::render_all(s, wh, &opts).await?;
                 self.deliver(job, &format!("monthly {month}"), rendered).await
             }

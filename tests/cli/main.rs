@@ -19,3 +19,4 @@ mod pgwire;
 mod ballista;
 #[cfg(feature = "s3")]
 mod s3;
+mod documents;
