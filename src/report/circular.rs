@@ -24,13 +24,13 @@ pub fn frame(office: &Office, month: Month, date: NaiveDate) -> Frame {
     }
 }
 
-/// 一 … 十九: the numbers of the sections.
+/// 一 … 九十九: the numbers of the sections (beyond, Arabic numerals).
 pub fn zh_number(n: usize) -> String {
     const D: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
     match n {
         0..=9 => D[n].into(),
-        10 => "十".into(),
-        11..=19 => format!("十{}", D[n - 10]),
+        10..=19 => format!("十{}", D[n - 10]),
+        20..=99 => format!("{}十{}", D[n / 10], D[n % 10]),
         _ => n.to_string(),
     }
 }
@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn sections_are_numbered_as_they_come() {
-        assert_eq!((zh_number(1), zh_number(10), zh_number(12)), ("一".into(), "十".into(), "十二".into()));
+        assert_eq!([zh_number(1), zh_number(10), zh_number(12), zh_number(20), zh_number(35)], ["一", "十", "十二", "二十", "三十五"]);
         let mut s = Sections::default();
         s.h1("甲");
         s.h2("乙");

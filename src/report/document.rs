@@ -227,21 +227,34 @@ pub fn is_wide(c: char) -> bool {
     (0x1100..=0x115F).contains(&u) || (0x2E80..=0xA4CF).contains(&u) || (0xAC00..=0xD7A3).contains(&u) || (0xF900..=0xFAFF).contains(&u) || (0xFE30..=0xFE4F).contains(&u) || (0xFF00..=0xFF60).contains(&u) || (0xFFE0..=0xFFE6).contains(&u) || u == 0x2014
 }
 
-/// Column widths summing to `total`: each column by its widest cell (capped at 12 em, at least
-/// 2 em), so that short codes stay narrow and long text wraps.
-pub fn column_widths(t: &Table, total: f64) -> Vec<f64> {
+/// Column widths summing to `total`, for text `em` wide per character (in the same unit) and
+/// cells `measure`d in em (e.g. [`em_width`]):
+/// each column wants its widest cell (capped at 12 em) and needs its header's first four
+/// characters and its cells' first six (2 em at least). When the wants do not fit, every column keeps its need and
+/// the rest is shared in proportion to what each wants beyond it; so short codes stay whole and
+/// long text wraps.
+pub fn column_widths(t: &Table, total: f64, em: f64, measure: impl Fn(&str) -> f64) -> Vec<f64> {
     let n = t.header.len().max(t.rows.iter().map(Vec::len).max().unwrap_or(0));
     if n == 0 {
         return Vec::new();
     }
-    let mut ems = vec![2.0f64; n];
-    for row in std::iter::once(&t.header).chain(t.rows.iter()) {
+    let mut need: Vec<f64> = (0..n).map(|j| t.header.get(j).map(|h| measure(h).clamp(2.0, 4.0)).unwrap_or(2.0)).collect();
+    let mut want = need.clone();
+    for row in t.rows.iter() {
         for (j, c) in row.iter().enumerate() {
-            ems[j] = ems[j].max(em_width(c).min(12.0));
+            let e = measure(c);
+            need[j] = need[j].max(e.min(6.0));
+            want[j] = want[j].max(e.min(12.0));
         }
     }
-    let sum: f64 = ems.iter().sum();
-    ems.iter().map(|e| e / sum * total).collect()
+    let (sum_need, sum_want): (f64, f64) = (need.iter().sum(), want.iter().sum());
+    if sum_want * em <= total || sum_need * em >= total || sum_want <= sum_need {
+        let base = if sum_need * em >= total { &need } else { &want };
+        let sum: f64 = base.iter().sum();
+        return base.iter().map(|e| e / sum * total).collect();
+    }
+    let spare = total - sum_need * em;
+    need.iter().zip(&want).map(|(n, w)| n * em + (w - n) / (sum_want - sum_need) * spare).collect()
 }
 
 /// Characters that may not begin a line (行首禁则): they hang at the end of the previous one.
@@ -267,16 +280,14 @@ fn wrap_one(text: &str, width: f64, advance: &impl Fn(char) -> f64, lines: &mut 
         let tw: f64 = token.chars().map(advance).sum();
         let hangs = token.chars().next().is_some_and(no_line_start);
         if w + tw > width + 1e-6 && !line.is_empty() && !hangs {
-            lines.push(std::mem::take(&mut line));
-            w = 0.0;
+            w = break_line(&mut line, lines, advance);
         }
         if tw > width + 1e-6 {
             // A token wider than a line (a long code): broken by character.
             for c in token.chars() {
                 let cw = advance(c);
                 if w + cw > width + 1e-6 && !line.is_empty() && !no_line_start(c) {
-                    lines.push(std::mem::take(&mut line));
-                    w = 0.0;
+                    w = break_line(&mut line, lines, advance);
                 }
                 line.push(c);
                 w += cw;
@@ -287,6 +298,23 @@ fn wrap_one(text: &str, width: f64, advance: &impl Fn(char) -> f64, lines: &mut 
         }
     }
     lines.push(line);
+}
+
+/// Ends a line; opening brackets at its end (行尾禁则) move to the next, whose width is returned.
+fn break_line(line: &mut String, lines: &mut Vec<String>, advance: &impl Fn(char) -> f64) -> f64 {
+    let mut carry = String::new();
+    while line.chars().count() > 1 && line.chars().last().is_some_and(no_line_end) {
+        if let Some(c) = line.pop() {
+            carry.insert(0, c);
+        }
+    }
+    lines.push(std::mem::replace(line, carry));
+    line.chars().map(advance).sum()
+}
+
+/// Characters that may not end a line: opening brackets and quotes.
+fn no_line_end(c: char) -> bool {
+    "（「『《〈【“‘(".contains(c)
 }
 
 /// Words of Latin letters and digits stay together; every other character is its own token.
@@ -361,15 +389,24 @@ mod tests {
         // A code longer than a line is broken by character.
         assert_eq!(wrap("ABCDEFGHIJ", 2.0, adv), vec!["ABCD", "EFGH", "IJ"]);
         assert_eq!(wrap("甲\n乙", 4.0, adv), vec!["甲", "乙"]);
+        // An opening bracket never ends a line: it goes down with what it opens.
+        assert_eq!(wrap("一二三（四）", 4.0, adv), vec!["一二三", "（四）"]);
         assert_eq!(wrap("", 4.0, adv), vec![""]);
     }
 
     #[test]
     fn column_widths_follow_the_widest_cell_and_fill_the_block() {
         let t = Table { header: vec!["规则".into(), "说明".into()], rows: vec![vec!["a".into(), "很长很长很长很长很长很长很长很长很长很长".into()]] };
-        let w = column_widths(&t, 140.0);
+        let w = column_widths(&t, 140.0, 10.0, em_width);
         assert!((w.iter().sum::<f64>() - 140.0).abs() < 1e-9);
         assert!((w[0] - 20.0).abs() < 1e-9 && (w[1] - 120.0).abs() < 1e-9, "{w:?}");
+        // Too narrow for the wants: the header's three characters stay, the long text gives way.
+        let t = Table { header: vec!["申请人".into(), "理由".into(), "依据".into()], rows: vec![vec!["欧阳*".into(), "很".repeat(20), "很".repeat(20)]] };
+        let w = column_widths(&t, 200.0, 10.0, em_width);
+        assert!((w[0] - 30.0).abs() < 1e-9 && (w[1] - 85.0).abs() < 1e-9 && (w[2] - 85.0).abs() < 1e-9, "{w:?}");
+        // Not even the needs fit: shared in their proportion.
+        let w = column_widths(&t, 100.0, 10.0, em_width);
+        assert!((w[0] - 20.0).abs() < 1e-9, "{w:?}");
         assert_eq!(table_size(4), 12.0);
         assert_eq!(table_size(11), 9.0);
     }

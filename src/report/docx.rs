@@ -131,11 +131,13 @@ fn block(b: &Block, page: &Page) -> String {
 
 fn table(t: &Table, page: &Page) -> String {
     let total = mm_to_twips(page.text_width) as f64;
-    let widths: Vec<i64> = column_widths(t, total).iter().map(|w| w.floor() as i64).collect();
+    let size = super::document::table_size(t.header.len().max(t.rows.iter().map(Vec::len).max().unwrap_or(0)));
+    // A character and its share of the cell margins (57 twips each side) per em; Latin letters
+    // and digits of the reader's fonts a little wider than half an em.
+    let widths: Vec<i64> = column_widths(t, total, pt_to_twips(size) as f64 + 60.0, |s| super::document::em_width(s) * 1.15).iter().map(|w| w.floor() as i64).collect();
     if widths.is_empty() {
         return String::new();
     }
-    let size = super::document::table_size(widths.len());
     let grid: String = widths.iter().map(|w| format!(r#"<w:gridCol w:w="{w}"/>"#)).collect();
     let border = |side: &str| format!(r#"<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>"#);
     let borders: String = ["top", "left", "bottom", "right", "insideH", "insideV"].iter().map(|s| border(s)).collect();

@@ -136,8 +136,8 @@ impl<'m, 'a> Layout<'m, 'a> {
         l.new_page();
         l.masthead(doc);
         let mut addressed = false;
-        for b in &doc.blocks {
-            l.block(b);
+        for (i, b) in doc.blocks.iter().enumerate() {
+            l.block(b, doc.blocks.get(i + 1));
             if matches!(b, Block::Title(_)) && !addressed {
                 addressed = true;
                 l.y -= l.pitch;
@@ -223,13 +223,18 @@ impl<'m, 'a> Layout<'m, 'a> {
         self.y -= self.pitch;
     }
 
-    fn block(&mut self, b: &Block) {
+    /// One block; a heading keeps with what follows it (a line, or a table's header and first row).
+    fn block(&mut self, b: &Block, next: Option<&Block>) {
         match b {
             Block::Title(t) => {
                 self.text(t, SIZE_2HAO, Align::Centre, 0.0, false, self.pitch * 1.25);
             }
             Block::Heading(_, t) => {
-                self.ensure(self.pitch * 2.0);
+                let after = match next {
+                    Some(Block::Table(t)) => self.table_start(t),
+                    _ => self.pitch,
+                };
+                self.ensure(self.pitch + after);
                 self.text(&format!("\u{3000}\u{3000}{t}"), SIZE_3HAO, Align::Left, 0.0, false, self.pitch);
             }
             Block::Paragraph(t) => {
@@ -249,12 +254,14 @@ impl<'m, 'a> Layout<'m, 'a> {
         self.text(&zh_date(doc.frame.date), SIZE_3HAO, Align::Right, inset, false, self.pitch);
     }
 
-    fn table(&mut self, t: &Table) {
-        let widths = column_widths(t, self.width());
+    /// A table's cells wrapped to its columns.
+    fn grid(&self, t: &Table) -> Option<Grid> {
+        let size = table_size(t.header.len().max(t.rows.iter().map(Vec::len).max().unwrap_or(0)));
+        // An em with its share of the 2 pt padding each side of a cell.
+        let widths = column_widths(t, self.width(), size + 2.5, |s| s.chars().map(|c| self.m.advance(c, 1.0)).sum());
         if widths.is_empty() {
-            return;
+            return None;
         }
-        let size = table_size(widths.len());
         let lead = size * 1.3;
         // A cell never holds more lines than a page does.
         let max_lines = ((self.top() - self.floor() - 8.0) / lead).floor().max(1.0) as usize;
@@ -270,16 +277,30 @@ impl<'m, 'a> Layout<'m, 'a> {
                 .collect()
         };
         let header = cells(&t.header);
-        let body: Vec<Vec<Vec<String>>> = t.rows.iter().map(|r| cells(r)).collect();
+        let body = t.rows.iter().map(|r| cells(r)).collect();
+        Some(Grid { widths, size, lead, header, body })
+    }
+
+    /// The height of a table's header and first row: what must fit under its heading.
+    fn table_start(&self, t: &Table) -> f64 {
+        self.grid(t).map(|g| 4.0 + row_height(&g.header, g.lead) + g.body.first().map(|r| row_height(r, g.lead)).unwrap_or(0.0)).unwrap_or(0.0)
+    }
+
+    fn table(&mut self, t: &Table) {
+        let Some(g) = self.grid(t) else { return };
+        let (widths, size, lead) = (&g.widths, g.size, g.lead);
+        // The header never stands alone at the foot of a page.
+        if self.y - self.table_start(t) < self.floor() && self.y < self.top() - 1.0 {
+            self.new_page();
+        }
         self.y -= 4.0;
-        self.row(&header, &widths, size, lead, true);
-        for r in &body {
-            let h = row_height(r, lead);
-            if self.y - h < self.floor() {
+        self.row(&g.header, widths, size, lead, true);
+        for r in &g.body {
+            if self.y - row_height(r, lead) < self.floor() {
                 self.new_page();
-                self.row(&header, &widths, size, lead, true);
+                self.row(&g.header, widths, size, lead, true);
             }
-            self.row(r, &widths, size, lead, false);
+            self.row(r, widths, size, lead, false);
         }
         self.y -= self.pitch * 0.5;
     }
@@ -323,6 +344,14 @@ impl<'m, 'a> Layout<'m, 'a> {
             ops.push(Op::Text { x, y, size: SIZE_4HAO, spacing: 0.0, text, red: false });
         }
     }
+}
+
+struct Grid {
+    widths: Vec<f64>,
+    size: f64,
+    lead: f64,
+    header: Vec<Vec<String>>,
+    body: Vec<Vec<Vec<String>>>,
 }
 
 fn row_height(cells: &[Vec<String>], lead: f64) -> f64 {
