@@ -505,11 +505,11 @@ impl Config {
             }
             let show = w.bool(t, &path, "show_personal_data").unwrap_or(false);
             let doc_number = w.str(t, &path, "doc_number");
-            if let Some(d) = &doc_number {
-                if let Err(why) = crate::config::doc_number_check(d) {
-                    let sp = w.get(t, "doc_number").map(|v| v.span()).unwrap_or(span.clone());
-                    w.problem(&sp, &join(&path, "doc_number"), why);
-                }
+            if let Some(d) = &doc_number
+                && let Err(why) = doc_number_check(d)
+            {
+                let sp = w.get(t, "doc_number").map(|v| v.span()).unwrap_or(span.clone());
+                w.problem(&sp, &join(&path, "doc_number"), why);
             }
             let addressee = w.str(t, &path, "addressee");
             if let Some(id) = &id {

@@ -192,7 +192,7 @@ fn footer(odd: bool) -> String {
     let p = rpr(FONT_PAGE, SIZE_4HAO, false, None);
     format!(
         r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<w:ftr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:p><w:pPr><w:pStyle w:val="Footer"/><w:jc w:val="{jc}"/>{ind}</w:pPr><w:r>{p}<w:t xml:space="preserve">— </w:t></w:r><w:r>{p}<w:fldChar w:fldCharType="begin"/></w:r><w:r>{p}<w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r>{p}<w:fldChar w:fldCharType="separate"/></w:r><w:r>{p}<w:t>1</w:t></w:r><w:r>{p}<w:fldChar w:fldCharType="end"/></w:r><w:r>{p}<w:t xml:space="preserve"> —</w:t></w:r></w:p></w:ftr>"#
+<w:ftr xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:p><w:pPr><w:pStyle w:val="Footer"/>{ind}<w:jc w:val="{jc}"/></w:pPr><w:r>{p}<w:t xml:space="preserve">— </w:t></w:r><w:r>{p}<w:fldChar w:fldCharType="begin"/></w:r><w:r>{p}<w:instrText xml:space="preserve"> PAGE </w:instrText></w:r><w:r>{p}<w:fldChar w:fldCharType="separate"/></w:r><w:r>{p}<w:t>1</w:t></w:r><w:r>{p}<w:fldChar w:fldCharType="end"/></w:r><w:r>{p}<w:t xml:space="preserve"> —</w:t></w:r></w:p></w:ftr>"#
     )
 }
 
@@ -206,10 +206,10 @@ fn styles() -> String {
     let right4 = pt_to_twips(SIZE_3HAO * 4.0);
     let exact = format!(r#"<w:spacing w:before="0" w:after="0" w:line="{line}" w:lineRule="exact"/>"#);
     let list = [
-        style("Masthead", "发文机关标志", r#"<w:jc w:val="center"/><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>"#, &rpr(FONT_TITLE, 30.0, false, Some(RED))),
+        style("Masthead", "发文机关标志", r#"<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/><w:jc w:val="center"/>"#, &rpr(FONT_TITLE, 30.0, false, Some(RED))),
         style("DocNumber", "发文字号", r#"<w:jc w:val="center"/>"#, &rpr(FONT_BODY, SIZE_3HAO, false, None)),
         format!(
-            r#"<w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/><w:basedOn w:val="Normal"/><w:qFormat/><w:pPr><w:jc w:val="center"/><w:spacing w:before="0" w:after="0" w:line="{}" w:lineRule="exact"/></w:pPr>{}</w:style>"#,
+            r#"<w:style w:type="paragraph" w:styleId="Title"><w:name w:val="Title"/><w:basedOn w:val="Normal"/><w:qFormat/><w:pPr><w:spacing w:before="0" w:after="0" w:line="{}" w:lineRule="exact"/><w:jc w:val="center"/></w:pPr>{}</w:style>"#,
             pt_to_twips(SIZE_2HAO * 1.6),
             rpr(FONT_TITLE, SIZE_2HAO, false, None)
         ),
@@ -219,9 +219,9 @@ fn styles() -> String {
         heading(2, FONT_H2, false, indent2),
         heading(3, FONT_BODY, true, indent2),
         heading(4, FONT_BODY, false, indent2),
-        style("Signature", "落款", &format!(r#"<w:jc w:val="right"/><w:ind w:right="{right4}"/>"#), ""),
-        style("TableText", "表格文字", r#"<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/><w:snapToGrid w:val="0"/>"#, ""),
-        style("Footer", "页脚", r#"<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/><w:snapToGrid w:val="0"/>"#, ""),
+        style("Signature", "落款", &format!(r#"<w:ind w:right="{right4}"/><w:jc w:val="right"/>"#), ""),
+        style("TableText", "表格文字", r#"<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>"#, ""),
+        style("Footer", "页脚", r#"<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>"#, ""),
     ]
     .concat();
     format!(
@@ -258,9 +258,10 @@ const ROOT_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"
 const DOC_RELS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rIdStyles" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/><Relationship Id="rIdSettings" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings" Target="settings.xml"/><Relationship Id="rIdFooterOdd" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer1.xml"/><Relationship Id="rIdFooterEven" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer" Target="footer2.xml"/></Relationships>"#;
 
-/// Odd and even pages have their own footers (the number on the outside).
+/// Odd and even pages have their own footers (the number on the outside). Elements here and in
+/// every `pPr` are in the schema's order: Word refuses a document whose order is wrong.
 const SETTINGS: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<w:settings xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:evenAndOddHeaders/><w:defaultTabStop w:val="420"/><w:characterSpacingControl w:val="compressPunctuation"/></w:settings>"#;
+<w:settings xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:defaultTabStop w:val="420"/><w:evenAndOddHeaders/><w:characterSpacingControl w:val="compressPunctuation"/></w:settings>"#;
 
 const APP: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Application>windowwatch</Application></Properties>"#;
