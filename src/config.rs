@@ -238,7 +238,7 @@ pub fn validate_job_option(key: &str, value: &str) -> Result<(), String> {
         },
         "send" | "sniff" => one_of(&["true", "false"]),
         "month" => one_of(&["previous", "current"]),
-        "format" => one_of(&["xlsx", "csv"]),
+        "format" => one_of(&["xlsx", "csv", "docx", "pdf"]),
         "as_of" => one_of(&["scheduled", "now"]),
         "catch_up" => one_of(&["all", "latest"]),
         "pattern" => name_pattern(value).map(|_| ()),

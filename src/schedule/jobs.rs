@@ -132,7 +132,11 @@ impl JobSpec {
             retry_secs: secs("retry_secs", 0),
             send: opt(j, "send") != Some("false"),
             current_month: opt(j, "month") == Some("current"),
-            format: if opt(j, "format") == Some("csv") { RegisterFormat::Csv } else { RegisterFormat::Xlsx },
+            format: match opt(j, "format") {
+                Some("csv") => RegisterFormat::Csv,
+                Some(f) => crate::report::document::DocFormat::parse(f).map(RegisterFormat::Document).unwrap_or(RegisterFormat::Xlsx),
+                None => RegisterFormat::Xlsx,
+            },
             as_of_now: opt(j, "as_of") == Some("now"),
             inbox,
         })
