@@ -308,6 +308,10 @@ pub struct MonthlyArgs {
     /// The as-of instant (default: the first instant of the next month).
     #[arg(long)]
     pub as_of: Option<String>,
+    /// The report is always written (HTML, text, charts, red-findings XLSX/CSV); docx or pdf adds
+    /// the 通报 as an official document (GB/T 9704 layout) beside it. Needs the `documents` feature.
+    #[arg(long, value_enum)]
+    pub format: Option<crate::report::document::DocFormat>,
     #[command(flatten)]
     pub out: ReportOut,
 }

@@ -410,7 +410,7 @@ fn request(kind: report::Kind, as_of: Option<&str>, o: &ReportOut, s: &Settings)
 }
 
 pub fn monthly_request(a: &MonthlyArgs, s: &Settings) -> Result<Request> {
-    request(report::Kind::Monthly(Month::parse(&a.month)?), a.as_of.as_deref(), &a.out, s)
+    request(report::Kind::Monthly(Month::parse(&a.month)?, a.format), a.as_of.as_deref(), &a.out, s)
 }
 
 pub fn daily_request(a: &DailyArgs, s: &Settings) -> Result<Request> {

@@ -70,6 +70,11 @@ pub struct Office {
     pub show_personal_data: bool,
     /// The office's group-chat robot (企业微信 or 钉钉), if it watches a group.
     pub webhook: Option<Webhook>,
+    /// The 发文字号 of its documents, e.g. `济医保监〔{year}〕{seq}号`: `{year}` the report's year,
+    /// `{seq}` its month number (the monthly 通报 is the office's monthly series).
+    pub doc_number: Option<String>,
+    /// The 主送 line of its documents (default: 各医保经办服务大厅).
+    pub addressee: Option<String>,
 }
 
 /// Which vendor's group robot a webhook posts to.
@@ -115,6 +120,9 @@ pub enum RegisterFormat {
     #[default]
     Xlsx,
     Csv,
+    /// The register as an official document (GB/T 9704 layout, landscape; feature `documents`).
+    Docx,
+    Pdf,
 }
 
 /// A job of `[[jobs]]`, its options read into typed values once, here.
@@ -190,7 +198,12 @@ impl JobKind {
             "check" => JobKind::Check { as_of_now: is("as_of", "now") },
             "daily" => JobKind::Daily { send },
             "monthly" => JobKind::Monthly { send, current_month },
-            "register" => JobKind::Register { send, current_month, format: if is("format", "csv") { RegisterFormat::Csv } else { RegisterFormat::Xlsx } },
+            "register" => JobKind::Register { send, current_month, format: match o.get("format").map(String::as_str) {
+                Some("csv") => RegisterFormat::Csv,
+                Some("docx") => RegisterFormat::Docx,
+                Some("pdf") => RegisterFormat::Pdf,
+                _ => RegisterFormat::Xlsx,
+            } },
             _ => return None,
         })
     }
@@ -298,6 +311,9 @@ pub struct Config {
     /// `[privacy] mask_staff`: staff names masked like applicants' names (shown by default).
     pub mask_staff: bool,
     pub web: Web,
+    /// `[documents] fonts`: CJK font files for the PDF documents, tried before the known system
+    /// paths (`path.ttc#2` picks a face of a collection).
+    pub document_fonts: Vec<PathBuf>,
 }
 
 impl Default for Config {
@@ -323,8 +339,18 @@ impl Default for Config {
             sql_users: Vec::new(),
             mask_staff: false,
             web: Web::default(),
+            document_fonts: Vec::new(),
         }
     }
+}
+
+/// A 发文字号 template may hold `{year}` and `{seq}` and no other placeholder.
+pub fn doc_number_check(t: &str) -> Result<(), String> {
+    let rest = t.replace("{year}", "").replace("{seq}", "");
+    if rest.contains('{') || rest.contains('}') {
+        return Err(format!("`{t}`: the only placeholders are {{year}} and {{seq}}, e.g. \"济医保监〔{{year}}〕{{seq}}号\""));
+    }
+    Ok(())
 }
 
 /// Parses `"2GiB"`, `"512MiB"`, `"1.5G"`, `"1000000"` into bytes.
@@ -413,7 +439,7 @@ pub fn validate_job_option(key: &str, value: &str) -> Result<(), String> {
         "settle_secs" | "retry_secs" => seconds(value).map(|_| ()).ok_or_else(|| format!("`{value}`: expected a whole number of seconds in 0..=86400")),
         "send" | "sniff" => one_of(&["true", "false"]),
         "month" => one_of(&["previous", "current"]),
-        "format" => one_of(&["xlsx", "csv"]),
+        "format" => one_of(&["xlsx", "csv", "docx", "pdf"]),
         "as_of" => one_of(&["scheduled", "now"]),
         "catch_up" => one_of(&["all", "latest"]),
         "pattern" => name_pattern(value).map(|_| ()),
@@ -708,7 +734,7 @@ impl Walk<'_> {
         for (t, span) in self.tables(root, "offices") {
             let i = c.offices.len();
             let path = format!("offices[{i}]");
-            self.unknown_keys(t, &path, &["id", "name", "halls", "districts", "to", "cc", "language", "show_personal_data", "webhook"]);
+            self.unknown_keys(t, &path, &["id", "name", "halls", "districts", "to", "cc", "language", "show_personal_data", "webhook", "doc_number", "addressee"]);
             let id = self.req_str(t, &span, &path, "id");
             let name = self.req_str(t, &span, &path, "name");
             let halls = self.str_list(t, &path, "halls");
@@ -731,6 +757,14 @@ impl Walk<'_> {
             }
             let show = self.bool(t, &path, "show_personal_data").unwrap_or(false);
             let webhook = self.table(t, &path, "webhook").and_then(|(wt, sp)| self.webhook(wt, &sp, &join(&path, "webhook")));
+            let doc_number = self.str(t, &path, "doc_number");
+            if let Some(d) = &doc_number
+                && let Err(why) = doc_number_check(d)
+            {
+                let sp = self.get(t, "doc_number").map(|v| v.span()).unwrap_or(span.clone());
+                self.problem(&sp, &join(&path, "doc_number"), why);
+            }
+            let addressee = self.str(t, &path, "addressee");
             if let Some(id) = &id {
                 if let Err(why) = plain_name(id) {
                     let sp = self.get(t, "id").map(|v| v.span()).unwrap_or(span.clone());
@@ -752,6 +786,8 @@ impl Walk<'_> {
                 language,
                 show_personal_data: show,
                 webhook,
+                doc_number,
+                addressee,
             });
         }
         office_ids
@@ -774,6 +810,16 @@ impl Walk<'_> {
             }
             if let (Some(hall), Some(webhook)) = (hall, webhook) {
                 c.hall_webhooks.push(HallWebhook { hall, webhook });
+            }
+        }
+    }
+
+    /// `[documents]`: the CJK fonts of the PDF documents, relative to the file's folder.
+    fn documents(&mut self, root: &Tbl<'_>, c: &mut Config, base: &Path) {
+        if let Some((t, _)) = self.table(root, "", "documents") {
+            self.unknown_keys(t, "documents", &["fonts"]);
+            if let Some(files) = self.str_list(t, "documents", "fonts") {
+                c.document_fonts = files.iter().map(|f| resolve(base, f)).collect();
             }
         }
     }
@@ -938,13 +984,14 @@ impl Config {
         }
         let root = doc.get_ref();
         let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
-        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql", "privacy", "web"]);
+        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql", "privacy", "web", "documents"]);
         w.files(root, &mut c, &base);
         w.ingest(root, &mut c);
         w.privacy(root, &mut c);
         w.engine(root, &mut c);
         let office_ids = w.offices(root, &mut c);
         w.hall_webhooks(root, &mut c);
+        w.documents(root, &mut c, &base);
         w.smtp(root, &mut c, &base);
         w.jobs(root, &mut c);
         w.sql_users(root, &mut c, &office_ids);

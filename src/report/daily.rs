@@ -134,6 +134,8 @@ fn leader_offices(names: &Names) -> Vec<(Office, Option<String>)> {
                 language: "zh-CN".into(),
                 show_personal_data: false,
                 webhook: None,
+                doc_number: None,
+                addressee: None,
             };
             (office, h.leader_name.map(|n| format!("{n}：您好！以下是本大厅今日的预警事项。")))
         })

@@ -7,10 +7,16 @@
 //! renders (`run_findings`, `run_rates`), filtered to the office's halls in the query itself.
 
 pub mod charts;
+pub mod circular;
 pub mod daily;
+pub mod document;
+#[cfg(feature = "documents")]
+pub mod docx;
 pub mod message;
 pub mod monthly;
 pub mod names;
+#[cfg(feature = "documents")]
+pub mod pdf;
 pub mod register;
 pub mod response_form;
 pub mod render;
@@ -43,6 +49,8 @@ pub enum ReportError {
     Io { path: String, source: std::io::Error },
     #[error("{0}")]
     Output(#[from] crate::output::OutputError),
+    #[error(transparent)]
+    Document(#[from] document::DocumentError),
     #[error("`{0}` is not a month; write it as 2026-10")]
     Month(String),
 }
@@ -51,7 +59,8 @@ pub enum ReportError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// 月度监督通报 of the month.
-    Monthly(Month),
+    /// A month's report; with a document format, the 通报 as DOCX or PDF beside it.
+    Monthly(Month, Option<document::DocFormat>),
     /// 预警日报 at the as-of instant.
     Daily,
     /// 否定备案登记表 of the month, in this format.
@@ -82,7 +91,7 @@ impl Request {
     /// `monthly`, `daily` or `register`.
     pub fn name(&self) -> &'static str {
         match self.kind {
-            Kind::Monthly(_) => "monthly",
+            Kind::Monthly(..) => "monthly",
             Kind::Daily => "daily",
             Kind::Register(..) => "register",
         }
@@ -91,7 +100,7 @@ impl Request {
     /// The report and its period, e.g. `monthly 2026-10` or `daily 2026-11-03`.
     pub fn label(&self) -> String {
         match self.kind {
-            Kind::Monthly(m) | Kind::Register(m, _) => format!("{} {m}", self.name()),
+            Kind::Monthly(m, _) | Kind::Register(m, _) => format!("{} {m}", self.name()),
             Kind::Daily => format!("daily {}", self.as_of().format("%Y-%m-%d")),
         }
     }
@@ -101,7 +110,7 @@ impl Request {
     pub fn as_of(&self) -> NaiveDateTime {
         match (self.as_of, self.kind) {
             (Some(t), _) => t,
-            (None, Kind::Monthly(m)) => m.next().start(),
+            (None, Kind::Monthly(m, _)) => m.next().start(),
             (None, _) => crate::clock::now_china(),
         }
     }
@@ -109,7 +118,7 @@ impl Request {
     /// Renders the report for every office asked for, writing its files.
     pub async fn render(&self, settings: &Settings, wh: &Warehouse) -> Result<Vec<Rendered>, ReportError> {
         match self.kind {
-            Kind::Monthly(month) => monthly::render_all(settings, wh, self, month).await,
+            Kind::Monthly(month, document) => monthly::render_all(settings, wh, self, month, document).await,
             Kind::Daily => daily::render_all(settings, wh, self, self.as_of()).await,
             Kind::Register(month, format) => register::render_all(settings, wh, self, month, format).await,
         }
@@ -120,7 +129,7 @@ impl Request {
 /// `out` (the demo and the benchmark render them all).
 pub fn every_report(out: &std::path::Path, month: Month, as_of: NaiveDateTime) -> [Request; 3] {
     let req = |kind, as_of| Request { kind, as_of, office: None, out: out.to_path_buf(), templates: None };
-    [req(Kind::Monthly(month), None), req(Kind::Daily, Some(as_of)), req(Kind::Register(month, RegisterFormat::Xlsx), Some(as_of))]
+    [req(Kind::Monthly(month, None), None), req(Kind::Daily, Some(as_of)), req(Kind::Register(month, RegisterFormat::Xlsx), Some(as_of))]
 }
 
 /// A calendar month `YYYY-MM`.
@@ -190,6 +199,8 @@ pub fn offices(settings: &Settings, only: Option<&str>, all_halls: &[String]) ->
             language: "zh-CN".into(),
             show_personal_data: false,
             webhook: None,
+            doc_number: None,
+            addressee: None,
         }]
     } else {
         settings.config.offices.clone()

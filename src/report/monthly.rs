@@ -13,6 +13,7 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
+use super::document::DocFormat;
 use super::{Month, Rendered, ReportError, Request, Session, charts, get, group_by, mask_rows, mask_staff, offices, pct, render, vars, write};
 use crate::config::Office;
 use super::message::{Attachment, InlineImage, Message, Post};
@@ -95,7 +96,7 @@ fn delta(kind: Kind, cur: &Value, prev: &Value, better_up: Option<bool>, en: boo
 }
 
 /// Renders the monthly report of every office (or one), writing files under `out/<office>/`.
-pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, month: Month) -> Result<Vec<Rendered>, ReportError> {
+pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, month: Month, document: Option<DocFormat>) -> Result<Vec<Rendered>, ReportError> {
     let cur = Session::open(settings, wh, opts.as_of(), true).await?;
     let prev = Session::open(settings, wh, month.start(), false).await?;
     let halls = cur.halls().await?;
@@ -103,7 +104,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
     let list = cur.with_districts(offices(settings, opts.office.as_deref(), &halls)?).await?;
     let pb = crate::progress::items(list.len() as u64, format!("monthly {month}"));
     for office in &list {
-        let mut rendered = render_office(settings, &cur, &prev, office, opts, month).await?;
+        let mut rendered = render_office(settings, &cur, &prev, office, opts, month, document).await?;
         rendered.posts = posts(settings, &cur, &list, &rendered, month).await?;
         out.push(rendered);
         pb.inc(1);
@@ -112,7 +113,7 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
     Ok(out)
 }
 
-async fn render_office(settings: &Settings, cur: &Session, prev: &Session, office: &Office, opts: &Request, month: Month) -> Result<Rendered, ReportError> {
+async fn render_office(settings: &Settings, cur: &Session, prev: &Session, office: &Office, opts: &Request, month: Month, document: Option<DocFormat>) -> Result<Rendered, ReportError> {
     let en = office.language == "en";
     let names = &cur.names;
     let hide_staff = mask_staff(settings, office);
@@ -261,6 +262,14 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
     files.push(hp);
     files.push(tp);
 
+    // The 通报 as an official document: the file asked for, and the DOCX in the mail.
+    let doc = super::circular::monthly(&data, office, month, cur.as_of.date());
+    if let Some(f) = document {
+        let p = dir.join(format!("{stem}.{}", f.ext()));
+        write(&p, &super::document::write(&doc, f, &settings.config.document_fonts)?)?;
+        files.push(p);
+    }
+
     // The red findings as attachments (XLSX and CSV).
     let (xlsx, csv) = findings_files(&red, en, !names.is_empty())?;
     let base = if en { format!("red-findings-{}-{month}", office.id) } else { format!("红色问题明细-{}-{month}", office.id) };
@@ -291,6 +300,13 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
             Attachment { filename: format!("{base}.xlsx"), content_type: XLSX_MIME.into(), bytes: xlsx },
             Attachment { filename: format!("{base}.csv"), content_type: "text/csv; charset=utf-8".into(), bytes: csv },
         ],
+    };
+    #[cfg(feature = "documents")]
+    let message = {
+        let mut m = message;
+        let bytes = super::document::write(&doc, DocFormat::Docx, &settings.config.document_fonts)?;
+        m.attachments.insert(0, Attachment { filename: format!("月度监督通报-{}-{month}.docx", office.id), content_type: DocFormat::Docx.mime().into(), bytes });
+        m
     };
     Ok(Rendered { office: office.clone(), files, message: Some(message), posts: Vec::new() })
 }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::monthly::XLSX_MIME;
 use super::{Month, Rendered, ReportError, Request, Session, get, mask_rows, offices, pct, render, vars, write};
+use super::document::{Block, DocFormat, Document, Orientation};
 use super::message::{Attachment, Message};
 use crate::config::RegisterFormat;
 use crate::output::{TextTable, text_csv, text_xlsx};
@@ -68,6 +69,36 @@ fn table(rows: &[Map<String, Value>], cols: &[(&str, &str)], named: bool) -> (Ve
     (headers, body)
 }
 
+/// The columns the document shows: the register's, less those a landscape page cannot hold
+/// (the XLSX has them all).
+const DOCUMENT_COLUMNS: &[&str] = &["register_id", "case_id", "hall_id", "window_id", "applicant_name", "denial_type", "decided_at", "reason", "legal_basis", "notice_served_at", "filed_at", "complete", "problems"];
+
+/// The register as an official document: a summary, the register, the unregistered denials.
+fn document(office: &crate::config::Office, month: Month, as_of: chrono::NaiveDateTime, rows: &[Map<String, Value>], unregistered: &[Map<String, Value>], named: bool) -> Document {
+    let complete = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(true)).count();
+    let rate = pct(if rows.is_empty() { None } else { Some(complete as f64 / rows.len() as f64) });
+    let cols: Vec<(&str, &str)> = REGISTER_COLUMNS.iter().filter(|(k, _)| DOCUMENT_COLUMNS.contains(k)).copied().collect();
+    let (h1, b1) = table(rows, &cols, named);
+    let (h2, b2) = table(unregistered, UNREGISTERED_COLUMNS, named);
+    let blocks = vec![
+        Block::Title(format!("{}否定备案登记表", month.zh())),
+        Block::Paragraph(format!(
+            "{}所辖服务大厅本月作出并登记的否定决定{}件，其中备案完整{}件，完整率{}；另有{}件否定决定未登记备案（截至{}）。",
+            office.name,
+            rows.len(),
+            complete,
+            rate,
+            unregistered.len(),
+            as_of.format("%Y-%m-%d %H:%M")
+        )),
+        Block::Heading(1, "一、否定备案登记表".into()),
+        Block::Table(super::document::Table { header: h1, rows: b1 }),
+        Block::Heading(1, "二、未登记的否定决定".into()),
+        Block::Table(super::document::Table { header: h2, rows: b2 }),
+    ];
+    Document { frame: super::circular::frame(office, month, as_of.date()), blocks, orientation: Orientation::Landscape }
+}
+
 /// Renders the register of `month` for every office asked for (or one).
 pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, month: Month, format: RegisterFormat) -> Result<Vec<Rendered>, ReportError> {
     let as_of = opts.as_of();
@@ -112,6 +143,13 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
                 write(&p2, &text_csv(&h2, &b2)?)?;
                 files.push(p1);
                 files.push(p2);
+            }
+            RegisterFormat::Docx | RegisterFormat::Pdf => {
+                let f = if format == RegisterFormat::Docx { DocFormat::Docx } else { DocFormat::Pdf };
+                let doc = document(&office, month, as_of, &rows, &unregistered, named);
+                let p = dir.join(format!("{name}.{}", f.ext()));
+                write(&p, &super::document::write(&doc, f, &settings.config.document_fonts)?)?;
+                files.push(p);
             }
         }
         let complete = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(true)).count();

@@ -60,7 +60,7 @@ impl JobSpec {
         let month = |current: bool| if current { Month::of(scheduled) } else { Month::of(scheduled).prev() };
         let (kind, as_of) = match self.kind {
             JobKind::Daily { .. } => (report::Kind::Daily, Some(scheduled)),
-            JobKind::Monthly { current_month, .. } => (report::Kind::Monthly(month(current_month)), current_month.then_some(scheduled)),
+            JobKind::Monthly { current_month, .. } => (report::Kind::Monthly(month(current_month), None), current_month.then_some(scheduled)),
             JobKind::Register { current_month, format, .. } => (report::Kind::Register(month(current_month), format), Some(scheduled)),
             JobKind::Inbox { .. } | JobKind::Check { .. } => return None,
         };

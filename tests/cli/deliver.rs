@@ -827,6 +827,13 @@ fn send_through_the_cli_mails_each_office_its_own_reports_once() {
                         }
                     }
                 }
+            } else if name.ends_with(".docx") {
+                // The 通报 (feature documents): its text, for the isolation checks below.
+                let mut z = zip::ZipArchive::new(Cursor::new(a.contents().to_vec())).expect("the DOCX is a zip");
+                let mut xml = String::new();
+                std::io::Read::read_to_string(&mut z.by_name("word/document.xml").expect("word/document.xml"), &mut xml).expect("UTF-8");
+                assert!(xml.contains("通报"), "{xml}");
+                everything.push_str(&xml);
             } else {
                 everything.push_str(&String::from_utf8_lossy(a.contents()));
             }
@@ -839,7 +846,7 @@ fn send_through_the_cli_mails_each_office_its_own_reports_once() {
                 let part = m.parts.iter().find(|p| p.content_id() == Some(cid)).unwrap_or_else(|| panic!("no part for cid:{cid}"));
                 assert!(part.contents().starts_with(b"\x89PNG"));
             }
-            assert_eq!(atts.len(), 2, "findings as XLSX and CSV");
+            assert_eq!(atts.len(), if cfg!(feature = "documents") { 3 } else { 2 }, "the 通报 as DOCX (feature documents), findings as XLSX and CSV");
         } else {
             assert_eq!(atts.len(), 1, "the register as XLSX");
             assert!(everything.contains("备案编号"));

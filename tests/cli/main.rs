@@ -25,3 +25,4 @@ mod s3;
 mod robots;
 #[cfg(feature = "web")]
 mod web;
+mod documents;
