@@ -112,7 +112,25 @@ pub enum Command {
     /// password logins from [sql] users, read-only, office logins see only their halls.
     #[cfg(feature = "pgwire")]
     ServeSql(ServeSqlArgs),
+    /// Serve the browser workspace: logins from [[web.users]], the findings of each login's
+    /// halls, masked as its reports are (feature `web`).
+    #[cfg(feature = "web")]
+    ServeWeb(ServeWebArgs),
+    /// Print an argon2 hash of the password read from standard input, for [[web.users]]
+    /// password_hash (feature `web`).
+    #[cfg(feature = "web")]
+    Passwd(PasswdArgs),
 }
+
+#[derive(Debug, Args)]
+pub struct ServeWebArgs {
+    /// The address to listen on (default: [web] listen, else 127.0.0.1:8080).
+    #[arg(long)]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PasswdArgs {}
 
 #[derive(Debug, Args)]
 pub struct SqlArgs {

@@ -75,7 +75,31 @@ pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
             runtime()?.block_on(crate::sql::pg::serve(std::sync::Arc::new(settings()?), &a.listen, as_of))?;
             Ok(0)
         }
+        #[cfg(feature = "web")]
+        Command::ServeWeb(a) => {
+            runtime()?.block_on(crate::web::serve(std::sync::Arc::new(settings()?), a.listen.as_deref()))?;
+            Ok(0)
+        }
+        #[cfg(feature = "web")]
+        Command::Passwd(_) => cmd_passwd(),
     }
+}
+
+/// `windowwatch passwd`: the argon2 hash of the first line of standard input.
+#[cfg(feature = "web")]
+fn cmd_passwd() -> Result<u8> {
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        eprintln!("password (the line is shown as typed; pipe it in to keep it off the screen):");
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\n', '\r']);
+    if password.is_empty() {
+        bail!("passwd: an empty password; give it on standard input (e.g. `printf %s \"$PW\" | windowwatch passwd`)");
+    }
+    let hash = crate::web::auth::hash_password(password).map_err(|e| anyhow::anyhow!("passwd: {e}"))?;
+    println!("{hash}");
+    Ok(0)
 }
 
 /// `windowwatch sql`: the shell, or -c/-f/stdin through the same exec-and-print path.

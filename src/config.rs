@@ -84,6 +84,68 @@ pub struct SqlUser {
     pub show_personal_data: bool,
 }
 
+/// What a login of the browser workspace may do (`[[web.users]]` role).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebRole {
+    /// An office's supervisors: the findings of its halls.
+    Supervisor,
+    /// One hall: its own findings.
+    Hall,
+    /// A bureau: the findings and the denial register of its office's halls.
+    Bureau,
+    /// Everything.
+    Admin,
+}
+
+impl WebRole {
+    pub fn parse(s: &str) -> Option<WebRole> {
+        match s {
+            "supervisor" => Some(WebRole::Supervisor),
+            "hall" => Some(WebRole::Hall),
+            "bureau" => Some(WebRole::Bureau),
+            "admin" => Some(WebRole::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// A login of the browser workspace: its password as an argon2 hash (`windowwatch passwd`) or
+/// in an environment variable, as the SQL logins are.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WebUser {
+    pub name: String,
+    pub role: WebRole,
+    /// The office of a supervisor or bureau login.
+    pub office: Option<String>,
+    /// The hall of a hall login.
+    pub hall: Option<String>,
+    /// An argon2 PHC string.
+    pub password_hash: Option<String>,
+    /// The environment variable holding the password (never the password itself).
+    pub password_env: Option<String>,
+    /// Personal data unmasked for this login (else masked unless its office may see it).
+    pub show_personal_data: bool,
+}
+
+/// `[web]`: the browser workspace (`windowwatch serve-web`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Web {
+    /// The address `serve-web` listens on unless `--listen` says otherwise.
+    pub listen: Option<String>,
+    /// How long a login lasts.
+    pub session_minutes: u64,
+    /// The environment variable holding the key sessions are signed with (else one per process).
+    pub secret_env: Option<String>,
+    pub users: Vec<WebUser>,
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web { listen: None, session_minutes: 480, secret_env: None, users: Vec::new() }
+    }
+}
+
 /// The whole configuration, paths resolved.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Config {
@@ -105,6 +167,7 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     pub jobs: Vec<Job>,
     pub sql_users: Vec<SqlUser>,
+    pub web: Web,
 }
 
 impl Default for Config {
@@ -127,6 +190,7 @@ impl Default for Config {
             smtp: None,
             jobs: Vec::new(),
             sql_users: Vec::new(),
+            web: Web::default(),
         }
     }
 }
@@ -387,7 +451,7 @@ impl Config {
         }
         let root = doc.get_ref();
         let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
-        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "smtp", "jobs", "sql"]);
+        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "smtp", "jobs", "sql", "web"]);
         for (key, slot) in [("data_dir", &mut c.data_dir), ("outbox", &mut c.outbox), ("reports_dir", &mut c.reports_dir), ("inbox", &mut c.inbox)] {
             if let Some(s) = w.str(root, "", key) {
                 *slot = resolve(&s);
@@ -613,12 +677,65 @@ impl Config {
                 c.sql_users.push(SqlUser { name: name.unwrap_or_default(), password_env: password_env.unwrap_or_default(), office, show_personal_data });
             }
         }
+        if let Some((t, _)) = w.table(root, "", "web") {
+            read_web(&mut w, t, &office_ids, &mut c.web);
+        }
         if w.problems.is_empty() {
             Ok(c)
         } else {
             w.problems.sort_by_key(|p| p.line);
             Err(ConfigError { file: path.to_path_buf(), problems: w.problems })
         }
+    }
+}
+
+/// `[web]` and its `[[web.users]]`: a role each, the office or hall the role needs, and exactly
+/// one of `password_hash` and `password_env`.
+fn read_web(w: &mut Walk<'_>, t: &Tbl<'_>, office_ids: &[String], web: &mut Web) {
+    w.unknown_keys(t, "web", &["listen", "session_minutes", "secret_env", "users"]);
+    web.listen = w.str(t, "web", "listen");
+    if let Some(m) = w.int(t, "web", "session_minutes", 1, 7 * 24 * 60) {
+        web.session_minutes = m as u64;
+    }
+    web.secret_env = w.str(t, "web", "secret_env");
+    for (u, span) in w.tables(t, "users") {
+        let path = format!("web.users[{}]", web.users.len());
+        w.unknown_keys(u, &path, &["name", "role", "office", "hall", "password_hash", "password_env", "show_personal_data"]);
+        let name = w.req_str(u, &span, &path, "name").unwrap_or_default();
+        let role_text = w.req_str(u, &span, &path, "role");
+        let role = role_text.as_deref().and_then(WebRole::parse);
+        if let (Some(r), None) = (&role_text, role) {
+            let sp = w.get(u, "role").map(|v| v.span()).unwrap_or(span.clone());
+            w.problem(&sp, &join(&path, "role"), format!("`{r}` is no role (supervisor, hall, bureau or admin)"));
+        }
+        let office = w.str(u, &path, "office");
+        let hall = w.str(u, &path, "hall");
+        let password_hash = w.str(u, &path, "password_hash");
+        let password_env = w.str(u, &path, "password_env");
+        let show_personal_data = w.bool(u, &path, "show_personal_data").unwrap_or(false);
+        if let Some(o) = &office
+            && !office_ids.contains(o) {
+                let sp = w.get(u, "office").map(|v| v.span()).unwrap_or(span.clone());
+                w.problem(&sp, &join(&path, "office"), format!("no office with id `{o}`"));
+            }
+        match role {
+            Some(WebRole::Supervisor | WebRole::Bureau) if office.is_none() => w.problem(&span, &join(&path, "office"), "a supervisor or bureau login needs the office it belongs to"),
+            Some(WebRole::Hall) if hall.is_none() => w.problem(&span, &join(&path, "hall"), "a hall login needs its hall"),
+            _ => {}
+        }
+        match (&password_hash, &password_env) {
+            (None, None) => w.problem(&span, &join(&path, "password_hash"), "give password_hash (from `windowwatch passwd`) or password_env"),
+            (Some(_), Some(_)) => w.problem(&span, &join(&path, "password_hash"), "give password_hash or password_env, not both"),
+            (Some(h), None) if !h.starts_with("$argon2") => {
+                let sp = w.get(u, "password_hash").map(|v| v.span()).unwrap_or(span.clone());
+                w.problem(&sp, &join(&path, "password_hash"), "not an argon2 hash: `windowwatch passwd` prints one ($argon2id$…)");
+            }
+            _ => {}
+        }
+        if web.users.iter().any(|x| x.name == name) {
+            w.problem(&span, &join(&path, "name"), format!("`{name}` is already a login"));
+        }
+        web.users.push(WebUser { name, role: role.unwrap_or(WebRole::Supervisor), office, hall, password_hash, password_env, show_personal_data });
     }
 }
 
@@ -725,6 +842,26 @@ colour = 1
         assert!(lines.contains(&(17, "jobs[0].colour")), "{e}");
         assert_eq!(e.problems.len(), 8, "{e}");
         assert!(!e.to_string().contains("secret"), "the password itself is never echoed");
+    }
+
+    #[test]
+    fn web_logins_need_a_known_role_their_office_or_hall_and_one_password() {
+        let good = "[[offices]]\nid = \"jia\"\nname = \"n\"\nhalls = [\"H01\"]\n[web]\nsession_minutes = 30\n\
+                    [[web.users]]\nname = \"a\"\nrole = \"supervisor\"\noffice = \"jia\"\npassword_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA\"\n\
+                    [[web.users]]\nname = \"h\"\nrole = \"hall\"\nhall = \"H01\"\npassword_env = \"WW_H\"\n";
+        let c = Config::parse(good, Path::new("w.toml")).unwrap();
+        assert_eq!(c.web.session_minutes, 30);
+        assert_eq!(c.web.users.len(), 2);
+        assert_eq!(c.web.users[1].role, WebRole::Hall);
+        let bad = "[[offices]]\nid = \"jia\"\nname = \"n\"\nhalls = [\"H01\"]\n[web]\n\
+                   [[web.users]]\nname = \"a\"\nrole = \"boss\"\npassword_env = \"X\"\n\
+                   [[web.users]]\nname = \"b\"\nrole = \"supervisor\"\npassword_hash = \"plain\"\n\
+                   [[web.users]]\nname = \"c\"\nrole = \"hall\"\n\
+                   [[web.users]]\nname = \"d\"\nrole = \"admin\"\npassword_env = \"X\"\npassword_hash = \"$argon2id$x\"\ncolour = 1\n";
+        let e = Config::parse(bad, Path::new("w.toml")).unwrap_err().to_string();
+        for want in ["`boss` is no role", "needs the office", "not an argon2 hash", "a hall login needs its hall", "give password_hash (from", "not both", "web.users[3].colour"] {
+            assert!(e.contains(want), "{want}: {e}");
+        }
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! windowwatch — supervision of medical-insurance service windows (医疗保障窗口服务监督).
 //!
 //! The data flows contract/calendar → ingest → store → checks → report → deliver; `schedule`
-//! and `sql` sit beside them, and `commands` (the CLI edge) wires a whole run together. Which
+//! `sql` and `web` sit beside them, and `commands` (the CLI edge) wires a whole run together. Which
 //! module may import which is drawn in `docs/architecture.md`, and `scripts/layers.py` holds the
 //! code to it.
 
@@ -21,6 +21,8 @@ pub mod progress;
 pub mod schedule;
 pub mod setup;
 pub mod sql;
+#[cfg(feature = "web")]
+pub mod web;
 pub mod session;
 pub mod settings;
 pub mod store;

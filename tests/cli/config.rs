@@ -94,6 +94,7 @@ fn every_example_in_the_starter_is_valid_when_uncommented() {
     assert!(c.smtp.is_some());
     assert_eq!(c.jobs.len(), 6);
     assert_eq!(c.sql_users.len(), 1);
+    assert_eq!(c.web.users.len(), 1);
     assert!(c.memory_limit.is_some() && c.numeric_levels.is_some() && !c.aliases.is_empty());
     // And nothing was left commented that looks like an example.
     assert!(!uncommented.lines().any(|l| l.starts_with("#[") || l.starts_with("#name")), "{uncommented}");

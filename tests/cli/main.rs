@@ -19,3 +19,5 @@ mod pgwire;
 mod ballista;
 #[cfg(feature = "s3")]
 mod s3;
+#[cfg(feature = "web")]
+mod web;

@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Drives a real headless Chromium through chromedriver's W3C WebDriver HTTP API (stdlib only):
+a supervisor signs in, filters the findings, opens a finding's detail page and reads the working
+days counted. Screenshots of the overview and the detail page go to --shots. Prints one JSON
+object of what it saw; exits non-zero on any failure.
+
+  web_browser.py --chromedriver PATH --chromium PATH --url http://127.0.0.1:PORT
+                 --user NAME --password PW --hall H01 --rule RULE --id ENTITY --shots DIR
+"""
+
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Driver:
+    def __init__(self, base):
+        self.base = base
+        self.sid = None
+
+    def call(self, method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"{method} {path}: {e.code} {e.read()[:500]!r}") from None
+
+    def s(self, method, path, body=None):
+        return self.call(method, f"/session/{self.sid}{path}", body)
+
+    def find(self, css):
+        v = self.s("POST", "/element", {"using": "css selector", "value": css})
+        if not isinstance(v, dict) or ELEMENT not in v:
+            raise RuntimeError(f"no element {css!r}: {v!r}")
+        return v[ELEMENT]
+
+    def text(self, css):
+        return self.s("GET", f"/element/{self.find(css)}/text")
+
+    def click(self, css):
+        self.s("POST", f"/element/{self.find(css)}/click", {})
+
+    def type(self, css, text):
+        self.s("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def go(self, url):
+        self.s("POST", "/url", {"url": url})
+
+    def shot(self, path):
+        with open(path, "wb") as f:
+            f.write(base64.b64decode(self.s("GET", "/screenshot")))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    for a in ["chromedriver", "chromium", "url", "user", "password", "hall", "rule", "id", "shots"]:
+        ap.add_argument("--" + a, required=True)
+    a = ap.parse_args()
+    port = free_port()
+    profile = tempfile.mkdtemp(prefix="ww-chromium-")
+    cd = subprocess.Popen([a.chromedriver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    d = Driver(f"http://127.0.0.1:{port}")
+    try:
+        for _ in range(100):
+            try:
+                if d.call("GET", "/status").get("ready"):
+                    break
+            except Exception:
+                pass
+            time.sleep(0.1)
+        args = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,1100", "--lang=zh-CN"]
+        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {"binary": a.chromium, "args": args}}}}
+        d.sid = d.call("POST", "/session", caps)["sessionId"]
+        out = {}
+        d.go(a.url + "/login")
+        d.type("#name", a.user)
+        d.type("#password", a.password)
+        d.click("#submit")
+        out["overview_headline"] = d.text("#headline")
+        out["data_as_of"] = d.text("#data-as-of")
+        os.makedirs(a.shots, exist_ok=True)
+        d.shot(os.path.join(a.shots, "web-overview.png"))
+        d.go(a.url + "/findings")
+        d.click(f'#f-hall option[value="{a.hall}"]')
+        d.click(f'#f-rule option[value="{a.rule}"]')
+        d.click("#f-submit")
+        out["findings_url"] = d.s("GET", "/url")
+        out["count"] = d.text("#count")
+        out["table"] = d.text("table")
+        d.click(f'a[href*="id={a.id}"]')
+        out["detail_url"] = d.s("GET", "/url")
+        out["workdays"] = d.text("#workdays")
+        out["arithmetic"] = d.text("#arithmetic")
+        out["rule"] = d.text("#rule")
+        d.shot(os.path.join(a.shots, "web-finding.png"))
+        print(json.dumps(out, ensure_ascii=False))
+    finally:
+        if d.sid:
+            try:
+                d.call("DELETE", f"/session/{d.sid}")
+            except Exception:
+                pass
+        cd.terminate()
+        try:
+            cd.wait(10)
+        except subprocess.TimeoutExpired:
+            cd.kill()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Exception as e:
+        print(f"web_browser.py: {e}", file=sys.stderr)
+        sys.exit(1)
