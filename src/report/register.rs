@@ -81,6 +81,49 @@ fn table(rows: &[Map<String, Value>], cols: &[(&str, &str)]) -> (Vec<String>, Ve
     (headers, body)
 }
 
+/// One office's register of a month: the register rows with their completeness and findings,
+/// and the denied cases with no register row, masked unless personal data may be shown; what
+/// `windowwatch register` files and the workspace's register page shows.
+pub struct OfficeRegister {
+    pub rows: Vec<Map<String, Value>>,
+    pub unregistered: Vec<Map<String, Value>>,
+    /// (headers, cells) of the two sheets.
+    pub register: (Vec<String>, Vec<Vec<String>>),
+    pub missing: (Vec<String>, Vec<Vec<String>>),
+}
+
+/// The register of `halls` for `month`, read in `s` (a session with its check evaluated).
+pub async fn office_register(settings: &Settings, s: &Session, halls: &[String], month: Month, as_of: NaiveDateTime, show_personal_data: bool) -> Result<OfficeRegister, ReportError> {
+    let v = vars(settings, as_of, halls, Some(month), &[]);
+    let mut rows = s.report_query(settings, "register", &v).await?;
+    let mut unregistered = s.report_query(settings, "register_unregistered", &v).await?;
+    mask_rows(&mut rows, show_personal_data);
+    mask_rows(&mut unregistered, show_personal_data);
+    let register = table(&rows, REGISTER_COLUMNS);
+    let missing = table(&unregistered, UNREGISTERED_COLUMNS);
+    Ok(OfficeRegister { rows, unregistered, register, missing })
+}
+
+impl OfficeRegister {
+    /// The workbook: the register, and the unregistered denials on a sheet of their own.
+    pub fn xlsx(&self) -> Result<Vec<u8>, ReportError> {
+        let err = |e: rust_xlsxwriter::XlsxError| ReportError::Output(e.into());
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.set_name("否定备案登记表").map_err(err)?;
+        write_sheet(ws, &self.register.0, &self.register.1).map_err(err)?;
+        let ws2 = wb.add_worksheet();
+        ws2.set_name("未登记的否定决定").map_err(err)?;
+        write_sheet(ws2, &self.missing.0, &self.missing.1).map_err(err)?;
+        wb.save_to_buffer().map_err(err)
+    }
+
+    /// The two CSV files (UTF-8 with BOM): the register, the unregistered denials.
+    pub fn csv(&self) -> Result<(Vec<u8>, Vec<u8>), ReportError> {
+        Ok((csv_bytes(&self.register.0, &self.register.1)?, csv_bytes(&self.missing.0, &self.missing.1)?))
+    }
+}
+
 pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOptions) -> Result<Vec<Rendered>, ReportError> {
     let s = Session::open(settings, wh, opts.as_of, true).await?;
     let halls = s.halls().await?;
@@ -91,23 +134,10 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
     for office in list {
         pb.inc(1);
         let en = office.language == "en";
-        let v = vars(settings, opts.as_of, &office.halls, Some(month), &[]);
-        let mut rows = s.report_query(settings, "register", &v).await?;
-        let mut unregistered = s.report_query(settings, "register_unregistered", &v).await?;
-        mask_rows(&mut rows, office.show_personal_data);
-        mask_rows(&mut unregistered, office.show_personal_data);
-        let (h1, b1) = table(&rows, REGISTER_COLUMNS);
-        let (h2, b2) = table(&unregistered, UNREGISTERED_COLUMNS);
-
-        let err = |e: rust_xlsxwriter::XlsxError| ReportError::Output(e.into());
-        let mut wb = rust_xlsxwriter::Workbook::new();
-        let ws = wb.add_worksheet();
-        ws.set_name("否定备案登记表").map_err(err)?;
-        write_sheet(ws, &h1, &b1).map_err(err)?;
-        let ws2 = wb.add_worksheet();
-        ws2.set_name("未登记的否定决定").map_err(err)?;
-        write_sheet(ws2, &h2, &b2).map_err(err)?;
-        let xlsx = wb.save_to_buffer().map_err(err)?;
+        let reg = office_register(settings, &s, &office.halls, month, opts.as_of, office.show_personal_data).await?;
+        let xlsx = reg.xlsx()?;
+        let csv = if opts.format == RegisterFormat::Csv { Some(reg.csv()?) } else { None };
+        let OfficeRegister { rows, unregistered, .. } = reg;
 
         let dir = opts.out.join(&office.id);
         let name = format!("否定备案登记表-{}-{month}", office.id);
@@ -119,10 +149,11 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &RegisterOpti
                 files.push(p);
             }
             RegisterFormat::Csv => {
+                let (c1, c2) = csv.unwrap_or_default();
                 let p1 = dir.join(format!("{name}.csv"));
                 let p2 = dir.join(format!("{name}-未登记.csv"));
-                write(&p1, &csv_bytes(&h1, &b1)?)?;
-                write(&p2, &csv_bytes(&h2, &b2)?)?;
+                write(&p1, &c1)?;
+                write(&p2, &c2)?;
                 files.push(p1);
                 files.push(p2);
             }
