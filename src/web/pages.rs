@@ -391,17 +391,18 @@ pub async fn finding(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): 
         Ok(h) => h,
         Err(e) => return internal(e),
     };
-    match detail_body(&app, ctx, &fields, &rule, &id).await {
-        Ok(body) => html_response(StatusCode::OK, html::page(&frame("发现详情", &s, login, &o), &format!("{body}{answers}"))),
+    match detail_body(&app, ctx, &fields, &rule, &id, &answers).await {
+        Ok(body) => html_response(StatusCode::OK, html::page(&frame("发现详情", &s, login, &o), &body)),
         Err(e) => internal(e),
     }
 }
 
-async fn detail_body(app: &App, ctx: &SessionContext, fields: &[(String, String)], rule: &str, id: &str) -> Result<String, datafusion::error::DataFusionError> {
+/// The finding, its answers, the deadline's arithmetic, the rule, the record.
+async fn detail_body(app: &App, ctx: &SessionContext, fields: &[(String, String)], rule: &str, id: &str, answers: &str) -> Result<String, datafusion::error::DataFusionError> {
     let get = |k: &str| fields.iter().find(|(c, _)| c == k).map(|(_, v)| v.as_str()).unwrap_or("");
     let mut body = String::new();
     let rows: Vec<Vec<String>> = data::FINDING_COLUMNS.iter().map(|(c, z)| vec![z.to_string(), if *c == "severity" { html::severity_zh(get(c)).to_string() } else { get(c).to_string() }]).collect();
-    let _ = write!(body, "<h2>发现</h2>{}", html::table(&["项目", "内容"], &rows, &|_, _| None));
+    let _ = write!(body, "<h2>发现</h2><div id=\"finding\">{}</div>{answers}", html::table(&["项目", "内容"], &rows, &|_, _| None));
     let entity = get("entity");
     if entity == "case" && rule.starts_with("time_limit.")
         && let Some(d) = data::deadline(ctx, id).await? {

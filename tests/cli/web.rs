@@ -537,3 +537,24 @@ fn a_hall_answers_its_own_red_finding_a_supervisor_accepts_the_appeal_and_no_rol
         }
     }
 }
+
+#[test]
+fn serve_runs_the_workspace_beside_the_scheduler_when_web_logins_are_configured() {
+    let env = workspace();
+    let config = std::fs::read_to_string(env.path("windowwatch.toml")).unwrap().replace("[web]\n", "[web]\nlisten = \"127.0.0.1:0\"\n");
+    env.write("windowwatch.toml", format!("{config}\n[[jobs]]\ntype = \"check\"\ncron = \"0 0 7 * * *\"\n"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_windowwatch"))
+        .current_dir(env.dir.path())
+        .args(["--data", env.data().to_str().unwrap(), "serve"])
+        .env_remove("WINDOWWATCH_NOW")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.split("http://127.0.0.1:").nth(1).and_then(|s| s.split('/').next()).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no address in {line:?}"));
+    let server = Server { child, port };
+    let jia = login(server.port, "jia", "jia-s3cret").unwrap_or_else(|r| panic!("{} {}", r.status, r.text()));
+    assert!(http(server.port, "GET", "/", &jia, None).text().contains("数据截至 2026-11-01 00:00:00"));
+}
