@@ -60,6 +60,8 @@ pub struct Frame<'a> {
     pub register: bool,
     /// The login is an admin (the jobs' page).
     pub admin: bool,
+    /// The login's office reads English.
+    pub en: bool,
 }
 
 /// The CJK font the charts ship (WenQuanYi Micro Hei, GB2312 subset), served to browsers that
@@ -84,7 +86,7 @@ pub fn page(f: &Frame<'_>, body: &str) -> String {
         let _ = write!(h, "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" id=\"logout\">退出</button></form>", esc(f.csrf));
     }
     let _ = write!(h, "</header><main><p class=\"asof\" id=\"data-as-of\">{}</p><h1>{}</h1>{body}</main></body></html>", esc(f.data_as_of), esc(f.title));
-    h
+    if f.en { super::lang::translate(&h).replacen("<html lang=\"zh-CN\">", "<html lang=\"en\">", 1) } else { h }
 }
 
 /// The register's link, and the admin's.

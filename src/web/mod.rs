@@ -12,6 +12,7 @@ mod answer;
 pub mod auth;
 pub mod data;
 pub mod html;
+mod lang;
 mod pages;
 mod register;
 

@@ -35,7 +35,7 @@ pub(super) fn redirect(to: &str) -> Response {
 
 /// A page with a message only.
 pub(super) fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    let f = Frame { title, user: None, csrf: "", data_as_of: "", as_of: "", register: false, admin: false };
+    let f = Frame { title, user: None, csrf: "", data_as_of: "", as_of: "", register: false, admin: false, en: false };
     html_response(status, html::page(&f, &format!("<p class=\"err\">{}</p>", esc(text))))
 }
 
@@ -86,9 +86,11 @@ pub(super) async fn open(app: &App, login: &Login, q: &HashMap<String, String>) 
     let dir = &s.config.data_dir;
     let snapshot = if dir.join("snapshots").is_dir() { crate::store::Warehouse::open(dir).and_then(|w| w.current()).map_err(internal)? } else { None };
     let run = data::pick_run(snapshot.as_ref(), at).map_err(internal)?;
-    let data_as_of = match run {
-        Some(r) => format!("数据截至 {}（检查批次 #{}）", r.as_of.format("%Y-%m-%d %H:%M:%S"), r.id),
-        None => "数据截至 —：此时点之前尚无检查记录（windowwatch check）".to_string(),
+    let data_as_of = match (run, login.english) {
+        (Some(r), false) => format!("数据截至 {}（检查批次 #{}）", r.as_of.format("%Y-%m-%d %H:%M:%S"), r.id),
+        (Some(r), true) => format!("Data as of {} (check run #{})", r.as_of.format("%Y-%m-%d %H:%M:%S"), r.id),
+        (None, false) => "数据截至 —：此时点之前尚无检查记录（windowwatch check）".to_string(),
+        (None, true) => "Data as of —: no check recorded before this instant (windowwatch check)".to_string(),
     };
     let Some(snap) = snapshot.as_ref().filter(|_| run.is_some()) else {
         return Ok(Opened { ctx: None, run, at: at.unwrap_or_else(crate::clock::now_china), as_of_param, data_as_of, snapshot: snapshot.map(|s| s.id) });
@@ -107,7 +109,7 @@ pub(super) async fn open(app: &App, login: &Login, q: &HashMap<String, String>) 
 }
 
 pub(super) fn frame<'a>(title: &'a str, s: &'a Session, login: &'a Login, o: &'a Opened) -> Frame<'a> {
-    Frame { title, user: Some((login.user.name.as_str(), auth::role_zh(login.user.role))), csrf: &s.csrf, data_as_of: &o.data_as_of, as_of: &o.as_of_param, register: login.user.role != crate::config::WebRole::Hall, admin: login.user.role == crate::config::WebRole::Admin }
+    Frame { title, user: Some((login.user.name.as_str(), auth::role_zh(login.user.role))), csrf: &s.csrf, data_as_of: &o.data_as_of, as_of: &o.as_of_param, register: login.user.role != crate::config::WebRole::Hall, admin: login.user.role == crate::config::WebRole::Admin, en: login.english }
 }
 
 // ---------------------------------------------------------------- login
@@ -127,7 +129,7 @@ fn login_page(app: &App, status: StatusCode, error: &str) -> Response {
          <p><button type=\"submit\" id=\"submit\">登录</button></p></form>",
         esc(&csrf)
     );
-    let f = Frame { title: "登录", user: None, csrf: "", data_as_of: "", as_of: "", register: false, admin: false };
+    let f = Frame { title: "登录", user: None, csrf: "", data_as_of: "", as_of: "", register: false, admin: false, en: false };
     let mut r = html_response(status, html::page(&f, &body));
     let cookie = auth::set_cookie(auth::LOGIN_COOKIE, &app.auth.sign(&nonce), std::time::Duration::from_secs(3600));
     if let Ok(v) = cookie.parse() {
@@ -202,6 +204,16 @@ fn month_before(m: &str) -> String {
     if mo <= 1 { format!("{:04}-12", y - 1) } else { format!("{y:04}-{:02}", mo - 1) }
 }
 
+/// The overview's month columns: this month so far, or last month.
+fn month_head(en: bool, this: &str, last: &str, current: bool) -> String {
+    match (en, current) {
+        (false, true) => format!("本月至今（{this}）"),
+        (false, false) => format!("上月（{last}）"),
+        (true, true) => format!("This month so far ({this})"),
+        (true, false) => format!("Last month ({last})"),
+    }
+}
+
 /// 环比: this month against the last, in percent (— when last month had none).
 fn change(now: i64, before: i64) -> String {
     if before == 0 {
@@ -234,7 +246,7 @@ pub async fn overview(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
         let months = [this.clone(), last.clone(), String::new(), String::new()];
         let a = o.as_of_param.clone();
         let link = |i: usize, j: usize| (j > 0 && j != 3).then(|| format!("/findings{}", query(&[("severity", sevs[i]), ("month", &months[j - 1]), ("as_of", &a)])));
-        let _ = write!(body, "<h2>红黄牌（申诉认可的不计）</h2><div id=\"headline\">{}</div>", html::table(&["等级", &format!("本月至今（{this}）"), &format!("上月（{last}）"), "环比", "本批次全部"], &rows, &link));
+        let _ = write!(body, "<h2>红黄牌（申诉认可的不计）</h2><div id=\"headline\">{}</div>", html::table(&["等级", &month_head(login.english, &this, &last, true), &month_head(login.english, &this, &last, false), "环比", "本批次全部"], &rows, &link));
         let by_hall = match data::counts(ctx, &app.settings, run, o.at, "hall_id").await {
             Ok(r) => r,
             Err(e) => return internal(e),
@@ -312,7 +324,8 @@ pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
         };
         let mut pairs = f.pairs();
         pairs.push(("as_of", &o.as_of_param));
-        let _ = write!(body, "<p id=\"count\">共 {total} 条，第 {page} 页 · <a id=\"export\" href=\"/findings.xlsx{}\">导出 XLSX</a></p>", esc(&query(&pairs)));
+        let counted = if login.english { format!("{total} findings, page {page}") } else { format!("共 {total} 条，第 {page} 页") };
+        let _ = write!(body, "<p id=\"count\">{counted} · <a id=\"export\" href=\"/findings.xlsx{}\">导出 XLSX</a></p>", esc(&query(&pairs)));
         let shown: Vec<Vec<String>> = rows.iter().map(|r| r.iter().enumerate().map(|(j, v)| if j == 0 { html::severity_zh(v).to_string() } else { v.clone() }).collect()).collect();
         let a = o.as_of_param.clone();
         let link = |i: usize, j: usize| (j == 6).then(|| format!("/finding{}", query(&[("rule", &rows[i][1]), ("id", &rows[i][6]), ("month", &rows[i][8]), ("as_of", &a)])));

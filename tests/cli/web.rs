@@ -486,6 +486,12 @@ fn a_hall_answers_its_own_red_finding_a_supervisor_accepts_the_appeal_and_no_rol
     assert_eq!(log.len(), 1, "{log:?}");
     assert_eq!((log[0]["responder"].as_str(), log[0]["appeal"].as_str()), ("h01", "true"), "{log:?}");
 
+    // An office whose language is English reads English pages.
+    let en = http(port, "GET", "/", &yi, None).text();
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Data as of 2026-11-01 00:00:00") && en.contains("Halls ranked") && en.contains(">Red<"), "{en}");
+    assert!(http(port, "GET", "/findings", &yi, None).text().contains("findings, page 1"));
+    assert!(!http(port, "GET", "/", &jia, None).text().contains("Halls ranked"));
+
     // Another office's supervisor cannot decide it; the office's supervisor accepts it.
     let yi_csrf = http(port, "GET", "/", &yi, None).csrf();
     assert_eq!(post("/decide", &yi, &form(&yi_csrf, &mine, &[("decision", "认可")])).status, 404);
