@@ -79,6 +79,40 @@ def sign_in(d, url, user, password):
     d.click("#submit")
 
 
+def switch_user(d, user, password):
+    """Signs out, then in as another login on the login page the sign-out leads to (not a second
+    login page: its form's token would not match the cookie the first one left)."""
+    d.click("#logout")
+    wait_url(d, lambda u: "/login" in u)
+    d.type("#name", user)
+    d.type("#password", password)
+    d.click("#submit")
+    wait_url(d, lambda u: "/login" not in u)
+
+
+def wait_text(d, css, needle):
+    """The element's text once it holds `needle` (the page after a form's redirect)."""
+    text = ""
+    for _ in range(100):
+        try:
+            text = d.text(css)
+        except RuntimeError:
+            text = ""
+        if needle in text:
+            return text
+        time.sleep(0.1)
+    raise RuntimeError(f"{css} never showed {needle!r}: {text!r}")
+
+
+def wait_url(d, ok):
+    for _ in range(100):
+        url = d.s("GET", "/url")
+        if ok(url):
+            return url
+        time.sleep(0.1)
+    raise RuntimeError(f"stuck at {url}: {d.text('main')!r}")
+
+
 def red_row(headline):
     """The numbers of the 红牌 row of the overview's headline table."""
     for line in headline.splitlines():
@@ -90,25 +124,23 @@ def red_row(headline):
 def answer_accept_download(d, a, out):
     """The hall answers and appeals the finding, the supervisor accepts, the bureau downloads."""
     detail = out["detail_url"]
-    d.click("#logout")
-    sign_in(d, a.url, a.hall_user, a.hall_password)
+    switch_user(d, a.hall_user, a.hall_password)
     d.go(detail)
     d.type("#explanation", "系统升级导致超期，已补办完毕")
     d.click("#appeal")
     d.click("#respond-submit")
-    out["answered"] = d.text("#answers")
-    d.click("#logout")
-    sign_in(d, a.url, a.user, a.password)
+    out["answered"] = wait_text(d, "#answers", "系统升级导致超期")
+    switch_user(d, a.user, a.password)
     d.go(detail)
     d.click("#accept")
+    wait_text(d, "#finding", "已申诉认可")
     out["decided"] = d.text("#answers")
     out["decided_finding"] = d.text("table")
     d.shot(os.path.join(a.shots, "web-finding.png"))
     d.go(a.url + "/")
     out["red_after"] = red_row(d.text("#headline"))
     d.shot(os.path.join(a.shots, "web-overview.png"))
-    d.click("#logout")
-    sign_in(d, a.url, a.bureau_user, a.bureau_password)
+    switch_user(d, a.bureau_user, a.bureau_password)
     d.go(f"{a.url}/register?month={a.month}")
     out["register_count"] = d.text("#register-count")
     d.click("#register-xlsx")

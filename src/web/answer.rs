@@ -113,11 +113,26 @@ struct Target {
     fields: Vec<(String, String)>,
 }
 
-/// The signed-in login of a POST whose token is right, or the answer refusing it.
-fn poster<'a>(app: &'a App, headers: &HeaderMap, f: &HashMap<String, String>) -> Result<(Session, &'a Login), Response> {
-    let Some((s, login)) = signed_in(app, headers) else { return Err(redirect("/login")) };
+/// Why a POST is refused before it is read.
+enum Refused {
+    NotSignedIn,
+    Token,
+}
+
+impl Refused {
+    fn response(self) -> Response {
+        match self {
+            Refused::NotSignedIn => redirect("/login"),
+            Refused::Token => message(StatusCode::FORBIDDEN, "请求被拒绝", "缺少或错误的表单令牌（CSRF）。"),
+        }
+    }
+}
+
+/// The signed-in login of a POST whose token is right.
+fn poster<'a>(app: &'a App, headers: &HeaderMap, f: &HashMap<String, String>) -> Result<(Session, &'a Login), Refused> {
+    let Some((s, login)) = signed_in(app, headers) else { return Err(Refused::NotSignedIn) };
     if !auth::Auth::csrf_ok(&s, f.get("csrf").map(String::as_str).unwrap_or("")) {
-        return Err(message(StatusCode::FORBIDDEN, "请求被拒绝", "缺少或错误的表单令牌（CSRF）。"));
+        return Err(Refused::Token);
     }
     Ok((s, login))
 }
@@ -168,7 +183,7 @@ fn back(key: &FindingKey) -> Response {
 pub async fn respond(State(app): State<Arc<App>>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
     let (_, login) = match poster(&app, &headers, &f) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return r.response(),
     };
     if login.user.role != WebRole::Hall {
         return message(StatusCode::FORBIDDEN, "无权回告", "只有大厅账号可以回告本大厅的发现。");
@@ -200,7 +215,7 @@ pub async fn respond(State(app): State<Arc<App>>, headers: HeaderMap, Form(f): F
 pub async fn decide(State(app): State<Arc<App>>, headers: HeaderMap, Form(f): Form<HashMap<String, String>>) -> Response {
     let (_, login) = match poster(&app, &headers, &f) {
         Ok(x) => x,
-        Err(r) => return r,
+        Err(r) => return r.response(),
     };
     if !may_decide(login) {
         return message(StatusCode::FORBIDDEN, "无权审核", "只有监督员账号可以审核申诉。");

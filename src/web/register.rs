@@ -28,9 +28,9 @@ fn may_read(login: &Login) -> bool {
 }
 
 /// The month asked for, or the month before the instant's.
-fn month_of(q: &HashMap<String, String>, at: NaiveDateTime) -> Result<Month, Response> {
+fn month_of(q: &HashMap<String, String>, at: NaiveDateTime) -> Result<Month, crate::report::ReportError> {
     match q.get("month").map(|m| m.trim()).filter(|m| !m.is_empty()) {
-        Some(m) => Month::parse(m).map_err(|e| message(StatusCode::BAD_REQUEST, "月份有误", &e.to_string())),
+        Some(m) => Month::parse(m),
         None => Ok(Month { year: at.year(), month: at.month() }.minus(1)),
     }
 }
@@ -40,7 +40,7 @@ fn month_of(q: &HashMap<String, String>, at: NaiveDateTime) -> Result<Month, Res
 async fn read(app: &App, login: &Login, q: &HashMap<String, String>) -> Result<(super::pages::Opened, Month, OfficeRegister), Response> {
     let o = open(app, login, q).await?;
     let as_of = o.run.map(|r| r.as_of).unwrap_or(o.at);
-    let month = month_of(q, as_of)?;
+    let month = month_of(q, as_of).map_err(|e| message(StatusCode::BAD_REQUEST, "月份有误", &e.to_string()))?;
     let halls = data::hall_choices(&app.settings, &login.access);
     let s = report_session(app, o.snapshot, as_of).await?;
     let reg = office_register(&app.settings, &s, &halls, month, as_of, !login.access.masked).await.map_err(internal)?;
