@@ -93,7 +93,7 @@ pub fn page(f: &Frame<'_>, body: &str) -> String {
 fn nav_extra(f: &Frame<'_>, q: &str) -> String {
     let mut h = String::new();
     if f.register {
-        let _ = write!(h, "<a href=\"/register{q}\" id=\"nav-register\">登记表</a>");
+        let _ = write!(h, "<a href=\"/register{q}\" id=\"nav-register\">登记表</a><a href=\"/archive\" id=\"nav-archive\">报告存档</a>");
     }
     if f.admin {
         let _ = write!(h, "<a href=\"/admin{q}\" id=\"nav-admin\">运行状态</a>");

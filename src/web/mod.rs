@@ -8,6 +8,7 @@
 //! with `?as_of=`.
 
 mod admin;
+mod archive;
 mod answer;
 pub mod auth;
 pub mod data;
@@ -87,6 +88,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/respond", post(answer::respond))
         .route("/register", get(register::page))
         .route("/admin", get(admin::page))
+        .route("/archive", get(archive::page))
+        .route("/archive/file", get(archive::file))
         .route("/register.xlsx", get(register::xlsx))
         .route("/register.csv", get(register::csv))
         .route("/decide", post(answer::decide))

@@ -132,7 +132,7 @@ async fn download(app: &App, headers: &HeaderMap, q: &HashMap<String, String>, e
 
 /// A Content-Disposition naming a file with Chinese in it (RFC 6266: an ASCII fallback and the
 /// UTF-8 name percent-encoded).
-fn attachment(name: &str) -> String {
+pub(super) fn attachment(name: &str) -> String {
     let ascii: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || "-.".contains(c) { c } else { '_' }).collect();
     let enc = html::query(&[("x", name)]);
     format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", enc.trim_start_matches("?x="))

@@ -530,6 +530,18 @@ fn a_hall_answers_its_own_red_finding_a_supervisor_accepts_the_appeal_and_no_rol
     assert_no_personal_data("register.xlsx", &text);
     let c = http(port, "GET", "/register.csv?month=2026-10", &bureau, None);
     assert!(c.body.starts_with(b"\xEF\xBB\xBF") && String::from_utf8_lossy(&c.body).contains("备案编号"), "{}", c.text());
+    // The archive of rendered reports: the office's own folder only, no path out of it.
+    let jia_file = env.write("reports/jia/月报-jia-2026-10.txt", "甲 report");
+    env.write("reports/yi/monthly-yi-2026-10.txt", "乙 report");
+    let arch = http(port, "GET", "/archive", &bureau, None).text();
+    assert!(arch.contains("月报-jia-2026-10.txt") && !arch.contains("monthly-yi"), "{arch}");
+    let f = http(port, "GET", &format!("/archive/file?office=jia&name={}", enc("月报-jia-2026-10.txt")), &jia, None);
+    assert_eq!((f.status, f.text().as_str()), (200, "甲 report"), "{:?}", jia_file);
+    for p in ["/archive/file?office=yi&name=monthly-yi-2026-10.txt", "/archive/file?office=jia&name=..%2Fyi%2Fmonthly-yi-2026-10.txt", "/archive/file?office=jia%2F..%2Fyi&name=monthly-yi-2026-10.txt"] {
+        assert_eq!(http(port, "GET", p, &jia, None).status, 404, "{p}");
+    }
+    assert_eq!(http(port, "GET", "/archive", &h01, None).status, 403);
+    assert!(http(port, "GET", "/archive", &admin, None).text().contains("monthly-yi"));
     let status = http(port, "GET", "/admin", &admin, None);
     assert!(status.status == 200 && status.text().contains("定时任务") && status.text().contains("最近的检查批次"), "{}", status.text());
     assert_eq!(http(port, "GET", "/admin", &jia, None).status, 403);
