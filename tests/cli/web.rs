@@ -285,7 +285,7 @@ fn a_supervisor_sees_only_the_halls_of_the_office_masked_escaped_and_behind_csrf
         let r = login(port, "jia", "wrong").err().unwrap_or_else(|| panic!("attempt {i} got in"));
         assert_eq!(r.status, 401, "attempt {i}");
     }
-    let r = login(port, "jia", "jia-s3cret").err().expect("held back");
+    let r = login(port, "jia", "jia-s3cret").expect_err("held back");
     assert_eq!(r.status, 429, "{}", r.text());
     assert!(!r.header("retry-after").is_empty());
     assert!(r.text().contains("登录失败次数过多"), "{}", r.text());
