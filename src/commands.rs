@@ -37,6 +37,8 @@ pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
         Command::ResponseForm(a) => cmd_response_form(&a, &settings()?),
         Command::Send(c) => cmd_send(c, &settings()?),
         Command::Serve(_) => {
+            #[cfg(feature = "web")]
+            web_beside(settings()?);
             crate::schedule::daemon::serve(settings()?)?;
             Ok(0)
         }
@@ -208,6 +210,21 @@ pub fn cmd_config_check(file: Option<&std::path::Path>, global: &crate::cli::Glo
             Ok(2)
         }
     }
+}
+
+/// `serve` with `[[web.users]]` configured: the browser workspace on a thread and runtime of its
+/// own beside the scheduler, ending with the process.
+#[cfg(feature = "web")]
+fn web_beside(s: Settings) {
+    if s.config.web.users.is_empty() {
+        return;
+    }
+    std::thread::spawn(move || {
+        let served = runtime().map_err(|e| e.to_string()).and_then(|rt| rt.block_on(crate::web::serve(std::sync::Arc::new(s), None)).map_err(|e| e.to_string()));
+        if let Err(e) = served {
+            tracing::error!("serve: the browser workspace stopped: {e}");
+        }
+    });
 }
 
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

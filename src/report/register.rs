@@ -99,6 +99,50 @@ fn document(office: &crate::config::Office, month: Month, as_of: chrono::NaiveDa
     Document { frame: super::circular::frame(office, month, as_of.date()), blocks, orientation: Orientation::Landscape }
 }
 
+/// One office's register of a month: the register rows with their completeness and findings,
+/// and the denied cases with no register row, masked unless personal data may be shown, with
+/// names beside the ids; what `windowwatch register` files and the workspace's register page shows.
+pub struct OfficeRegister {
+    pub rows: Vec<Map<String, Value>>,
+    pub unregistered: Vec<Map<String, Value>>,
+    /// (headers, cells) of the two sheets.
+    pub register: (Vec<String>, Vec<Vec<String>>),
+    pub missing: (Vec<String>, Vec<Vec<String>>),
+    /// Whether the reference tables name anything (name columns beside the ids).
+    pub named: bool,
+}
+
+/// The register of `halls` for `month`, read in `s` (a session with its check evaluated); who
+/// reads it decides the masking: `show` personal data, `hide_staff` names.
+pub async fn office_register(settings: &Settings, s: &Session, halls: &[String], month: Month, as_of: chrono::NaiveDateTime, (show, hide_staff): (bool, bool)) -> Result<OfficeRegister, ReportError> {
+    let v = vars(settings, as_of, halls, Some(month), &[]);
+    let mut rows = s.report_query(settings, "register", &v).await?;
+    let mut unregistered = s.report_query(settings, "register_unregistered", &v).await?;
+    mask_rows(&mut rows, show);
+    mask_rows(&mut unregistered, show);
+    s.names.label_rows(&mut rows, hide_staff);
+    s.names.label_rows(&mut unregistered, hide_staff);
+    let named = !s.names.is_empty();
+    let register = table(&rows, REGISTER_COLUMNS, named);
+    let missing = table(&unregistered, UNREGISTERED_COLUMNS, named);
+    Ok(OfficeRegister { rows, unregistered, register, missing, named })
+}
+
+impl OfficeRegister {
+    /// The workbook: the register, and the unregistered denials on a sheet of their own.
+    pub fn xlsx(&self) -> Result<Vec<u8>, ReportError> {
+        Ok(text_xlsx(&[
+            TextTable { sheet: "否定备案登记表", headers: &self.register.0, rows: &self.register.1 },
+            TextTable { sheet: "未登记的否定决定", headers: &self.missing.0, rows: &self.missing.1 },
+        ])?)
+    }
+
+    /// The two CSV files (UTF-8 with BOM): the register, the unregistered denials.
+    pub fn csv(&self) -> Result<(Vec<u8>, Vec<u8>), ReportError> {
+        Ok((text_csv(&self.register.0, &self.register.1)?, text_csv(&self.missing.0, &self.missing.1)?))
+    }
+}
+
 /// Renders the register of `month` for every office asked for (or one).
 pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, month: Month, format: RegisterFormat) -> Result<Vec<Rendered>, ReportError> {
     let as_of = opts.as_of();
@@ -110,22 +154,9 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
     for office in list {
         pb.inc(1);
         let en = office.language == "en";
-        let v = vars(settings, as_of, &office.halls, Some(month), &[]);
-        let mut rows = s.report_query(settings, "register", &v).await?;
-        let mut unregistered = s.report_query(settings, "register_unregistered", &v).await?;
-        mask_rows(&mut rows, office.show_personal_data);
-        mask_rows(&mut unregistered, office.show_personal_data);
-        let hide_staff = super::mask_staff(settings, &office);
-        s.names.label_rows(&mut rows, hide_staff);
-        s.names.label_rows(&mut unregistered, hide_staff);
-        let named = !s.names.is_empty();
-        let (h1, b1) = table(&rows, REGISTER_COLUMNS, named);
-        let (h2, b2) = table(&unregistered, UNREGISTERED_COLUMNS, named);
-
-        let xlsx = text_xlsx(&[
-            TextTable { sheet: "否定备案登记表", headers: &h1, rows: &b1 },
-            TextTable { sheet: "未登记的否定决定", headers: &h2, rows: &b2 },
-        ])?;
+        let who = (office.show_personal_data, super::mask_staff(settings, &office));
+        let reg = office_register(settings, &s, &office.halls, month, as_of, who).await?;
+        let xlsx = reg.xlsx()?;
 
         let dir = opts.out.join(&office.id);
         let name = format!("否定备案登记表-{}-{month}", office.id);
@@ -139,19 +170,21 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
             RegisterFormat::Csv => {
                 let p1 = dir.join(format!("{name}.csv"));
                 let p2 = dir.join(format!("{name}-未登记.csv"));
-                write(&p1, &text_csv(&h1, &b1)?)?;
-                write(&p2, &text_csv(&h2, &b2)?)?;
+                let (c1, c2) = reg.csv()?;
+                write(&p1, &c1)?;
+                write(&p2, &c2)?;
                 files.push(p1);
                 files.push(p2);
             }
             RegisterFormat::Docx | RegisterFormat::Pdf => {
                 let f = if format == RegisterFormat::Docx { DocFormat::Docx } else { DocFormat::Pdf };
-                let doc = document(&office, month, as_of, &rows, &unregistered, named);
+                let doc = document(&office, month, as_of, &reg.rows, &reg.unregistered, reg.named);
                 let p = dir.join(format!("{name}.{}", f.ext()));
                 write(&p, &super::document::write(&doc, f, &settings.config.document_fonts)?)?;
                 files.push(p);
             }
         }
+        let OfficeRegister { rows, unregistered, .. } = reg;
         let complete = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(true)).count();
         let problem_rows: Vec<&Map<String, Value>> = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(false)).collect();
         let unregistered_rows: Vec<Value> = unregistered

@@ -24,6 +24,8 @@ const FIRST_WAIT: Duration = Duration::from_secs(30);
 pub struct Login {
     pub user: WebUser,
     pub access: Access,
+    /// The login's office reads English (`language = "en"`): its pages are in English.
+    pub english: bool,
     secret: Secret,
 }
 
@@ -76,6 +78,16 @@ fn access_before_staff(config: &Config, u: &WebUser) -> Access {
             None => Access { halls: Some(Vec::new()), office: u.office.clone(), masked: true, mask_staff: false },
         },
     }
+}
+
+/// Whether the login's office (its own, or its hall's) reads English.
+fn english(config: &Config, u: &WebUser) -> bool {
+    let office = match (&u.office, &u.hall) {
+        (Some(id), _) => config.offices.iter().find(|o| &o.id == id),
+        (None, Some(h)) => config.offices.iter().find(|o| o.halls.iter().any(|x| x == h)),
+        _ => None,
+    };
+    office.is_some_and(|o| o.language == "en")
 }
 
 pub fn role_zh(r: WebRole) -> &'static str {
@@ -146,7 +158,7 @@ impl Auth {
                 },
                 (None, None) => Secret::Missing,
             };
-            logins.insert(u.name.clone(), Login { user: u.clone(), access: access_of(config, u), secret });
+            logins.insert(u.name.clone(), Login { user: u.clone(), access: access_of(config, u), english: english(config, u), secret });
         }
         let dummy = hash_password("windowwatch-dummy").unwrap_or_default();
         Auth { key, logins, sessions: Mutex::new(HashMap::new()), failures: Mutex::new(HashMap::new()), lifetime: Duration::from_secs(config.web.session_minutes * 60), dummy }

@@ -67,8 +67,9 @@ impl Filters {
     }
 }
 
-/// The columns of the findings list and export, with their Chinese headers.
-pub const FINDING_COLUMNS: [(&str, &str); 10] = [
+/// The columns of the findings list and export, with their Chinese headers (`status`: the
+/// hall's answer as of the page's instant, see [`run_findings`]).
+pub const FINDING_COLUMNS: [(&str, &str); 11] = [
     ("severity", "等级"),
     ("rule", "规则"),
     ("hall_id", "大厅"),
@@ -79,11 +80,41 @@ pub const FINDING_COLUMNS: [(&str, &str); 10] = [
     ("due_at", "期限"),
     ("month", "月份"),
     ("detail", "说明"),
+    ("status", "回告状态"),
 ];
 
+/// The answers to findings as of `at`: the `responses_at` view of `queries/views/` rendered for
+/// that instant (the same definition the checks excuse findings by), over the session's
+/// `response_log` (its halls' answers only).
+pub fn answers_sql(settings: &Settings, at: NaiveDateTime) -> Result<String, DataFusionError> {
+    let v = settings.catalog.views.iter().find(|v| v.name == "responses_at").ok_or_else(|| DataFusionError::Plan("queries/views: no responses_at view".into()))?;
+    let vars = crate::checks::template_vars(&settings.profile, at);
+    settings.catalog.render(&v.path, &v.sql, &vars).map_err(|e| DataFusionError::Plan(e.to_string()))
+}
+
+/// The findings of `run`, each with its answer as of `at`: `excused` (an appeal accepted by
+/// then, so it leaves every count) and `status` (未回告, 已回告, 申诉待审核, 申诉不认可,
+/// 已申诉认可). A decision recorded after the run counts from the moment it is made.
+pub async fn run_findings(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime) -> Result<DataFrame, DataFusionError> {
+    let answers = answers_sql(settings, at)?;
+    let sql = format!(
+        "WITH a AS ({answers}) SELECT f.severity, f.rule, f.hall_id, f.window_id, f.staff_id, f.entity, f.entity_id, f.due_at, f.month, f.detail, \
+         CASE WHEN a.rule IS NULL THEN '未回告' WHEN a.excused THEN '{EXCUSED}' WHEN a.appeal AND a.decision IS NULL THEN '{PENDING}' \
+              WHEN a.appeal THEN '申诉不认可' ELSE '已回告' END AS status, \
+         COALESCE(a.excused, false) AS excused \
+         FROM findings f LEFT JOIN a ON a.rule = f.rule AND a.entity_id = f.entity_id AND a.month = f.month WHERE f.run_id = {}",
+        run.id
+    );
+    ctx.sql(&sql).await
+}
+
+/// The status of an excused finding, and of an appeal awaiting its decision.
+pub const EXCUSED: &str = "已申诉认可";
+pub const PENDING: &str = "申诉待审核";
+
 /// The findings of `run` in the session, filtered (exact matches), red first.
-pub async fn findings(ctx: &SessionContext, run: Run, f: &Filters) -> Result<DataFrame, DataFusionError> {
-    let mut df = ctx.table("findings").await?.filter(col("run_id").eq(lit(run.id)))?;
+pub async fn findings(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime, f: &Filters) -> Result<DataFrame, DataFusionError> {
+    let mut df = run_findings(ctx, settings, run, at).await?;
     for (column, value) in [("rule", &f.rule), ("hall_id", &f.hall), ("window_id", &f.window), ("staff_id", &f.staff), ("month", &f.month), ("severity", &f.severity)] {
         if !value.is_empty() {
             df = df.filter(col(column).eq(lit(value.clone())))?;
@@ -91,22 +122,40 @@ pub async fn findings(ctx: &SessionContext, run: Run, f: &Filters) -> Result<Dat
     }
     let rank = when(col("severity").eq(lit("red")), lit(0)).when(col("severity").eq(lit("yellow")), lit(1)).otherwise(lit(2))?;
     let cols: Vec<_> = FINDING_COLUMNS.iter().map(|(c, _)| col(*c)).collect();
-    df.sort(vec![rank.sort(true, false), col("rule").sort(true, false), col("hall_id").sort(true, false), col("entity_id").sort(true, false)])?.select(cols)
+    df.sort(vec![rank.sort(true, false), col("rule").sort(true, false), col("hall_id").sort(true, false), col("entity_id").sort(true, false), col("month").sort(true, false)])?.select(cols)
 }
 
-/// One finding: `rule` on entity `id` in `run`, when the session sees it.
-pub async fn finding(ctx: &SessionContext, run: Run, rule: &str, id: &str) -> Result<Vec<(String, String)>, DataFusionError> {
-    let df = ctx.table("findings").await?.filter(col("run_id").eq(lit(run.id)).and(col("rule").eq(lit(rule.to_string()))).and(col("entity_id").eq(lit(id.to_string()))))?;
+/// One finding: `rule` on entity `id` (of `month` when given) in `run`, when the session sees
+/// it, as (column, value) of [`FINDING_COLUMNS`].
+pub async fn finding(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime, rule: &str, id: &str, month: &str) -> Result<Vec<(String, String)>, DataFusionError> {
+    let mut df = run_findings(ctx, settings, run, at).await?.filter(col("rule").eq(lit(rule.to_string())).and(col("entity_id").eq(lit(id.to_string()))))?;
+    if !month.is_empty() {
+        df = df.filter(col("month").eq(lit(month.to_string())))?;
+    }
     let cols: Vec<_> = FINDING_COLUMNS.iter().map(|(c, _)| col(*c)).collect();
-    let rows = text_rows(&df.select(cols)?.limit(0, Some(1))?.collect().await?);
+    let rows = text_rows(&df.select(cols)?.sort(vec![col("month").sort(false, false)])?.limit(0, Some(1))?.collect().await?);
     Ok(rows.into_iter().next().map(|r| FINDING_COLUMNS.iter().map(|(c, _)| c.to_string()).zip(r).collect()).unwrap_or_default())
 }
 
-/// Counts of findings of `run` per (month, severity) and per (hall, severity) for `months`.
-pub async fn counts(ctx: &SessionContext, run: Run, by: &str) -> Result<Vec<Vec<String>>, DataFusionError> {
+/// Counts of the findings of `run` that count as of `at` (excused ones left out) per `by` and
+/// severity.
+pub async fn counts(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime, by: &str) -> Result<Vec<Vec<String>>, DataFusionError> {
     use datafusion::functions_aggregate::expr_fn::count;
-    let df = ctx.table("findings").await?.filter(col("run_id").eq(lit(run.id)))?;
+    let df = run_findings(ctx, settings, run, at).await?.filter(col("excused").eq(lit(false)))?;
     let df = df.aggregate(vec![col(by), col("severity")], vec![count(lit(1)).alias("n")])?;
+    Ok(text_rows(&df.collect().await?))
+}
+
+/// Every version of the answer to one finding recorded by `at`, oldest first: responded at,
+/// by, explanation, appeal, decision, decided by, decided at (the log is append-only: nothing
+/// in it is ever changed or removed).
+pub async fn history(ctx: &SessionContext, rule: &str, id: &str, month: &str, at: NaiveDateTime) -> Result<Vec<Vec<String>>, DataFusionError> {
+    let at = lit(datafusion::common::ScalarValue::TimestampMicrosecond(Some(at.and_utc().timestamp_micros()), None));
+    let key = col("rule").eq(lit(rule.to_string())).and(col("entity_id").eq(lit(id.to_string()))).and(col("month").eq(lit(month.to_string())));
+    let recorded = datafusion::functions::expr_fn::coalesce(vec![col("decided_at"), col("responded_at")]);
+    let cols = ["responded_at", "responder", "explanation", "appeal", "decision", "decided_by", "decided_at"];
+    let df = ctx.table(crate::store::schemas::RESPONSE_LOG).await?.filter(key.and(recorded.lt_eq(at)))?;
+    let df = df.sort(vec![col("_ingest_id").sort(true, false), col("_line").sort(true, false)])?.select(cols.iter().map(|c| col(*c)).collect::<Vec<_>>())?;
     Ok(text_rows(&df.collect().await?))
 }
 

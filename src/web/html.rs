@@ -56,6 +56,12 @@ pub struct Frame<'a> {
     pub data_as_of: &'a str,
     /// The `as_of` query of the page, carried over to the navigation.
     pub as_of: &'a str,
+    /// The login reads the denial register (not a hall).
+    pub register: bool,
+    /// The login is an admin (the jobs' page).
+    pub admin: bool,
+    /// The login's office reads English.
+    pub en: bool,
 }
 
 /// The CJK font the charts ship (WenQuanYi Micro Hei, GB2312 subset), served to browsers that
@@ -76,10 +82,22 @@ pub fn page(f: &Frame<'_>, body: &str) -> String {
     let _ = write!(h, "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{} · 窗口服务监督</title><link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><header><strong>医保窗口服务监督</strong>", esc(f.title));
     if let Some((name, role)) = f.user {
         let q = esc(&query(&[("as_of", f.as_of)]));
-        let _ = write!(h, "<a href=\"/{q}\">概览</a><a href=\"/findings{q}\">发现</a><span>{}（{}）</span>", esc(name), esc(role));
-        let _ = write!(h, "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">退出</button></form>", esc(f.csrf));
+        let _ = write!(h, "<a href=\"/{q}\">概览</a><a href=\"/findings{q}\">发现</a>{}<span>{}（{}）</span>", nav_extra(f, &q), esc(name), esc(role));
+        let _ = write!(h, "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\" id=\"logout\">退出</button></form>", esc(f.csrf));
     }
     let _ = write!(h, "</header><main><p class=\"asof\" id=\"data-as-of\">{}</p><h1>{}</h1>{body}</main></body></html>", esc(f.data_as_of), esc(f.title));
+    if f.en { super::lang::translate(&h).replacen("<html lang=\"zh-CN\">", "<html lang=\"en\">", 1) } else { h }
+}
+
+/// The register's link, and the admin's.
+fn nav_extra(f: &Frame<'_>, q: &str) -> String {
+    let mut h = String::new();
+    if f.register {
+        let _ = write!(h, "<a href=\"/register{q}\" id=\"nav-register\">登记表</a><a href=\"/archive\" id=\"nav-archive\">报告存档</a>");
+    }
+    if f.admin {
+        let _ = write!(h, "<a href=\"/admin{q}\" id=\"nav-admin\">运行状态</a>");
+    }
     h
 }
 

@@ -7,10 +7,15 @@
 //! Each page says which check run it shows ("数据截至 …") and opens as of an earlier instant
 //! with `?as_of=`.
 
+mod admin;
+mod archive;
+mod answer;
 pub mod auth;
 pub mod data;
 pub mod html;
+mod lang;
 mod pages;
+mod register;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -42,6 +47,10 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub auth: auth::Auth,
     contexts: Mutex<HashMap<String, SessionContext>>,
+    /// Held while an answer or a decision is checked and recorded: one write at a time.
+    writes: tokio::sync::Mutex<()>,
+    /// The report session the register was last read in (per snapshot and instant).
+    reports: tokio::sync::Mutex<Option<(String, Arc<crate::report::Session>)>>,
 }
 
 /// Contexts kept open at most; the map starts over when it is full.
@@ -50,7 +59,7 @@ const CONTEXTS_KEPT: usize = 64;
 impl App {
     pub fn new(settings: Arc<Settings>) -> App {
         let auth = auth::Auth::new(&settings.config);
-        App { settings, auth, contexts: Mutex::new(HashMap::new()) }
+        App { settings, auth, contexts: Mutex::new(HashMap::new()), writes: tokio::sync::Mutex::new(()), reports: tokio::sync::Mutex::new(None) }
     }
 
     fn cached(&self, key: &str) -> Option<SessionContext> {
@@ -76,6 +85,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/findings", get(pages::findings))
         .route("/findings.xlsx", get(pages::findings_xlsx))
         .route("/finding", get(pages::finding))
+        .route("/respond", post(answer::respond))
+        .route("/register", get(register::page))
+        .route("/admin", get(admin::page))
+        .route("/archive", get(archive::page))
+        .route("/archive/file", get(archive::file))
+        .route("/register.xlsx", get(register::xlsx))
+        .route("/register.csv", get(register::csv))
+        .route("/decide", post(answer::decide))
         .route("/static/app.css", get(pages::css))
         .route("/static/cjk.ttf", get(pages::font))
         .fallback(pages::not_found)

@@ -25,21 +25,21 @@ const PAGE_SIZE: usize = 50;
 /// Rows an XLSX export holds at most.
 const EXPORT_ROWS: usize = 100_000;
 
-fn html_response(status: StatusCode, body: String) -> Response {
+pub(super) fn html_response(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
-fn redirect(to: &str) -> Response {
+pub(super) fn redirect(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response()
 }
 
 /// A page with a message only.
-fn message(status: StatusCode, title: &str, text: &str) -> Response {
-    let f = Frame { title, user: None, csrf: "", data_as_of: "", as_of: "" };
+pub(super) fn message(status: StatusCode, title: &str, text: &str) -> Response {
+    let f = Frame { title, user: None, csrf: "", data_as_of: "", as_of: "", register: false, admin: false, en: false };
     html_response(status, html::page(&f, &format!("<p class=\"err\">{}</p>", esc(text))))
 }
 
-fn internal(e: impl std::fmt::Display) -> Response {
+pub(super) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!("serve-web: {e}");
     message(StatusCode::INTERNAL_SERVER_ERROR, "出错了", "服务器内部错误，请稍后再试或联系管理员。")
 }
@@ -57,7 +57,7 @@ pub async fn not_found() -> Response {
 }
 
 /// The signed-in session and its login, from the request's cookie.
-fn signed_in<'a>(app: &'a App, headers: &HeaderMap) -> Option<(Session, &'a Login)> {
+pub(super) fn signed_in<'a>(app: &'a App, headers: &HeaderMap) -> Option<(Session, &'a Login)> {
     let cookies = headers.get(header::COOKIE)?.to_str().ok()?;
     let s = app.auth.session(auth::cookie(cookies, auth::SESSION_COOKIE)?)?;
     let login = app.auth.logins.get(&s.user)?;
@@ -65,14 +65,18 @@ fn signed_in<'a>(app: &'a App, headers: &HeaderMap) -> Option<(Session, &'a Logi
 }
 
 /// What a page reads: the session of the warehouse, the run shown, and what the header says.
-struct Opened {
-    ctx: Option<SessionContext>,
-    run: Option<Run>,
-    as_of_param: String,
-    data_as_of: String,
+pub(super) struct Opened {
+    pub ctx: Option<SessionContext>,
+    pub run: Option<Run>,
+    /// The page's instant: `?as_of=`, else now. Answers to findings count as of it.
+    pub at: NaiveDateTime,
+    pub as_of_param: String,
+    pub data_as_of: String,
+    /// The warehouse snapshot read (None: no warehouse yet).
+    pub snapshot: Option<u64>,
 }
 
-async fn open(app: &App, login: &Login, q: &HashMap<String, String>) -> Result<Opened, Response> {
+pub(super) async fn open(app: &App, login: &Login, q: &HashMap<String, String>) -> Result<Opened, Response> {
     let as_of_param = q.get("as_of").map(|s| s.trim().to_string()).unwrap_or_default();
     let at = match as_of_param.as_str() {
         "" => None,
@@ -82,12 +86,14 @@ async fn open(app: &App, login: &Login, q: &HashMap<String, String>) -> Result<O
     let dir = &s.config.data_dir;
     let snapshot = if dir.join("snapshots").is_dir() { crate::store::Warehouse::open(dir).and_then(|w| w.current()).map_err(internal)? } else { None };
     let run = data::pick_run(snapshot.as_ref(), at).map_err(internal)?;
-    let data_as_of = match run {
-        Some(r) => format!("数据截至 {}（检查批次 #{}）", r.as_of.format("%Y-%m-%d %H:%M:%S"), r.id),
-        None => "数据截至 —：此时点之前尚无检查记录（windowwatch check）".to_string(),
+    let data_as_of = match (run, login.english) {
+        (Some(r), false) => format!("数据截至 {}（检查批次 #{}）", r.as_of.format("%Y-%m-%d %H:%M:%S"), r.id),
+        (Some(r), true) => format!("Data as of {} (check run #{})", r.as_of.format("%Y-%m-%d %H:%M:%S"), r.id),
+        (None, false) => "数据截至 —：此时点之前尚无检查记录（windowwatch check）".to_string(),
+        (None, true) => "Data as of —: no check recorded before this instant (windowwatch check)".to_string(),
     };
     let Some(snap) = snapshot.as_ref().filter(|_| run.is_some()) else {
-        return Ok(Opened { ctx: None, run, as_of_param, data_as_of });
+        return Ok(Opened { ctx: None, run, at: at.unwrap_or_else(crate::clock::now_china), as_of_param, data_as_of, snapshot: snapshot.map(|s| s.id) });
     };
     let instant = run.map(|r| r.as_of).or(at).unwrap_or_else(crate::clock::now_china);
     let key = format!("{:?}|{}|{instant}", login.access, snap.id);
@@ -99,11 +105,11 @@ async fn open(app: &App, login: &Login, q: &HashMap<String, String>) -> Result<O
             c
         }
     };
-    Ok(Opened { ctx: Some(ctx), run, as_of_param, data_as_of })
+    Ok(Opened { ctx: Some(ctx), run, at: at.unwrap_or_else(crate::clock::now_china), as_of_param, data_as_of, snapshot: Some(snap.id) })
 }
 
-fn frame<'a>(title: &'a str, s: &'a Session, login: &'a Login, o: &'a Opened) -> Frame<'a> {
-    Frame { title, user: Some((login.user.name.as_str(), auth::role_zh(login.user.role))), csrf: &s.csrf, data_as_of: &o.data_as_of, as_of: &o.as_of_param }
+pub(super) fn frame<'a>(title: &'a str, s: &'a Session, login: &'a Login, o: &'a Opened) -> Frame<'a> {
+    Frame { title, user: Some((login.user.name.as_str(), auth::role_zh(login.user.role))), csrf: &s.csrf, data_as_of: &o.data_as_of, as_of: &o.as_of_param, register: login.user.role != crate::config::WebRole::Hall, admin: login.user.role == crate::config::WebRole::Admin, en: login.english }
 }
 
 // ---------------------------------------------------------------- login
@@ -123,7 +129,7 @@ fn login_page(app: &App, status: StatusCode, error: &str) -> Response {
          <p><button type=\"submit\" id=\"submit\">登录</button></p></form>",
         esc(&csrf)
     );
-    let f = Frame { title: "登录", user: None, csrf: "", data_as_of: "", as_of: "" };
+    let f = Frame { title: "登录", user: None, csrf: "", data_as_of: "", as_of: "", register: false, admin: false, en: false };
     let mut r = html_response(status, html::page(&f, &body));
     let cookie = auth::set_cookie(auth::LOGIN_COOKIE, &app.auth.sign(&nonce), std::time::Duration::from_secs(3600));
     if let Ok(v) = cookie.parse() {
@@ -198,6 +204,24 @@ fn month_before(m: &str) -> String {
     if mo <= 1 { format!("{:04}-12", y - 1) } else { format!("{y:04}-{:02}", mo - 1) }
 }
 
+/// The overview's month columns: this month so far, or last month.
+fn month_head(en: bool, this: &str, last: &str, current: bool) -> String {
+    match (en, current) {
+        (false, true) => format!("本月至今（{this}）"),
+        (false, false) => format!("上月（{last}）"),
+        (true, true) => format!("This month so far ({this})"),
+        (true, false) => format!("Last month ({last})"),
+    }
+}
+
+/// 环比: this month against the last, in percent (— when last month had none).
+fn change(now: i64, before: i64) -> String {
+    if before == 0 {
+        return "—".into();
+    }
+    format!("{:+.1}%", (now - before) as f64 * 100.0 / before as f64)
+}
+
 pub async fn overview(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Response {
     let Some((s, login)) = signed_in(&app, &headers) else { return redirect("/login") };
     let o = match open(&app, login, &q).await {
@@ -208,36 +232,40 @@ pub async fn overview(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
     if let (Some(ctx), Some(run)) = (&o.ctx, o.run) {
         let this = format!("{:04}-{:02}", run.as_of.year(), run.as_of.month());
         let last = month_before(&this);
-        let by_month = match data::counts(ctx, run, "month").await {
+        let by_month = match data::counts(ctx, &app.settings, run, o.at, "month").await {
             Ok(r) => r,
             Err(e) => return internal(e),
         };
         let n = |m: Option<&str>, sev: &str| -> i64 { by_month.iter().filter(|r| m.is_none_or(|m| r[0] == m) && r[1] == sev).map(|r| r[2].parse::<i64>().unwrap_or(0)).sum() };
         let mut rows = Vec::new();
         for sev in ["red", "yellow", "info"] {
-            rows.push(vec![html::severity_zh(sev).to_string(), n(Some(&this), sev).to_string(), n(Some(&last), sev).to_string(), n(None, sev).to_string()]);
+            let (now, before) = (n(Some(&this), sev), n(Some(&last), sev));
+            rows.push(vec![html::severity_zh(sev).to_string(), now.to_string(), before.to_string(), change(now, before), n(None, sev).to_string()]);
         }
         let sevs = ["red", "yellow", "info"];
-        let months = [this.clone(), last.clone(), String::new()];
+        let months = [this.clone(), last.clone(), String::new(), String::new()];
         let a = o.as_of_param.clone();
-        let link = |i: usize, j: usize| (j > 0).then(|| format!("/findings{}", query(&[("severity", sevs[i]), ("month", &months[j - 1]), ("as_of", &a)])));
-        let _ = write!(body, "<h2>红黄牌</h2><div id=\"headline\">{}</div>", html::table(&["等级", &format!("本月至今（{this}）"), &format!("上月（{last}）"), "本批次全部"], &rows, &link));
-        let by_hall = match data::counts(ctx, run, "hall_id").await {
+        let link = |i: usize, j: usize| (j > 0 && j != 3).then(|| format!("/findings{}", query(&[("severity", sevs[i]), ("month", &months[j - 1]), ("as_of", &a)])));
+        let _ = write!(body, "<h2>红黄牌（申诉认可的不计）</h2><div id=\"headline\">{}</div>", html::table(&["等级", &month_head(login.english, &this, &last, true), &month_head(login.english, &this, &last, false), "环比", "本批次全部"], &rows, &link));
+        let by_hall = match data::counts(ctx, &app.settings, run, o.at, "hall_id").await {
             Ok(r) => r,
             Err(e) => return internal(e),
         };
         let mut halls: Vec<String> = by_hall.iter().map(|r| r[0].clone()).collect();
         halls.sort();
         halls.dedup();
-        let hall_rows: Vec<Vec<String>> = halls
+        let mut hall_rows: Vec<Vec<String>> = halls
             .iter()
             .map(|h| {
                 let c = |sev: &str| by_hall.iter().filter(|r| &r[0] == h && r[1] == sev).map(|r| r[2].clone()).next().unwrap_or_else(|| "0".into());
                 vec![h.clone(), c("red"), c("yellow"), c("info")]
             })
             .collect();
-        let hall_link = |i: usize, j: usize| (j == 0).then(|| format!("/findings{}", query(&[("hall", &halls[i]), ("as_of", &a)])));
-        let _ = write!(body, "<h2>各大厅</h2>{}", html::table(&["大厅", "红牌", "黄牌", "提示"], &hall_rows, &hall_link));
+        // Ranked: most red cards first, then yellow.
+        let num = |r: &Vec<String>, k: usize| r.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        hall_rows.sort_by(|x, y| (num(y, 1), num(y, 2)).cmp(&(num(x, 1), num(x, 2))).then_with(|| x[0].cmp(&y[0])));
+        let hall_link = |i: usize, j: usize| (j == 0).then(|| format!("/findings{}", query(&[("hall", &hall_rows[i][0]), ("as_of", &a)])));
+        let _ = write!(body, "<h2>各大厅排名</h2><div id=\"halls\">{}</div>", html::table(&["大厅", "红牌", "黄牌", "提示"], &hall_rows, &hall_link));
     } else {
         body.push_str("<p>尚无检查结果。</p>");
     }
@@ -279,7 +307,7 @@ pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
     let page: usize = q.get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let mut body = filter_form(&app, login, &f, &o.as_of_param);
     if let (Some(ctx), Some(run)) = (&o.ctx, o.run) {
-        let df = match data::findings(ctx, run, &f).await {
+        let df = match data::findings(ctx, &app.settings, run, o.at, &f).await {
             Ok(d) => d,
             Err(e) => return internal(e),
         };
@@ -296,10 +324,11 @@ pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
         };
         let mut pairs = f.pairs();
         pairs.push(("as_of", &o.as_of_param));
-        let _ = write!(body, "<p id=\"count\">共 {total} 条，第 {page} 页 · <a id=\"export\" href=\"/findings.xlsx{}\">导出 XLSX</a></p>", esc(&query(&pairs)));
+        let counted = if login.english { format!("{total} findings, page {page}") } else { format!("共 {total} 条，第 {page} 页") };
+        let _ = write!(body, "<p id=\"count\">{counted} · <a id=\"export\" href=\"/findings.xlsx{}\">导出 XLSX</a></p>", esc(&query(&pairs)));
         let shown: Vec<Vec<String>> = rows.iter().map(|r| r.iter().enumerate().map(|(j, v)| if j == 0 { html::severity_zh(v).to_string() } else { v.clone() }).collect()).collect();
         let a = o.as_of_param.clone();
-        let link = |i: usize, j: usize| (j == 6).then(|| format!("/finding{}", query(&[("rule", &rows[i][1]), ("id", &rows[i][6]), ("as_of", &a)])));
+        let link = |i: usize, j: usize| (j == 6).then(|| format!("/finding{}", query(&[("rule", &rows[i][1]), ("id", &rows[i][6]), ("month", &rows[i][8]), ("as_of", &a)])));
         let heads: Vec<&str> = data::FINDING_COLUMNS.iter().map(|(_, z)| *z).collect();
         body.push_str(&html::table(&heads, &shown, &link));
         let mut nav = String::new();
@@ -325,7 +354,7 @@ pub async fn findings_xlsx(State(app): State<Arc<App>>, headers: HeaderMap, Quer
         Err(r) => return r,
     };
     let (Some(ctx), Some(run)) = (&o.ctx, o.run) else { return message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。") };
-    let df = match data::findings(ctx, run, &Filters::from_query(&q)).await.and_then(|d| d.limit(0, Some(EXPORT_ROWS))) {
+    let df = match data::findings(ctx, &app.settings, run, o.at, &Filters::from_query(&q)).await.and_then(|d| d.limit(0, Some(EXPORT_ROWS))) {
         Ok(d) => d,
         Err(e) => return internal(e),
     };
@@ -362,25 +391,31 @@ pub async fn finding(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): 
     };
     let rule = q.get("rule").cloned().unwrap_or_default();
     let id = q.get("id").cloned().unwrap_or_default();
+    let month = q.get("month").cloned().unwrap_or_default();
     let (Some(ctx), Some(run)) = (&o.ctx, o.run) else { return message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。") };
-    let fields = match data::finding(ctx, run, &rule, &id).await {
+    let fields = match data::finding(ctx, &app.settings, run, o.at, &rule, &id, &month).await {
         Ok(f) => f,
         Err(e) => return internal(e),
     };
     if fields.is_empty() {
         return html_response(StatusCode::NOT_FOUND, html::page(&frame("没有这条发现", &s, login, &o), "<p class=\"err\">本批次中没有这条发现，或它不在您的查看范围内。</p>"));
     }
-    match detail_body(&app, ctx, &fields, &rule, &id).await {
+    let answers = match super::answer::section(&app, &s, login, &o, ctx, &fields).await {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
+    match detail_body(&app, ctx, &fields, &rule, &id, &answers).await {
         Ok(body) => html_response(StatusCode::OK, html::page(&frame("发现详情", &s, login, &o), &body)),
         Err(e) => internal(e),
     }
 }
 
-async fn detail_body(app: &App, ctx: &SessionContext, fields: &[(String, String)], rule: &str, id: &str) -> Result<String, datafusion::error::DataFusionError> {
+/// The finding, its answers, the deadline's arithmetic, the rule, the record.
+async fn detail_body(app: &App, ctx: &SessionContext, fields: &[(String, String)], rule: &str, id: &str, answers: &str) -> Result<String, datafusion::error::DataFusionError> {
     let get = |k: &str| fields.iter().find(|(c, _)| c == k).map(|(_, v)| v.as_str()).unwrap_or("");
     let mut body = String::new();
     let rows: Vec<Vec<String>> = data::FINDING_COLUMNS.iter().map(|(c, z)| vec![z.to_string(), if *c == "severity" { html::severity_zh(get(c)).to_string() } else { get(c).to_string() }]).collect();
-    let _ = write!(body, "<h2>发现</h2>{}", html::table(&["项目", "内容"], &rows, &|_, _| None));
+    let _ = write!(body, "<h2>发现</h2><div id=\"finding\">{}</div>{answers}", html::table(&["项目", "内容"], &rows, &|_, _| None));
     let entity = get("entity");
     if entity == "case" && rule.starts_with("time_limit.")
         && let Some(d) = data::deadline(ctx, id).await? {
@@ -452,6 +487,13 @@ mod tests {
     fn the_month_before_wraps_the_year() {
         assert_eq!(month_before("2026-01"), "2025-12");
         assert_eq!(month_before("2026-11"), "2026-10");
+    }
+
+    #[test]
+    fn the_change_on_last_month_is_a_signed_percentage() {
+        assert_eq!(change(3, 2), "+50.0%");
+        assert_eq!(change(1, 2), "-50.0%");
+        assert_eq!(change(4, 0), "—");
     }
 
     #[test]

@@ -52,11 +52,33 @@ fn workspace() -> Env {
     env
 }
 
+/// The logins of every role (name, its `[[web.users]]` lines, its password variable, password).
+const ROLE_LOGINS: [(&str, &str, &str, &str); 5] = [
+    ("h01", "role = \"hall\"\nhall = \"H01\"", "WW_TEST_WEB_H01", "h01-s3cret"),
+    ("h02", "role = \"hall\"\nhall = \"H02\"", "WW_TEST_WEB_H02", "h02-s3cret"),
+    ("jia-bureau", "role = \"bureau\"\noffice = \"jia\"", "WW_TEST_WEB_BUREAU", "bureau-s3cret"),
+    ("admin", "role = \"admin\"", "WW_TEST_WEB_ADMIN", "admin-s3cret"),
+    ("jia2", "role = \"supervisor\"\noffice = \"jia\"", "WW_TEST_WEB_JIA2", "jia2-s3cret"),
+];
+
+/// The workspace with a login of every role besides the two supervisors.
+fn workspace_with_roles() -> Env {
+    let env = workspace();
+    let mut config = std::fs::read_to_string(env.path("windowwatch.toml")).unwrap();
+    for (name, role, var, _) in ROLE_LOGINS {
+        config.push_str(&format!("\n[[web.users]]\nname = \"{name}\"\n{role}\npassword_env = \"{var}\"\n"));
+    }
+    env.write("windowwatch.toml", config);
+    env.ww(&["config", "check"]).ok();
+    env
+}
+
 fn start(env: &Env) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_windowwatch"))
         .current_dir(env.dir.path())
         .args(["--data", env.data().to_str().unwrap(), "serve-web", "--listen", "127.0.0.1:0"])
         .env("WW_TEST_WEB_YI", "yi-s3cret")
+        .envs(ROLE_LOGINS.iter().map(|(_, _, var, pw)| (*var, *pw)))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -263,7 +285,7 @@ fn a_supervisor_sees_only_the_halls_of_the_office_masked_escaped_and_behind_csrf
         let r = login(port, "jia", "wrong").err().unwrap_or_else(|| panic!("attempt {i} got in"));
         assert_eq!(r.status, 401, "attempt {i}");
     }
-    let r = login(port, "jia", "jia-s3cret").err().expect("held back");
+    let r = login(port, "jia", "jia-s3cret").expect_err("held back");
     assert_eq!(r.status, 429, "{}", r.text());
     assert!(!r.header("retry-after").is_empty());
     assert!(r.text().contains("登录失败次数过多"), "{}", r.text());
@@ -275,16 +297,20 @@ fn a_supervisor_in_a_headless_browser_filters_findings_and_reads_the_working_day
         panic!("WINDOWWATCH_TEST_CHROMEDRIVER is not set: the browser test needs Debian's chromium and chromium-driver; run scripts/test, which installs them")
     });
     let chromium = std::env::var("WINDOWWATCH_TEST_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let env = workspace();
+    let env = workspace_with_roles();
     let server = start(&env);
+    let downloads = env.path("downloads");
     let shots = std::env::var("WINDOWWATCH_TEST_SCREENSHOTS").map(std::path::PathBuf::from).unwrap_or_else(|_| env.path("shots"));
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/web_browser.py");
     let out = Command::new("python3")
         .arg(script)
         .args(["--chromedriver", &chromedriver, "--chromium", &chromium, "--url", &format!("http://127.0.0.1:{}", server.port)])
         .args(["--user", "jia", "--password", "jia-s3cret", "--hall", "H01", "--rule", "time_limit.overdue_completed", "--id", "C-H01-1"])
+        .args(["--hall-user", "h01", "--hall-password", "h01-s3cret", "--bureau-user", "jia-bureau", "--bureau-password", "bureau-s3cret", "--month", "2026-10"])
         .arg("--shots")
         .arg(&shots)
+        .arg("--downloads")
+        .arg(&downloads)
         .output()
         .unwrap();
     assert!(out.status.success(), "web_browser.py failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -299,8 +325,254 @@ fn a_supervisor_in_a_headless_browser_filters_findings_and_reads_the_working_day
     assert_eq!(s("workdays"), "自受理次日起至期限日，共计 5 个工作日", "{seen}");
     assert!(s("arithmetic").contains("调休上班"), "{seen}");
     assert!(s("rule").contains("002 限时办结制"), "{seen}");
+    // The hall answered with an appeal, the supervisor accepted it: excused, one red card fewer.
+    assert!(s("answered").contains("申诉待审核") || s("answered").contains("系统升级导致超期"), "{seen}");
+    assert!(s("decided").contains("认可") && s("decided").contains("h01") && s("decided").contains("jia"), "{seen}");
+    assert!(s("decided_finding").contains("已申诉认可"), "{seen}");
+    let red = |k: &str| seen[k].as_array().map(|a| a.iter().map(|v| v.as_str().unwrap_or_default().parse::<i64>().unwrap_or(-1)).collect::<Vec<_>>()).unwrap_or_default();
+    let (before, after) = (red("red_before"), red("red_after"));
+    assert_eq!(after[1], before[1] - 1, "last month's red cards: {seen}");
+    assert_eq!(after[3], before[3] - 1, "the run's red cards: {seen}");
+    // The bureau's register, downloaded by the browser, reads back.
+    assert!(s("register_count").contains("登记"), "{seen}");
+    let text = file_text(std::path::Path::new(&s("register_file")));
+    assert!(text.contains("备案编号"), "{text}");
+    assert!(!text.contains("H03"), "{text}");
+    assert_no_personal_data("the downloaded register", &text);
     for f in ["web-overview.png", "web-finding.png"] {
         let bytes = std::fs::read(shots.join(f)).unwrap();
         assert!(bytes.starts_with(b"\x89PNG") && bytes.len() > 5_000, "{f}: {} bytes", bytes.len());
     }
+}
+
+fn signed(port: u16, name: &str) -> String {
+    let pw = match name {
+        "jia" => "jia-s3cret",
+        "yi" => "yi-s3cret",
+        _ => ROLE_LOGINS.iter().find(|l| l.0 == name).map(|l| l.3).unwrap(),
+    };
+    login(port, name, pw).unwrap_or_else(|r| panic!("{name}: {} {}", r.status, r.text()))
+}
+
+/// The text of the cells of the first table row after `marker` that holds `label`, tags removed.
+fn row_after(html: &str, marker: &str, label: &str) -> Vec<String> {
+    let rest = &html[html.find(marker).unwrap_or_else(|| panic!("no {marker} in {html}"))..];
+    let row = rest.split("<tr>").find(|r| r.contains(label)).unwrap_or_else(|| panic!("no row {label} in {rest}"));
+    let row = row.split("</tr>").next().unwrap();
+    row.split("<td").skip(1).map(|c| strip_tags(&format!("<td{c}"))).collect()
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in s.chars() {
+        match c {
+            '<' => inside = true,
+            '>' => inside = false,
+            c if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out.trim().to_string()
+}
+
+/// The first link to a finding's detail on a page: (rule, id, month).
+fn first_finding(page: &str) -> (String, String, String) {
+    let i = page.find("href=\"/finding?").unwrap_or_else(|| panic!("no finding in {page}"));
+    let href = page[i + 15..].split('"').next().unwrap().replace("&amp;", "&");
+    let get = |k: &str| href.split('&').find_map(|p| p.strip_prefix(&format!("{k}="))).map(pct_decode).unwrap_or_default();
+    (get("rule"), get("id"), get("month"))
+}
+
+fn pct_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok())) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn detail_path(rule: &str, id: &str, month: &str) -> String {
+    format!("/finding?rule={}&id={}&month={}", enc(rule), enc(id), enc(month))
+}
+
+fn headline_red(port: u16, cookie: &str) -> Vec<String> {
+    row_after(&http(port, "GET", "/", cookie, None).text(), "id=\"headline\"", "红牌")
+}
+
+#[test]
+fn a_hall_answers_its_own_red_finding_a_supervisor_accepts_the_appeal_and_no_role_reaches_further() {
+    let env = workspace_with_roles();
+    let server = start(&env);
+    let port = server.port;
+    let (h01, h02, jia, yi, bureau, admin) = (signed(port, "h01"), signed(port, "h02"), signed(port, "jia"), signed(port, "yi"), signed(port, "jia-bureau"), signed(port, "admin"));
+    let mine = first_finding(&http(port, "GET", "/findings?rule=time_limit.overdue_completed", &h01, None).text());
+    assert_eq!(mine.1, "C-H01-1", "{mine:?}");
+    let theirs = first_finding(&http(port, "GET", "/findings?hall=H02&severity=red", &jia, None).text());
+    assert!(!theirs.1.is_empty(), "{theirs:?}");
+
+    // A hall sees its own findings only: the other hall's by any spelling of its address is
+    // not found, its filter gives nothing, its export holds nothing of it.
+    let list = http(port, "GET", "/findings", &h01, None).text();
+    assert!(list.contains("C-H01-1") && !list.contains("H02") && !list.contains("H03"), "{list}");
+    let spellings = [
+        detail_path(&theirs.0, &theirs.1, &theirs.2),
+        format!("/finding?rule={}&id={}", theirs.0, theirs.1),
+        format!("/finding?rule={}&id={}", theirs.0, theirs.1.to_lowercase()),
+        format!("/finding/?rule={}&id={}", theirs.0, theirs.1),
+        format!("/finding?rule={}&id={}%20", theirs.0, theirs.1),
+        format!("/finding?rule={}&id={}&hall=H01", theirs.0, theirs.1),
+    ];
+    for p in &spellings {
+        let r = http(port, "GET", p, &h01, None);
+        assert_eq!(r.status, 404, "{p}: {}", r.text());
+    }
+    assert!(http(port, "GET", "/findings?hall=H02", &h01, None).text().contains("共 0 条"));
+    let x = env.write("h01.xlsx", &http(port, "GET", "/findings.xlsx?hall=H02", &h01, None).body);
+    assert!(!file_text(&x).contains("H02"), "{}", file_text(&x));
+    assert_eq!(http(port, "GET", "/register", &h01, None).status, 403, "a hall reads no register");
+
+    // The detail page offers the hall its answer; another hall cannot answer it, nor can the
+    // hall answer the other's, and no form without its token.
+    let mine_path = detail_path(&mine.0, &mine.1, &mine.2);
+    let page = http(port, "GET", &mine_path, &h01, None);
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert!(page.text().contains("id=\"respond\"") && page.text().contains("未回告"), "{}", page.text());
+    let csrf = page.csrf();
+    let form = |csrf: &str, key: &(String, String, String), extra: &[(&'static str, &'static str)]| -> Vec<(String, String)> {
+        let mut f = vec![("csrf".to_string(), csrf.to_string()), ("rule".into(), key.0.clone()), ("id".into(), key.1.clone()), ("month".into(), key.2.clone())];
+        f.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        f
+    };
+    let post = |path: &str, cookie: &str, f: &[(String, String)]| {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        http(port, "POST", path, cookie, Some(&pairs))
+    };
+    let explanation: &'static str = "<script>alert(2)</script> 系统故障，联系 13800138000";
+    assert_eq!(post("/respond", &h01, &form(&csrf, &theirs, &[("explanation", "x")])).status, 404, "another hall's finding");
+    assert_eq!(post("/respond", &h01, &form("", &mine, &[("explanation", "x")])).status, 403, "no token");
+    assert_eq!(post("/respond", &h01, &form("forged", &mine, &[("explanation", "x")])).status, 403, "a forged token");
+    let h02_csrf = http(port, "GET", "/", &h02, None).csrf();
+    assert_eq!(post("/respond", &h02, &form(&h02_csrf, &mine, &[("explanation", "x")])).status, 404, "h02 answers H01's finding");
+    let bureau_csrf = http(port, "GET", "/", &bureau, None).csrf();
+    assert_eq!(post("/respond", &bureau, &form(&bureau_csrf, &mine, &[("explanation", "x")])).status, 403, "the bureau answers");
+    assert_eq!(post("/decide", &bureau, &form(&bureau_csrf, &mine, &[("decision", "认可")])).status, 403, "the bureau decides");
+    let jia_csrf = http(port, "GET", "/", &jia, None).csrf();
+    assert_eq!(post("/respond", &jia, &form(&jia_csrf, &mine, &[("explanation", "x")])).status, 403, "a supervisor answers for the hall");
+    assert_eq!(post("/decide", &jia, &form(&jia_csrf, &mine, &[("decision", "认可")])).status, 409, "no appeal yet");
+
+    // The hall answers and appeals: recorded by the CLI's path, who and when; shown as text,
+    // masked; answered once.
+    let red_before = headline_red(port, &jia);
+    let r = post("/respond", &h01, &form(&csrf, &mine, &[("explanation", explanation), ("appeal", "1")]));
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(post("/respond", &h01, &form(&csrf, &mine, &[("explanation", "again")])).status, 409, "answered once");
+    let d = http(port, "GET", &mine_path, &h01, None).text();
+    assert!(d.contains("申诉待审核") && d.contains("&lt;script&gt;alert(2)&lt;/script&gt;") && !d.contains("<script>"), "{d}");
+    assert_no_personal_data("the answer", &d);
+    assert!(!d.contains("id=\"respond\""), "no second form: {d}");
+    let log = env.rows("response_log");
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!((log[0]["responder"].as_str(), log[0]["appeal"].as_str()), ("h01", "true"), "{log:?}");
+
+    // An office whose language is English reads English pages.
+    let en = http(port, "GET", "/", &yi, None).text();
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Data as of 2026-11-01 00:00:00") && en.contains("Halls ranked") && en.contains(">Red<"), "{en}");
+    assert!(http(port, "GET", "/findings", &yi, None).text().contains("findings, page 1"));
+    assert!(!http(port, "GET", "/", &jia, None).text().contains("Halls ranked"));
+
+    // Another office's supervisor cannot decide it; the office's supervisor accepts it.
+    let yi_csrf = http(port, "GET", "/", &yi, None).csrf();
+    assert_eq!(post("/decide", &yi, &form(&yi_csrf, &mine, &[("decision", "认可")])).status, 404);
+    assert_eq!(post("/decide", &jia, &form(&jia_csrf, &mine, &[("decision", "批准")])).status, 400);
+    let page = http(port, "GET", &mine_path, &jia, None).text();
+    assert!(page.contains("id=\"decide\""), "{page}");
+    let r = post("/decide", &jia, &form(&jia_csrf, &mine, &[("decision", "认可")]));
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(post("/decide", &jia, &form(&jia_csrf, &mine, &[("decision", "不认可")])).status, 409, "decided once");
+    let d = http(port, "GET", &mine_path, &jia, None).text();
+    assert!(d.contains("已申诉认可") && d.contains("认可") && d.contains("jia"), "{d}");
+    let log = env.rows("response_log");
+    assert_eq!(log.len(), 2, "the first version stays: {log:?}");
+    assert_eq!((log[1]["decision"].as_str(), log[1]["decided_by"].as_str()), ("认可", "jia"), "{log:?}");
+
+    // Excused: out of the overview's counts (last month's red and the run's), listed as excused.
+    let red_after = headline_red(port, &jia);
+    let n = |v: &[String], i: usize| v[i].parse::<i64>().unwrap();
+    assert_eq!(n(&red_after, 2), n(&red_before, 2) - 1, "{red_before:?} → {red_after:?}");
+    assert_eq!(n(&red_after, 4), n(&red_before, 4) - 1, "{red_before:?} → {red_after:?}");
+    assert!(http(port, "GET", "/findings?hall=H01", &h01, None).text().contains("已申诉认可"));
+    // As of before the answer, the page shows none.
+    let then = http(port, "GET", &format!("{mine_path}&as_of=2026-11-02"), &jia, None).text();
+    assert!(then.contains("尚无回告") && !then.contains("id=\"decide\""), "{then}");
+
+    // The register: the bureau's office only, masked, as a page and a workbook; the admin sees
+    // every hall.
+    let reg = http(port, "GET", "/register?month=2026-10", &bureau, None);
+    assert_eq!(reg.status, 200, "{}", reg.text());
+    assert!(reg.text().contains("否定备案登记表") && !reg.text().contains("H03"), "{}", reg.text());
+    assert_no_personal_data("register", &reg.text());
+    let x = http(port, "GET", "/register.xlsx?month=2026-10", &bureau, None);
+    assert_eq!(x.status, 200);
+    let text = file_text(&env.write("register.xlsx", &x.body));
+    assert!(text.contains("备案编号") && !text.contains("H03"), "{text}");
+    assert_no_personal_data("register.xlsx", &text);
+    let c = http(port, "GET", "/register.csv?month=2026-10", &bureau, None);
+    assert!(c.body.starts_with(b"\xEF\xBB\xBF") && String::from_utf8_lossy(&c.body).contains("备案编号"), "{}", c.text());
+    // The archive of rendered reports: the office's own folder only, no path out of it.
+    let jia_file = env.write("reports/jia/月报-jia-2026-10.txt", "甲 report");
+    env.write("reports/yi/monthly-yi-2026-10.txt", "乙 report");
+    let arch = http(port, "GET", "/archive", &bureau, None).text();
+    assert!(arch.contains("月报-jia-2026-10.txt") && !arch.contains("monthly-yi"), "{arch}");
+    let f = http(port, "GET", &format!("/archive/file?office=jia&name={}", enc("月报-jia-2026-10.txt")), &jia, None);
+    assert_eq!((f.status, f.text().as_str()), (200, "甲 report"), "{:?}", jia_file);
+    for p in ["/archive/file?office=yi&name=monthly-yi-2026-10.txt", "/archive/file?office=jia&name=..%2Fyi%2Fmonthly-yi-2026-10.txt", "/archive/file?office=jia%2F..%2Fyi&name=monthly-yi-2026-10.txt"] {
+        assert_eq!(http(port, "GET", p, &jia, None).status, 404, "{p}");
+    }
+    assert_eq!(http(port, "GET", "/archive", &h01, None).status, 403);
+    assert!(http(port, "GET", "/archive", &admin, None).text().contains("monthly-yi"));
+    let status = http(port, "GET", "/admin", &admin, None);
+    assert!(status.status == 200 && status.text().contains("定时任务") && status.text().contains("最近的检查批次"), "{}", status.text());
+    assert_eq!(http(port, "GET", "/admin", &jia, None).status, 403);
+    let all = http(port, "GET", "/findings?hall=H03", &admin, None).text();
+    assert!(all.contains("H03") && !all.contains("共 0 条"), "{all}");
+    for (who, cookie) in [("h01", &h01), ("h02", &h02), ("bureau", &bureau), ("jia", &jia)] {
+        for p in ["/", "/findings", "/findings?severity=red", mine_path.as_str()] {
+            let t = http(port, "GET", p, cookie, None).text();
+            assert_no_personal_data(&format!("{who} {p}"), &t);
+            assert!(!t.contains("H03"), "{who} {p}: {t}");
+        }
+    }
+}
+
+#[test]
+fn serve_runs_the_workspace_beside_the_scheduler_when_web_logins_are_configured() {
+    let env = workspace();
+    let config = std::fs::read_to_string(env.path("windowwatch.toml")).unwrap().replace("[web]\n", "[web]\nlisten = \"127.0.0.1:0\"\n");
+    env.write("windowwatch.toml", format!("{config}\n[[jobs]]\ntype = \"check\"\ncron = \"0 0 7 * * *\"\n"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_windowwatch"))
+        .current_dir(env.dir.path())
+        .args(["--data", env.data().to_str().unwrap(), "serve"])
+        .env_remove("WINDOWWATCH_NOW")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port = line.split("http://127.0.0.1:").nth(1).and_then(|s| s.split('/').next()).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no address in {line:?}"));
+    let server = Server { child, port };
+    let jia = login(server.port, "jia", "jia-s3cret").unwrap_or_else(|r| panic!("{} {}", r.status, r.text()));
+    assert!(http(server.port, "GET", "/", &jia, None).text().contains("数据截至 2026-11-01 00:00:00"));
 }
