@@ -12,6 +12,7 @@
 //! findings at the as-of instant), `expected_quarantine.jsonl` (every planted bad row: table, file,
 //! line, reason) and `planted.jsonl` (what each planted scenario is meant to produce or not).
 
+pub mod assessment;
 pub mod bulk;
 pub mod layout;
 pub mod model;
@@ -229,7 +230,7 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
     let (world, mut rng) = scenarios::build(rng, cal);
     let roles = world.roles();
     let specs = layout::plan(&roles);
-    let mut files = Vec::new();
+    let (mut files, roster) = write_roster(out, &world, seed)?;
     let mut quarantine = Vec::new();
     // key → record, folded in ingest order: the later file's row replaces the earlier one.
     let mut finals: BTreeMap<(Table, String), Record> = BTreeMap::new();
@@ -275,11 +276,63 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
             rows: rows.len() as u64,
         });
     }
-    let mut records = Records::default();
+    let (file, tickets) = write_assessment_tickets(out, &world, seed)?;
+    files.push(file);
+    for t in tickets {
+        finals.insert((Table::Tickets, t.key()), t);
+    }
+    let mut records = Records { roster, ..Records::default() };
     for (_, r) in finals {
         records.push(r);
     }
     Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect: world.expect })
+}
+
+/// The reference tables the monthly assessment scores (`windows.csv`, `staff.csv`, ingested
+/// first): every window of the world with its A/B岗, one idle window more in the first hall (no
+/// record ever: it scores the base every month, tying with the clean windows), and every staff
+/// member with a name from their own random stream (the exports' stream is left as it was).
+fn write_roster(out: &Path, world: &World, seed: u64) -> Result<(Vec<ManifestFile>, assessment::Roster), GenerateError> {
+    let mut names = ChaCha8Rng::seed_from_u64(seed ^ 0x726f_7374_6572);
+    let mut roster = assessment::Roster::default();
+    let (mut windows, mut staff) = (String::from("大厅编号,窗口号,窗口名称,A岗,B岗\n"), String::from("工号,姓名,大厅编号\n"));
+    for (i, hall) in world.halls.iter().enumerate() {
+        let idle = (i == 0).then(|| format!("W{:02}", hall.windows.len() + 1));
+        for (k, w) in hall.windows.iter().map(|w| Some(w)).chain(idle.iter().map(|_| None)).enumerate() {
+            let id = w.map_or_else(|| idle.clone().unwrap_or_default(), |w| w.id.clone());
+            let (a, b) = w.map_or((String::new(), String::new()), |w| (w.staff.first().cloned().unwrap_or_default(), w.staff.get(1).cloned().unwrap_or_default()));
+            windows.push_str(&format!("{},{id},{}号窗口,{a},{b}\n", hall.id, k + 1));
+            roster.windows.push((hall.id.clone(), id));
+            for s in w.map_or(&[][..], |w| &w.staff[..]) {
+                staff.push_str(&format!("{s},{},{}\n", names::person_name(&mut names), hall.id));
+                roster.staff.push((s.clone(), hall.id.clone()));
+            }
+        }
+    }
+    std::fs::write(out.join("windows.csv"), windows)?;
+    std::fs::write(out.join("staff.csv"), staff)?;
+    let file = |table: &str, path: &str, rows: usize| ManifestFile {
+        table: table.into(),
+        path: path.into(),
+        format: "csv".into(),
+        encoding: Some("utf-8".into()),
+        numeric_levels: None,
+        rows: rows as u64,
+    };
+    Ok((vec![file("windows", "windows.csv", roster.windows.len()), file("staff", "staff.csv", roster.staff.len())], roster))
+}
+
+/// The monthly assessment's planted tickets (`World::assessment_tickets`), in a UTF-8 CSV of
+/// their own ingested last, drawn with a random stream of its own.
+fn write_assessment_tickets(out: &Path, world: &World, seed: u64) -> Result<(ManifestFile, Vec<Record>), GenerateError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6173_7365_7373);
+    let path = "tickets_assessment_2026-09_10.csv";
+    let style = writers::Style::new(writers::Format::Csv { delimiter: b',', encoding: writers::Encoding::Utf8, crlf: false, quote_all: false }, writers::Headers::Zh(0));
+    let records: Vec<Record> = world.assessment_tickets.iter().cloned().map(Record::Ticket).collect();
+    let rows: Vec<Row> = records.iter().map(|r| Row::Cells(r.cells())).collect();
+    writers::write_file(&out.join(path), Table::Tickets, &style, &rows, &mut rng, at(ymd(2026, 10, 31), 18, 0, 0))?;
+    let file = ManifestFile { table: "tickets".into(), path: path.into(), format: "csv".into(), encoding: Some("utf-8".into()), numeric_levels: None, rows: rows.len() as u64 };
+    Ok((file, records))
 }
 
 fn json_line<T: serde::Serialize>(w: &mut impl Write, v: &T) -> Result<(), GenerateError> {

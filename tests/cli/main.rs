@@ -12,6 +12,7 @@ mod serve;
 mod config;
 mod sql;
 mod responses;
+mod assessment;
 mod scale;
 #[cfg(feature = "pgwire")]
 mod pgwire;

@@ -129,7 +129,7 @@ fn the_demo_runs_end_to_end_into_the_outbox() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("from 25 rules"), "{stdout}");
+    assert!(stdout.contains("from 26 rules"), "{stdout}");
     let eml = crate::reports::all_files(&env.path("outbox"));
     assert_eq!(eml.len(), 3, "monthly, daily and register: {eml:?}");
     assert!(env.path("reports/all/monthly-2026-10.html").exists());
