@@ -298,7 +298,7 @@ fn write_roster(out: &Path, world: &World, seed: u64) -> Result<(Vec<ManifestFil
     let (mut windows, mut staff) = (String::from("大厅编号,窗口号,窗口名称,A岗,B岗\n"), String::from("工号,姓名,大厅编号\n"));
     for (i, hall) in world.halls.iter().enumerate() {
         let idle = (i == 0).then(|| format!("W{:02}", hall.windows.len() + 1));
-        for (k, w) in hall.windows.iter().map(|w| Some(w)).chain(idle.iter().map(|_| None)).enumerate() {
+        for (k, w) in hall.windows.iter().map(Some).chain(idle.iter().map(|_| None)).enumerate() {
             let id = w.map_or_else(|| idle.clone().unwrap_or_default(), |w| w.id.clone());
             let (a, b) = w.map_or((String::new(), String::new()), |w| (w.staff.first().cloned().unwrap_or_default(), w.staff.get(1).cloned().unwrap_or_default()));
             windows.push_str(&format!("{},{id},{}号窗口,{a},{b}\n", hall.id, k + 1));
