@@ -54,6 +54,20 @@ pub struct RuleMeta {
     /// them; its own findings are never excused.
     #[serde(default)]
     pub reads_findings: bool,
+    /// For a rule over findings: runs after those of lower stages and reads their findings too
+    /// (assessment.bottom, stage 2, scores response.late's findings, stage 1). Default 1.
+    #[serde(default)]
+    pub stage: Option<u8>,
+}
+
+impl RuleMeta {
+    /// When the rule runs: 0 over the warehouse, then the rules over findings by stage.
+    pub fn run_stage(&self) -> u8 {
+        match self.reads_findings {
+            false => 0,
+            true => self.stage.unwrap_or(1).max(1),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -240,7 +254,7 @@ mod tests {
     use super::*;
 
     /// Every rule id of rules.md and supervision.md, in the order the specs list them.
-    pub const SPEC_RULES: [&str; 33] = [
+    pub const SPEC_RULES: [&str; 34] = [
         "time_limit.overdue_completed",
         "time_limit.overdue_open",
         "time_limit.due_soon",
@@ -274,6 +288,7 @@ mod tests {
         "staff.complaint_substantiated",
         "staff.attendance",
         "response.late",
+        "assessment.bottom",
     ];
 
     #[test]

@@ -9,7 +9,8 @@
 //! `responses_at` view) is marked `excused`: it stays listed and leaves every count. And a rule
 //! about findings (`reads_findings` in its metadata, e.g. `response.late`) runs after the others
 //! over this run's findings so far, registered as `run_findings`: its own findings are never
-//! excused, and it sees no finding of another such rule.
+//! excused, and it sees the findings of such rules of a lower `stage` only (assessment.bottom,
+//! stage 2, scores response.late's, stage 1).
 
 pub mod catalog;
 pub mod profile;
@@ -58,9 +59,16 @@ pub fn findings_schema() -> SchemaRef {
 
 
 
-/// The variables SQL templates see: `as_of`, `as_of_date` and every profile parameter.
+/// The variables SQL templates see: `as_of`, `as_of_date`, every profile parameter, and the
+/// assessment's scale as SQL: `assessment_points` (a query of `rule`, `points`),
+/// `assessment_grade` (the grade of a column `score`) and `assessment_findings` (the findings
+/// the assessment views score).
 pub fn template_vars(profile: &Profile, as_of: NaiveDateTime) -> serde_json::Value {
     let mut m = serde_json::Map::new();
+    m.insert("assessment_points".into(), profile.points_sql().into());
+    m.insert("assessment_grade".into(), profile.grade_sql().into());
+    // The findings the assessment views score: the latest recorded run's (a report scores its own run's).
+    m.insert("assessment_findings".into(), "latest_findings".into());
     m.insert("as_of".into(), engine::ts_literal(as_of).into());
     m.insert("as_of_date".into(), format!("DATE '{}'", as_of.format("%Y-%m-%d")).into());
     for (k, v) in &profile.params {
@@ -250,11 +258,13 @@ pub struct Evaluation {
 pub async fn evaluate(ctx: &SessionContext, catalog: &Catalog, profile: &Profile, as_of: NaiveDateTime, only: &Option<Vec<String>>) -> Result<Evaluation, CheckError> {
     let vars = template_vars(profile, as_of);
     let mut rules: Vec<&catalog::Rule> = catalog.rules.iter().filter(|r| selected(r, profile, only)).collect();
-    // A rule over findings needs the others' findings: they run too, and are left out after.
-    let wanted: Option<std::collections::HashSet<String>> = match rules.iter().any(|r| r.meta.reads_findings) && only.is_some() {
+    // A rule over findings needs the findings of the rules of lower stages: they run too, and are
+    // left out after.
+    let top = rules.iter().map(|r| r.meta.run_stage()).max().unwrap_or(0);
+    let wanted: Option<std::collections::HashSet<String>> = match top > 0 && only.is_some() {
         true => {
             let ids: std::collections::HashSet<String> = rules.iter().map(|r| r.meta.id.clone()).collect();
-            rules.extend(catalog.rules.iter().filter(|r| !r.meta.reads_findings && !profile.disabled.contains(&r.meta.id) && !ids.contains(&r.meta.id)));
+            rules.extend(catalog.rules.iter().filter(|r| r.meta.run_stage() < top && !profile.disabled.contains(&r.meta.id) && !ids.contains(&r.meta.id)));
             Some(ids)
         }
         false => None,
@@ -396,12 +406,17 @@ async fn evaluate_rules(ctx: &SessionContext, catalog: &Catalog, vars: &serde_js
     let vars = vars.clone();
     let mut spilled_bytes = 0;
     let engine_err = |e: DataFusionError| CheckError::Engine(e);
-    // The rules over the warehouse, then the excusal, then the rules over their findings.
-    let (first, after): (Vec<&catalog::Rule>, Vec<&catalog::Rule>) = rules.iter().copied().partition(|r| !r.meta.reads_findings);
+    // The rules over the warehouse, then the excusal, then the rules over their findings, stage by
+    // stage (each stage reads the findings of the ones before).
+    let first: Vec<&catalog::Rule> = rules.iter().copied().filter(|r| r.meta.run_stage() == 0).collect();
     let parts = run_rules(ctx, catalog, &vars, &first, &mut spilled_bytes).await?;
     let all = concat_batches(&findings_schema(), &parts).map_err(|e| CheckError::Engine(e.into()))?;
     let mut findings = mark_excused(&all, &excused_keys(ctx).await?).map_err(engine_err)?;
-    if !after.is_empty() {
+    let mut stages: Vec<u8> = rules.iter().map(|r| r.meta.run_stage()).filter(|s| *s > 0).collect();
+    stages.sort();
+    stages.dedup();
+    for stage in stages {
+        let after: Vec<&catalog::Rule> = rules.iter().copied().filter(|r| r.meta.run_stage() == stage).collect();
         engine::register_batch(ctx, "run_findings", findings_schema(), vec![findings.clone()]).map_err(CheckError::Engine)?;
         let mut parts = vec![findings];
         parts.extend(run_rules(ctx, catalog, &vars, &after, &mut spilled_bytes).await?);

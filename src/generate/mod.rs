@@ -13,6 +13,7 @@
 //! findings at the as-of instant), `expected_quarantine.jsonl` (every planted bad row: table, file,
 //! line, reason) and `planted.jsonl` (what each planted scenario is meant to produce or not).
 
+pub mod assessment;
 pub mod bulk;
 pub mod layout;
 pub mod model;
@@ -187,6 +188,8 @@ impl Sample {
         let mut recorded = records::findings(&self.records, cal, t);
         oracle.late_responses(&mut recorded);
         out.extend(recorded);
+        // assessment.bottom scores every finding so far, the records' and response.late's included.
+        oracle.assessment_bottom(&self.finals, &mut out);
         oracle::sort_findings(&mut out);
         out
     }
@@ -300,6 +303,11 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
             rows: rows.len() as u64,
         });
     }
+    let (file, tickets) = write_assessment_tickets(out, &world, seed)?;
+    files.push(file);
+    for t in tickets {
+        finals.insert((Table::Tickets, t.key()), t);
+    }
     let mut records = Records::default();
     for (_, r) in finals {
         records.push(r);
@@ -307,6 +315,11 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
     // The reference tables, after the exports (their own random stream: the exports are unchanged).
     let (roster, planted) = reference::build(seed, &world.halls, &roles, &records, as_of());
     files.extend(reference::write(out, seed, &roster, &roles, layout::late())?);
+    // The monthly assessment scores the windows and staff of the reference tables as written.
+    records.roster = assessment::Roster {
+        windows: roster.windows.iter().map(|w| (w.hall_id.clone(), w.window_id.clone())).collect(),
+        staff: roster.staff.iter().map(|s| (s.staff_id.clone(), s.hall_id.clone())).collect(),
+    };
     // The supervisors' records, of the staff the roster lists (its staff table is the one written).
     let mut recs = records::build(seed, &world, cal);
     recs.staff = records::staff_rows(&roster);
@@ -315,6 +328,19 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
     expect.extend(planted);
     expect.append(&mut recs.expect);
     Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect, roster, records: recs })
+}
+
+/// The monthly assessment's planted tickets (`World::assessment_tickets`), in a UTF-8 CSV of
+/// their own ingested last, drawn with a random stream of its own.
+fn write_assessment_tickets(out: &Path, world: &World, seed: u64) -> Result<(ManifestFile, Vec<Record>), GenerateError> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6173_7365_7373);
+    let path = "tickets_assessment_2026-09_10.csv";
+    let style = writers::Style::new(writers::Format::Csv { delimiter: b',', encoding: writers::Encoding::Utf8, crlf: false, quote_all: false }, writers::Headers::Zh(0));
+    let records: Vec<Record> = world.assessment_tickets.iter().cloned().map(Record::Ticket).collect();
+    let rows: Vec<Row> = records.iter().map(|r| Row::Cells(r.cells())).collect();
+    writers::write_file(&out.join(path), Table::Tickets, &style, &rows, &mut rng, at(ymd(2026, 10, 31), 18, 0, 0))?;
+    let file = ManifestFile { table: "tickets".into(), path: path.into(), format: "csv".into(), encoding: Some("utf-8".into()), numeric_levels: None, rows: rows.len() as u64 };
+    Ok((file, records))
 }
 
 fn json_line<T: serde::Serialize>(w: &mut impl Write, v: &T) -> Result<(), GenerateError> {

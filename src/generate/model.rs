@@ -399,6 +399,8 @@ impl Record {
 /// The final state of every table: what the warehouse holds after all files are ingested.
 #[derive(Debug, Clone, Default)]
 pub struct Records {
+    /// The reference tables written beside the exports (the monthly assessment scores them).
+    pub roster: super::assessment::Roster,
     pub tickets: Vec<Ticket>,
     pub cases: Vec<Case>,
     pub ratings: Vec<Rating>,

@@ -42,6 +42,7 @@ impl Default for Params {
 
 /// Rule ids with their severity and entity, as rules.md gives them.
 pub const RULES: &[(&str, &str, &str)] = &[
+    ("assessment.bottom", "red", "window"),
     ("complaint.reply_late", "red", "complaint"),
     ("complaint.result_not_notified", "yellow", "complaint"),
     ("denial.filing_late", "red", "denial"),
@@ -558,6 +559,23 @@ impl<'a> Oracle<'a> {
         self.late_responses(&mut out);
         sort_findings(&mut out);
         out
+    }
+
+    /// The monthly assessment of the roster's windows and staff over `findings` (the oracle's,
+    /// [`Oracle::evaluate`]): (window scores, staff scores).
+    pub fn assessment(&self, r: &Records, findings: &[Finding]) -> (Vec<super::assessment::Score>, Vec<super::assessment::Score>) {
+        let active = super::assessment::active_months(r, self.t);
+        (super::assessment::window_scores(&r.roster, &active, findings), super::assessment::staff_scores(&r.roster, &active, findings))
+    }
+
+    /// assessment.bottom over the findings so far (response.late's included). Call last.
+    pub fn assessment_bottom(&self, r: &Records, out: &mut Vec<Finding>) {
+        let (windows, _) = self.assessment(r, out);
+        let t = self.t.date();
+        let found = super::assessment::bottom(&windows, self.p.consecutive_months, |m| first_of_next_month(m) <= t, previous_month);
+        for (h, w, m) in found {
+            out.push(self.finding("assessment.bottom", &h, Some(&w), None, format!("{h}/{w}"), None, m));
+        }
     }
 
     /// response.late (supervision.md): the generator writes no response, so every red finding of

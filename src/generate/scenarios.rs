@@ -145,6 +145,9 @@ pub struct World {
     /// Files where one good row is written twice (an identical duplicate).
     pub duplicates: Vec<FileId>,
     pub expect: Vec<Expect>,
+    /// The monthly assessment's planted tickets, written in a file of their own after the others
+    /// (so the other files and their random forms stay as they were).
+    pub assessment_tickets: Vec<Ticket>,
 }
 
 impl World {
@@ -1924,6 +1927,40 @@ impl Gen<'_> {
     }
 }
 
+impl Gen<'_> {
+    /// assessment.bottom (月考核): the second window of the second hall and the first of the third
+    /// made last in their halls in September and October — 40 tickets a month there that waited
+    /// 31 minutes (queue.long_wait, −1 each by default), far below any other window — so each has
+    /// October's finding. Drawn from no random number (ids of their own, 'Z') and written in a file
+    /// of their own, last, so the rest of the sample stays as it was.
+    fn assessment_bottom(&mut self) {
+        for (h, wi) in [(1, 1), (2, 0)] {
+            let hall = self.w.halls[h].id.clone();
+            let win = self.w.halls[h].windows[wi].clone();
+            for month in [9, 10] {
+                for i in 0..40u32 {
+                    let d = ymd(2026, month, if month == 9 { 14 } else { 12 } + i / 8);
+                    let issued = at(d, 9, (i % 8) * 5, 0);
+                    let called = issued + Duration::minutes(31);
+                    self.w.assessment_tickets.push(Ticket {
+                        ticket_id: format!("{}Z{:03}", d.format("%Y%m%d"), 900 + i),
+                        hall_id: hall.clone(),
+                        window_id: Some(win.id.clone()),
+                        staff_id: win.staff.first().cloned(),
+                        item_code: None,
+                        issued_at: issued,
+                        called_at: Some(called),
+                        finished_at: Some(called + Duration::minutes(8)),
+                        status: label::SERVED,
+                        is_appointment: Some(false),
+                    });
+                }
+            }
+            self.expect_window("assessment.bottom", h, wi, 2, true, "last in its hall's assessment in September and October");
+        }
+    }
+}
+
 /// Everything the sample set holds, before it is split into files.
 pub fn build(rng: ChaCha8Rng, cal: &Calendar) -> (World, ChaCha8Rng) {
     let mut g = Gen::new(rng, cal);
@@ -1937,5 +1974,6 @@ pub fn build(rng: ChaCha8Rng, cal: &Calendar) -> (World, ChaCha8Rng) {
     g.ordinary_ratings();
     g.bad_rows();
     g.late_responses();
+    g.assessment_bottom();
     (g.w, g.rng)
 }

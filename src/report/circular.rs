@@ -93,6 +93,8 @@ pub fn monthly(data: &Value, office: &Office, month: Month, date: NaiveDate) -> 
     staff(&mut s, data);
     waits(&mut s, data);
     red(&mut s, data);
+    assessment(&mut s, data);
+    records(&mut s, data);
     s.h1("工作要求");
     s.p("请各服务大厅对照本通报所列问题逐项核实、限期整改，对超期未办结事项立即办结，整改情况按规定时限回告；对申诉的问题，请附相关佐证材料。");
     if data["masked"].as_bool() == Some(true) {
@@ -188,6 +190,57 @@ fn waits(s: &mut Sections, data: &Value) {
     ));
     let table = rows.iter().map(|r| vec![format!("{}时", text(&r["hour"])), text(&r["tickets"]), text(&r["mean_wait"]), text(&r["long_waits"])]).collect();
     s.table(&["取号时段", "取号人次", "平均等候（分钟）", "等候超30分钟"], table);
+}
+
+/// 月考核 (the report's `assessment`): per hall, the windows by score with their deductions, and
+/// the staff scores.
+fn assessment(s: &mut Sections, data: &Value) {
+    let Some(halls) = data["assessment"]["halls"].as_array().filter(|a| !a.is_empty()) else { return };
+    s.h1("月考核情况");
+    s.p(format!("各窗口、工作人员以{}分为基础分，按本月问题扣分、加分（经申诉认可的问题不计）。", text(&data["assessment"]["base"])));
+    for h in halls {
+        s.h2(&text(&h["hall_name"]));
+        let windows = h["windows"].as_array().cloned().unwrap_or_default();
+        let rows = windows
+            .iter()
+            .map(|w| {
+                let marks = [(w["model_window"].as_bool() == Some(true), "文明窗口"), (w["bottom"].as_bool() == Some(true), "考核连续末位")];
+                let marks: Vec<&str> = marks.iter().filter(|(on, _)| *on).map(|(_, m)| *m).collect();
+                let deductions: Vec<String> = w["deductions"].as_array().cloned().unwrap_or_default().iter().map(|d| format!("{}{}条{}分", text(&d["title"]), text(&d["count"]), text(&d["points_text"]))).collect();
+                vec![text(&w["rank"]), text(&w["window_name"]), text(&w["score_text"]), text(&w["grade"]), deductions.join("；"), marks.join("、")]
+            })
+            .collect();
+        s.table(&["名次", "窗口", "得分", "等次", "扣分、加分", "标注"], rows);
+        let staff = h["staff"].as_array().cloned().unwrap_or_default();
+        if !staff.is_empty() {
+            let rows = staff.iter().map(|p| vec![text(&p["rank"]), text(&p["staff_name"]), text(&p["score_text"]), text(&p["grade"])]).collect();
+            s.table(&["名次", "工作人员", "得分", "等次"], rows);
+        }
+    }
+}
+
+/// The supervisors' records of the month per hall and, in December and January, the year's
+/// accountability (the report's `supervision` and `accountability`).
+fn records(s: &mut Sections, data: &Value) {
+    if let Some(rows) = data["supervision"].as_array().filter(|a| !a.is_empty()) {
+        s.h1("监督检查、投诉与回告情况");
+        let keys = ["hall_label", "inspections", "violations", "rectify_due", "rectified_in_time", "complaints", "replied_in_time", "substantiated", "red_findings", "answered", "appealed", "excused"];
+        let table = rows.iter().map(|r| keys.iter().map(|k| text(&r[*k])).collect()).collect();
+        s.table(&["大厅", "检查", "发现问题", "到期整改", "按期整改", "投诉", "按期答复", "查实", "红色问题", "已回告", "申诉", "申诉认可"], table);
+    }
+    if let Some(year) = data["accountability_year"].as_i64() {
+        s.h1(&format!("{year}年度问责情况"));
+        let rows = data["accountability"].as_array().cloned().unwrap_or_default();
+        if rows.is_empty() {
+            s.p("本年度无适用问责条款的工作人员。");
+        } else {
+            let table = rows
+                .iter()
+                .map(|r| vec![text(&r["hall_label"]), text(&r["staff_label"]), text(&r["employment"]), text(&r["clauses"]), format!("{}%", text(&r["withhold_percent"])), if r["loses_honours"].as_bool() == Some(true) { "是".into() } else { "否".into() }])
+                .collect();
+            s.table(&["大厅", "工作人员", "人员类别", "适用条款", "扣发精神文明奖", "取消评先评优"], table);
+        }
+    }
 }
 
 fn red(s: &mut Sections, data: &Value) {

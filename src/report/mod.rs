@@ -6,6 +6,7 @@
 //! Every figure comes from SQL under `queries/reports/`, run in the same session as the check it
 //! renders (`run_findings`, `run_rates`), filtered to the office's halls in the query itself.
 
+pub mod assessment;
 pub mod charts;
 pub mod circular;
 pub mod daily;

@@ -224,6 +224,9 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         .collect();
 
     let records = records_section(settings, cur, &office.halls, month, hide_staff).await?;
+    // 月考核: per hall, the windows by score with their deductions, and the staff scores.
+    let assessment = super::assessment::build(settings, cur, &v, en).await?;
+
     let generated_at = crate::clock::now_china().format("%Y-%m-%d %H:%M:%S").to_string();
     let mut data = json!({
         "office": {"id": office.id, "name": office.name},
@@ -238,6 +241,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         "wait_rows": wait_rows, "wait_minutes": wait_minutes,
         "red_groups": red_groups, "red_total": red_total,
         "excused_rows": excused_rows, "excused_total": excused.len(),
+        "assessment": assessment,
         "font": charts::font_source(),
     });
     merge(&mut data, records);

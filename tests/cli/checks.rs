@@ -130,11 +130,19 @@ fn rules_are_listed_with_their_file_and_profile_parameters() {
     let env = Env::new();
     env.write("p.toml", "filing_within_workdays = 7\n");
     let r = env.ww(&["--profile", "p.toml", "rules", "--format", "csv"]).ok();
-    assert_eq!(r.stdout.lines().count(), 34);
+    assert_eq!(r.stdout.lines().count(), 35);
     assert!(r.stdout.contains("denial.filing_late,red,否定决定备案逾期,denial,filing deadline,"), "{}", r.stdout);
     assert!(r.stdout.contains("filing_within_workdays=7,queries/rules/denial.filing_late.sql"), "{}", r.stdout);
     env.write("bad.toml", "filing_within_workdays = -1\nnot_a_param = 3\n");
     let r = env.ww(&["--profile", "bad.toml", "rules"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("filing_within_workdays") && r.stderr.contains("not_a_param"), "{}", r.stderr);
+    // The assessment's tables: unknown rule ids and non-numbers, all at once.
+    env.write("bad2.toml", "[assessment.points]\n\"no.such_rule\" = -3\n\"queue.long_wait\" = \"minus one\"\n\"queue.unserved\" = -2.5\n[assessment.grades]\n\"优秀\" = \"九十五\"\n");
+    let r = env.ww(&["--profile", "bad2.toml", "rules"]);
+    assert_eq!(r.code, 2);
+    for x in ["`no.such_rule` is not a rule id", "`queue.long_wait` = \"minus one\": expected a number", "`优秀` = \"九十五\""] {
+        assert!(r.stderr.contains(x), "{x}: {}", r.stderr);
+    }
+    assert!(!r.stderr.contains("queue.unserved"), "a fraction is a number: {}", r.stderr);
 }

@@ -14,6 +14,7 @@ mod sql;
 pub mod names;
 mod records;
 mod responses;
+mod assessment;
 mod scale;
 #[cfg(feature = "pgwire")]
 mod pgwire;

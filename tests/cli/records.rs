@@ -157,18 +157,18 @@ fn the_reports_carry_the_records_the_daily_warning_their_deadlines() {
     let now = [("WINDOWWATCH_NOW", "2026-10-02 08:00:00")];
     env.ww_env(&["report", "monthly", "--month", "2026-09", "--out", "m"], &now).ok();
     let jia = std::fs::read_to_string(env.path("m/jia/monthly-2026-09.txt")).unwrap();
-    assert!(jia.contains("五、监督检查、投诉与回告") && jia.contains("H01：检查 2 次，发现问题 1 个"), "{jia}");
+    assert!(jia.contains("六、监督检查、投诉与回告") && jia.contains("H01：检查 2 次，发现问题 1 个"), "{jia}");
     assert!(!jia.contains("H03"), "an office's report holds no foreign hall: {jia}");
     let yi = std::fs::read_to_string(env.path("m/yi/monthly-2026-09.txt")).unwrap();
     assert!(yi.contains("H03: 0 inspections, 0 violations; 0 rectifications due, 0 in time; 2 complaints, 2 replied in time, 2 substantiated, 2 told the result"), "{yi}");
     assert!(!jia.contains("年度问责") && !yi.contains("Accountability"), "only December and January carry the year's accountability");
     let html = std::fs::read_to_string(env.path("m/jia/monthly-2026-09.html")).unwrap();
-    assert!(html.contains("<h2>五、监督检查、投诉与回告</h2>"), "{html}");
+    assert!(html.contains("<h2>六、监督检查、投诉与回告</h2>"), "{html}");
 
     // December (as of 1 January 2027) carries the year's accountability of the office's staff.
     env.ww_env(&["report", "monthly", "--month", "2026-12", "--office", "jia", "--out", "m"], &[("WINDOWWATCH_NOW", "2027-01-02 08:00:00")]).ok();
     let dec = std::fs::read_to_string(env.path("m/jia/monthly-2026-12.txt")).unwrap();
-    assert!(dec.contains("六、2026年度问责（第四十一条）"), "{dec}");
+    assert!(dec.contains("七、2026年度问责（第四十一条）"), "{dec}");
     assert!(dec.contains("李芳（S12）（非编）") && dec.contains("扣发精神文明奖 100%，取消评先评优资格"), "{dec}");
     assert!(dec.contains("张晓明（S11）（在编）") && dec.contains("扣发精神文明奖 50%"), "{dec}");
     assert!(!dec.contains("S31") && !dec.contains("S32"), "no foreign staff: {dec}");

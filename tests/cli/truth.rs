@@ -129,7 +129,7 @@ fn the_demo_runs_end_to_end_into_the_outbox() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("from 33 rules"), "{stdout}");
+    assert!(stdout.contains("from 34 rules"), "{stdout}");
     let eml = crate::reports::all_files(&env.path("outbox"));
     assert_eq!(eml.len(), 4, "monthly, daily and register, and the daily warning of the sample hall with a leader_email: {eml:?}");
     assert!(env.path("outbox/hall-370102/daily-2026-11-01.eml").exists(), "{eml:?}");
