@@ -311,7 +311,7 @@ pub struct MonthlyArgs {
     /// The report is always written (HTML, text, charts, red-findings XLSX/CSV); docx or pdf adds
     /// the 通报 as an official document (GB/T 9704 layout) beside it. Needs the `documents` feature.
     #[arg(long, value_enum)]
-    pub format: Option<crate::report::document::DocFormat>,
+    pub format: Option<crate::config::DocFormat>,
     #[command(flatten)]
     pub out: ReportOut,
 }

@@ -125,6 +125,13 @@ pub enum RegisterFormat {
     Pdf,
 }
 
+/// The official document's written forms (`report monthly --format docx|pdf`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DocFormat {
+    Docx,
+    Pdf,
+}
+
 /// A job of `[[jobs]]`, its options read into typed values once, here.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Job {

@@ -52,12 +52,8 @@ pub struct Document {
     pub orientation: Orientation,
 }
 
-/// The two written forms (`report monthly --format docx|pdf`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DocFormat {
-    Docx,
-    Pdf,
-}
+/// The two written forms (`report monthly --format docx|pdf`; an argument, so `config` holds it).
+pub use crate::config::DocFormat;
 
 impl DocFormat {
     /// The document a register format asks for (docx, pdf), if any.
