@@ -79,8 +79,9 @@ fn text(r: &Map<String, Value>, k: &str) -> String {
 }
 
 /// The month's section for the halls of `vars` (`month`, `halls`), scored over the session's own
-/// run (`run_findings`), in English titles when `en`.
-pub async fn build(settings: &Settings, session: &Session, vars: &Value, en: bool) -> Result<Assessment, ReportError> {
+/// run (`run_findings`), in English titles when `en`; staff names masked when `hide_staff`
+/// (`[privacy] mask_staff`, as every other section shows them).
+pub async fn build(settings: &Settings, session: &Session, vars: &Value, en: bool, hide_staff: bool) -> Result<Assessment, ReportError> {
     let mut vars = vars.clone();
     if let Some(m) = vars.as_object_mut() {
         m.insert("assessment_findings".into(), "run_findings".into());
@@ -120,7 +121,7 @@ pub async fn build(settings: &Settings, session: &Session, vars: &Value, en: boo
         let score = get(s, "score").as_f64().unwrap_or(0.0);
         let ss = StaffScore {
             staff_id: text(s, "staff_id"),
-            staff_name: text(s, "staff_name"),
+            staff_name: session.names.staff_name(&text(s, "staff_id"), hide_staff),
             score,
             score_text: number_text(score),
             grade: text(s, "grade"),

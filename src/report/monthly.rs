@@ -225,7 +225,7 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
 
     let records = records_section(settings, cur, &office.halls, month, hide_staff).await?;
     // 月考核: per hall, the windows by score with their deductions, and the staff scores.
-    let assessment = super::assessment::build(settings, cur, &v, en).await?;
+    let assessment = super::assessment::build(settings, cur, &v, en, hide_staff).await?;
 
     let generated_at = crate::clock::now_china().format("%Y-%m-%d %H:%M:%S").to_string();
     let mut data = json!({
