@@ -463,6 +463,10 @@ pub struct AccountabilityArgs {
     /// The instant the records are read as of, China time (default: now).
     #[arg(long)]
     pub as_of: Option<String>,
+    /// docx or pdf: the table as an official document (GB/T 9704 layout, landscape) in -o FILE
+    /// (feature `documents`).
+    #[arg(long, value_enum, requires = "output")]
+    pub document: Option<crate::config::DocFormat>,
 }
 
 #[derive(Debug, Args)]

@@ -159,6 +159,13 @@ fn cmd_accountability(a: &crate::cli::AccountabilityArgs, s: &Settings) -> Resul
         let schema = std::sync::Arc::clone(df.schema().inner());
         anyhow::Ok((schema, df.collect().await?))
     })?;
+    if let (Some(kind), Some(path)) = (a.document, &a.output) {
+        let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        let issuer = a.office.as_deref().and_then(|id| s.config.offices.iter().find(|o| o.id == id)).map(|o| o.name.clone());
+        let doc = report::circular::accountability(issuer.as_deref(), a.year, as_of.date(), &headers, &output::text_rows(&batches)?);
+        std::fs::write(path, report::document::write(&doc, kind, &s.config.document_fonts)?).with_context(|| path.display().to_string())?;
+        return Ok(0);
+    }
     match &a.output {
         Some(path) => output::write_file(path, &schema, &batches, format).with_context(|| path.display().to_string())?,
         None => output::print_batches(&mut std::io::stdout().lock(), &schema, &batches, format)?,

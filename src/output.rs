@@ -455,6 +455,19 @@ pub fn add_sheet_rows(sheet: &mut rust_xlsxwriter::Worksheet, schema: &SchemaRef
 }
 
 /// Writes a single column array count helper for summaries.
+/// Every cell of `batches` as text, row by row (nulls empty), as [`textual`] shows them.
+pub fn text_rows(batches: &[RecordBatch]) -> Result<Vec<Vec<String>>, OutputError> {
+    let mut out = Vec::new();
+    for b in batches {
+        let b = textual(b)?;
+        for i in 0..b.num_rows() {
+            let row = b.columns().iter().map(|c| if c.is_null(i) { Ok(String::new()) } else { datafusion::arrow::util::display::array_value_to_string(c, i) }).collect::<Result<Vec<String>, ArrowError>>()?;
+            out.push(row);
+        }
+    }
+    Ok(out)
+}
+
 pub fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(|b| b.num_rows()).sum()
 }

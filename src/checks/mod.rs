@@ -593,7 +593,8 @@ pub fn export_sql(catalog: &Catalog, profile: &Profile, cal: &Calendar, as_of: N
     let (from, to) = engine::calendar_span();
     let days = cal.days_batch(from, to);
     crate::store::write_parquet(&dir.join("calendar_days.parquet"), &Calendar::days_schema(), &[days])?;
-    let manifest = serde_json::json!({"as_of": as_of.format("%Y-%m-%d %H:%M:%S").to_string(), "views": views, "rules": rules});
+    let over: Vec<&str> = catalog.rules.iter().filter(|r| !profile.disabled.contains(&r.meta.id) && r.meta.reads_findings).map(|r| r.meta.id.as_str()).collect();
+    let manifest = serde_json::json!({"as_of": as_of.format("%Y-%m-%d %H:%M:%S").to_string(), "views": views, "rules": rules, "over_findings": over});
     let m = dir.join("manifest.json");
     std::fs::write(&m, serde_json::to_vec_pretty(&manifest).expect("json")).map_err(io(&m))?;
     Ok(())

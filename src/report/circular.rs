@@ -286,3 +286,38 @@ mod tests {
         assert_eq!(heads, ["一、甲", "（一）乙", "（二）丙", "二、丁", "（一）戊"]);
     }
 }
+
+/// The columns of the accountability view an A4 landscape page holds, with their headers.
+const ACCOUNTABILITY_COLUMNS: [(&str, &str); 13] = [
+    ("hall_id", "大厅"),
+    ("staff_id", "工号"),
+    ("staff_name", "姓名"),
+    ("employment", "人员类别"),
+    ("inspection_violations", "巡查违规"),
+    ("complaints_center", "中心查实"),
+    ("complaints_department", "厅效能办查实"),
+    ("complaints_province", "省效能办查实"),
+    ("complaints_media", "媒体曝光"),
+    ("late_early", "迟到早退"),
+    ("clauses", "适用条款"),
+    ("withhold_percent", "扣发精神文明奖（%）"),
+    ("loses_honours", "取消评先评优"),
+];
+
+/// The year's accountability (`windowwatch accountability --document`): the accountability view's
+/// rows (`headers` its column names) as a landscape table under the office as 发文机关.
+pub fn accountability(issuer: Option<&str>, year: i32, date: NaiveDate, headers: &[String], rows: &[Vec<String>]) -> Document {
+    let at: Vec<Option<usize>> = ACCOUNTABILITY_COLUMNS.iter().map(|(k, _)| headers.iter().position(|h| h == k)).collect();
+    let applied = rows.iter().filter(|r| headers.iter().position(|h| h == "withhold_percent").and_then(|i| r.get(i)).is_some_and(|v| !v.is_empty() && v != "0")).count();
+    let table = rows
+        .iter()
+        .map(|r| at.iter().map(|i| i.and_then(|i| r.get(i)).map(|v| match v.as_str() { "true" => "是".to_string(), "false" => "否".to_string(), other => other.to_string() }).unwrap_or_default()).collect())
+        .collect();
+    let blocks = vec![
+        Block::Title(format!("{year}年度工作人员问责情况表")),
+        Block::Paragraph(format!("依据第四十一条，{year}年度共统计工作人员{}名，其中{applied}名适用扣发次年精神文明奖的条款（多项适用的，按最高比例执行）。", rows.len())),
+        Block::Table(Table { header: ACCOUNTABILITY_COLUMNS.iter().map(|(_, h)| h.to_string()).collect(), rows: table }),
+    ];
+    let frame = Frame { issuer: issuer.unwrap_or("医疗保障经办窗口服务监督").to_string(), doc_number: None, addressee: Some(ADDRESSEE.into()), date };
+    Document { frame, blocks, orientation: Orientation::Landscape }
+}

@@ -100,6 +100,17 @@ fn accountability_applies_the_largest_percentage_and_employment_decides_attendan
     assert!(std::fs::metadata(&x).unwrap().len() > 0);
     let json = env.ww(&["accountability", "--year", "2026", "--as-of", "2026-11-01", "--format", "json"]).ok().stdout;
     assert!(json.contains("\"withhold_percent\"") && json.contains("S12"), "{json}");
+    // As an official document: the office as 发文机关, every staff member of its halls, no other.
+    #[cfg(feature = "documents")]
+    {
+        let d = env.path("acc.docx");
+        env.ww(&["accountability", "--year", "2026", "--as-of", "2026-11-01", "--office", "jia", "--document", "docx", "-o", d.to_str().unwrap()]).ok();
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&d).unwrap()).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml).unwrap();
+        assert!(xml.contains("2026年度工作人员问责情况表") && xml.contains("甲区医保局监督科") && xml.contains("不予发放"), "{xml}");
+        assert!(xml.contains("S12") && !xml.contains("S31"), "the office's staff only");
+    }
 }
 
 #[test]
