@@ -278,7 +278,9 @@ pub fn column_mask(column: &str) -> Option<MaskKind> {
         "applicant_name" => Some(MaskKind::Name),
         "applicant_id_no" => Some(MaskKind::IdNumber),
         "applicant_phone" => Some(MaskKind::Phone),
-        "detail" | "comment" | "reason" | "legal_basis" | "extension_reason" | "problems" | "rectify_extension_reason" | "approver" | "message" => {
+        // Free text a person wrote, which may name or number an applicant: the halls' answers
+        // (回告 `explanation`) and the inspectors' `description` too.
+        "detail" | "comment" | "reason" | "legal_basis" | "extension_reason" | "problems" | "rectify_extension_reason" | "approver" | "message" | "explanation" | "description" => {
             Some(MaskKind::FreeText)
         }
         "raw" => Some(MaskKind::RawRow),
@@ -536,6 +538,15 @@ mod tests {
             let s = format!("{a}张13800138000张{b}");
             assert!(!mask_text(&s).contains("13800138000") && mask_text(&s).contains("张138****8000张"), "{s:?}");
         }
+    }
+
+    #[test]
+    fn the_halls_answers_and_the_inspectors_descriptions_are_free_text() {
+        for c in ["explanation", "description", "comment"] {
+            assert_eq!(column_mask(c), Some(MaskKind::FreeText), "{c}");
+        }
+        assert_eq!(mask_as(MaskKind::FreeText, "已电话联系13800138000"), mask_text("已电话联系13800138000"));
+        assert!(!mask_as(MaskKind::FreeText, "已电话联系13800138000").contains("13800138000"));
     }
 
     #[test]
