@@ -42,19 +42,9 @@ pub fn write(doc: &Document) -> Result<Vec<u8>, DocumentError> {
     Ok(z.finish().map_err(zerr)?.into_inner())
 }
 
+/// Text for the document's XML: characters XML cannot hold dropped ([`clean`]), markup escaped.
 fn esc(s: &str) -> String {
-    let s = clean(s);
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
+    super::render::escape_markup(&clean(s))
 }
 
 /// Run properties naming the Chinese font (`eastAsia`) beside a Latin one, at `size` points.

@@ -9,6 +9,23 @@ use serde_json::Value;
 
 use super::ReportError;
 
+/// Text or an attribute value made safe for HTML and XML alike: `& < > " '` become entities. The
+/// workspace's pages and the DOCX writer both escape through it.
+pub fn escape_markup(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 static TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/report-templates");
 
 fn template_text(name: &str, dir: Option<&Path>) -> Result<String, ReportError> {

@@ -6,20 +6,7 @@
 use std::fmt::Write;
 
 /// Text or an attribute value made safe for HTML: `& < > " '` become entities.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::report::render::escape_markup as esc;
 
 /// A percent-encoded query string (`?a=1&b=2`, empty values left out); escape it with [`esc`]
 /// when it goes into an attribute.
