@@ -269,24 +269,6 @@ fn red(s: &mut Sections, data: &Value) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sections_are_numbered_as_they_come() {
-        assert_eq!([zh_number(1), zh_number(10), zh_number(12), zh_number(20), zh_number(35)], ["一", "十", "十二", "二十", "三十五"]);
-        let mut s = Sections::default();
-        s.h1("甲");
-        s.h2("乙");
-        s.h2("丙");
-        s.h1("丁");
-        s.h2("戊");
-        let heads: Vec<String> = s.blocks.iter().filter_map(|b| if let Block::Heading(_, t) = b { Some(t.clone()) } else { None }).collect();
-        assert_eq!(heads, ["一、甲", "（一）乙", "（二）丙", "二、丁", "（一）戊"]);
-    }
-}
-
 /// The columns of the accountability view an A4 landscape page holds, with their headers.
 const ACCOUNTABILITY_COLUMNS: [(&str, &str); 13] = [
     ("hall_id", "大厅"),
@@ -320,4 +302,22 @@ pub fn accountability(issuer: Option<&str>, year: i32, date: NaiveDate, headers:
     ];
     let frame = Frame { issuer: issuer.unwrap_or("医疗保障经办窗口服务监督").to_string(), doc_number: None, addressee: Some(ADDRESSEE.into()), date };
     Document { frame, blocks, orientation: Orientation::Landscape }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_are_numbered_as_they_come() {
+        assert_eq!([zh_number(1), zh_number(10), zh_number(12), zh_number(20), zh_number(35)], ["一", "十", "十二", "二十", "三十五"]);
+        let mut s = Sections::default();
+        s.h1("甲");
+        s.h2("乙");
+        s.h2("丙");
+        s.h1("丁");
+        s.h2("戊");
+        let heads: Vec<String> = s.blocks.iter().filter_map(|b| if let Block::Heading(_, t) = b { Some(t.clone()) } else { None }).collect();
+        assert_eq!(heads, ["一、甲", "（一）乙", "（二）丙", "二、丁", "（一）戊"]);
+    }
 }
