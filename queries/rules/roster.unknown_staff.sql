@@ -3,18 +3,19 @@
 -- A staff id in a ticket, case or rating of the month (as of T) that the staff table (reference
 -- data, "as now") does not hold: one finding per staff id and month, in the first hall (by id)
 -- whose records name it that month.
+-- The month is formatted once per (staff id, month) found, not once per record read.
 WITH used AS (
-    SELECT hall_id, staff_id, to_char(issued_at, '%Y-%m') AS month FROM tickets_at WHERE staff_id IS NOT NULL
+    SELECT hall_id, staff_id, issued_at AS at FROM tickets_at WHERE staff_id IS NOT NULL
     UNION ALL
-    SELECT hall_id, staff_id, to_char(accepted_at, '%Y-%m') AS month FROM cases_at WHERE staff_id IS NOT NULL
+    SELECT hall_id, staff_id, accepted_at AS at FROM cases_at WHERE staff_id IS NOT NULL
     UNION ALL
-    SELECT hall_id, staff_id, to_char(rated_at, '%Y-%m') AS month FROM ratings_at WHERE staff_id IS NOT NULL
+    SELECT hall_id, staff_id, rated_at AS at FROM ratings_at WHERE staff_id IS NOT NULL
 )
 SELECT MIN(u.hall_id) AS hall_id, CAST(NULL AS VARCHAR) AS window_id, u.staff_id, u.staff_id AS entity_id,
     CAST(NULL AS TIMESTAMP) AS due_at,
-    u.month,
+    to_char(date_trunc('month', u.at), '%Y-%m') AS month,
     concat('工号 ', u.staff_id, ' 不在人员名册（本月 ', CAST(COUNT(*) AS VARCHAR), ' 条记录）') AS detail
 FROM used u
 LEFT JOIN staff s ON s.staff_id = u.staff_id
 WHERE s.staff_id IS NULL
-GROUP BY u.staff_id, u.month
+GROUP BY u.staff_id, date_trunc('month', u.at)

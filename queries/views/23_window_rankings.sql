@@ -9,7 +9,10 @@ WITH g AS (
         SUM(CASE WHEN level IN ('不满意', '非常不满意') AND NOT COALESCE(verification_result IN ('误评', '恶意差评'), false) THEN 1 ELSE 0 END) AS unsatisfied,
         COUNT(*) AS total
     FROM ratings_at
-    WHERE window_id IS NOT NULL
+    -- Only months that have ended by T: a month has ended when its first day + 1 month <= T,
+    -- which is exactly a rating before the first day of T's month (a constant, so one comparison
+    -- per rating instead of truncating every rating's time twice).
+    WHERE window_id IS NOT NULL AND rated_at < date_trunc('month', {{as_of}})
     GROUP BY hall_id, window_id, date_trunc('month', rated_at)
 ),
 a AS (
@@ -18,7 +21,6 @@ a AS (
         CAST(date_part('year', month_start) AS BIGINT) * 12 + CAST(date_part('month', month_start) AS BIGINT) AS month_index,
         satisfied, unsatisfied, total
     FROM g
-    WHERE month_start + INTERVAL '1 month' <= {{as_of}}
 ),
 ranked AS (
     SELECT a.*,
