@@ -28,8 +28,10 @@ pub fn trend(months: &[(String, i64, i64)], en: bool) -> String {
 fn svg(months: &[(String, i64, i64)], title: &str, red: &str, yellow: &str) -> String {
     let top = months.iter().map(|(_, r, y)| (*r).max(*y)).max().unwrap_or(0).max(1);
     let plot = HEIGHT - BOTTOM - 8;
-    let slot = (WIDTH - LEFT) / months.len().max(1);
-    let bar = (slot.saturating_sub(8) / 2).max(2);
+    // Bars of at most 20 px in slots of at most 52 px: a few months make a narrow chart, not
+    // broad blocks.
+    let slot = ((WIDTH - LEFT) / months.len().max(1)).min(52);
+    let bar = (slot.saturating_sub(12) / 2).clamp(2, 20);
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-labelledby=\"trend-title\"><title id=\"trend-title\">{}</title>", esc(title));
     let base = HEIGHT - BOTTOM;
     let _ = write!(s, "<line x1=\"{LEFT}\" y1=\"{base}\" x2=\"{WIDTH}\" y2=\"{base}\" stroke=\"#888\"/>");
@@ -49,7 +51,7 @@ fn svg(months: &[(String, i64, i64)], title: &str, red: &str, yellow: &str) -> S
                 esc(label)
             );
         }
-        let _ = write!(s, "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333\">{}</text>", x + bar, HEIGHT - 8, esc(m.get(2..).unwrap_or(m)));
+        let _ = write!(s, "<text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\" fill=\"#333\">{}</text>", x + bar, HEIGHT - 8, esc(m.get(2..).filter(|_| months.len() > 6).unwrap_or(m)));
     }
     s.push_str("</svg>");
     s
