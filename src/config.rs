@@ -1103,9 +1103,44 @@ pub fn validate_cron(expr: &str) -> Result<(), String> {
     parse_cron(expr).map(|_| ())
 }
 
+fn china(t: chrono::NaiveDateTime) -> chrono::DateTime<chrono_tz::Tz> {
+    use chrono::TimeZone;
+    let sh = chrono_tz::Asia::Shanghai;
+    sh.from_local_datetime(&t).earliest().unwrap_or_else(|| sh.from_utc_datetime(&t))
+}
+
+/// The first firing of `cron` strictly after `t`, China time (the zone the scheduler fires in):
+/// a job's next run.
+pub fn next_after(cron: &croner::Cron, t: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
+    cron.find_next_occurrence(&china(t), false).ok().map(|d| d.naive_local())
+}
+
+/// The latest firing of `cron` at or before `t`, China time.
+pub fn latest_at_or_before(cron: &croner::Cron, t: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
+    cron.find_previous_occurrence(&china(t), true).ok().map(|d| d.naive_local())
+}
+
+/// The next run after `t` of the job whose cron expression is `expr` (None: an expression
+/// `config check` refuses, or one that never fires again).
+pub fn next_run(expr: &str, t: chrono::NaiveDateTime) -> Option<chrono::NaiveDateTime> {
+    next_after(&parse_cron(expr).ok()?, t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_next_run_of_a_cron_is_its_first_firing_after_the_instant_in_china_time() {
+        let t = |s: &str| crate::clock::parse_timestamp(s).unwrap();
+        assert_eq!(next_run("0 0 7 * * *", t("2026-12-07 22:20:00")), Some(t("2026-12-08 07:00:00")));
+        assert_eq!(next_run("0 0 7 * * *", t("2026-12-07 06:59:59")), Some(t("2026-12-07 07:00:00")));
+        // Strictly after: a firing at the instant itself is the last one, not the next.
+        assert_eq!(next_run("0 0 7 * * *", t("2026-12-07 07:00:00")), Some(t("2026-12-08 07:00:00")));
+        assert_eq!(next_run("0 0 8 1 * *", t("2026-12-07 00:00:00")), Some(t("2027-01-01 08:00:00")));
+        assert_eq!(next_run("0 30 9 * * Mon-Fri", t("2026-12-11 10:00:00")), Some(t("2026-12-14 09:30:00")));
+        assert_eq!(next_run("not a cron", t("2026-12-07 00:00:00")), None);
+    }
 
     #[test]
     fn a_good_file_resolves_paths_relative_to_itself() {

@@ -9,8 +9,7 @@
 //! stands for the ones before it; monthly and register (`"all"`) run every owed occurrence,
 //! oldest first, at most [`MAX_CATCH_UP`] of them.
 
-use chrono::{NaiveDateTime, TimeZone};
-use chrono_tz::Asia::Shanghai;
+use chrono::NaiveDateTime;
 use croner::Cron;
 
 /// The most occurrences one job runs in one catch-up with `catch_up = "all"`; older ones are
@@ -31,19 +30,9 @@ pub struct Owed {
     pub dropped: usize,
 }
 
-fn china(t: NaiveDateTime) -> chrono::DateTime<chrono_tz::Tz> {
-    Shanghai.from_local_datetime(&t).earliest().unwrap_or_else(|| Shanghai.from_utc_datetime(&t))
-}
-
-/// The first occurrence strictly after `t`, China time.
-pub fn next_after(cron: &Cron, t: NaiveDateTime) -> Option<NaiveDateTime> {
-    cron.find_next_occurrence(&china(t), false).ok().map(|d| d.naive_local())
-}
-
-/// The latest occurrence at or before `t`, China time.
-pub fn latest_at_or_before(cron: &Cron, t: NaiveDateTime) -> Option<NaiveDateTime> {
-    cron.find_previous_occurrence(&china(t), true).ok().map(|d| d.naive_local())
-}
+/// The next and the latest firing of a cron, China time: computed in `config`, beside the cron's
+/// parser, so that the pages (which may not import the scheduler) say the same next run.
+pub use crate::config::{latest_at_or_before, next_after};
 
 /// The occurrences in (`served_until`, `now`] to run under `policy`.
 pub fn owed(cron: &Cron, served_until: NaiveDateTime, now: NaiveDateTime, policy: CatchUp) -> Owed {

@@ -1,4 +1,5 @@
-//! The admin's page: the configured jobs with their last run (from the job ledger the daemon
+//! The admin's page: the configured jobs with their next run (`config::next_run`, the
+//! scheduler's own computation) and their last run (from the job ledger the daemon
 //! writes), the last recorded check runs, and the warehouse's state — what an operator checks
 //! before asking why a report did not arrive. Only an `admin` login opens it.
 
@@ -36,6 +37,9 @@ pub async fn page(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Que
         },
         None => HashMap::new(),
     };
+    // The next run is the scheduler's (`schedule` fires each cron in China time from the same
+    // computation), counted from now whatever instant the page shows.
+    let now = crate::clock::now_china();
     let jobs: Vec<Vec<String>> = app
         .settings
         .config
@@ -43,12 +47,13 @@ pub async fn page(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Que
         .iter()
         .map(|j| {
             let l = last.get(&j.name).cloned().unwrap_or_else(|| vec![String::new(); 4]);
-            let mut row = vec![j.name.clone(), j.kind.name().to_string(), j.cron.clone()];
+            let next = crate::config::next_run(&j.cron, now).map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "—".into());
+            let mut row = vec![j.name.clone(), j.kind.name().to_string(), j.cron.clone(), next];
             row.extend(l);
             row
         })
         .collect();
-    let _ = write!(body, "<h2>定时任务</h2><div id=\"jobs\">{}</div>", html::table(&["任务", "类型", "计划（cron）", "上次开始", "上次结束", "结果", "错误"], &jobs, &|_, _| None));
+    let _ = write!(body, "<h2>定时任务</h2><div id=\"jobs\">{}</div>", html::table(&["任务", "类型", "计划（cron）", "下次运行", "上次开始", "上次结束", "结果", "错误"], &jobs, &|_, _| None));
     if let Some(ctx) = &o.ctx {
         let runs = match recent(ctx, "SELECT run_id, as_of, started_at, finished_at, findings, red, yellow, info FROM check_runs ORDER BY run_id DESC LIMIT 10").await {
             Ok(r) => r,

@@ -146,8 +146,9 @@ async fn target(app: &App, login: &Login, f: &HashMap<String, String>) -> Result
         return Err(not_found());
     }
     let o = open(app, login, &HashMap::new()).await?;
-    let (Some(ctx), Some(run)) = (&o.ctx, o.run) else { return Err(not_found()) };
-    let fields = data::finding(ctx, &app.settings, run, o.at, &key.rule, &key.entity_id, &key.month).await.map_err(internal)?;
+    let rf = super::pages::run_findings(app, login, &o).await.map_err(internal)?;
+    let (Some(ctx), Some(rf)) = (&o.ctx, rf) else { return Err(not_found()) };
+    let fields = data::finding(ctx, &rf, &key.rule, &key.entity_id, &key.month).await.map_err(internal)?;
     if fields.is_empty() {
         return Err(not_found());
     }

@@ -5,7 +5,8 @@
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, SchemaRef, TimeUnit};
+use datafusion::datasource::MemTable;
 use datafusion::arrow::util::display::array_value_to_string;
 use datafusion::dataframe::DataFrame;
 use datafusion::error::DataFusionError;
@@ -15,6 +16,7 @@ use datafusion::prelude::SessionContext;
 use crate::calendar::{Calendar, DayKind};
 use crate::settings::Settings;
 use crate::session::Access;
+use crate::report::names::Names;
 
 /// A recorded check run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,13 +70,17 @@ impl Filters {
 }
 
 /// The columns of the findings list and export, with their Chinese headers (`status`: the
-/// hall's answer as of the page's instant, see [`run_findings`]).
-pub const FINDING_COLUMNS: [(&str, &str); 11] = [
+/// hall's answer as of the page's instant, see [`run_findings`]; the names beside the ids are
+/// those of `report::names`, the staff's masked as the reports mask them).
+pub const FINDING_COLUMNS: [(&str, &str); 14] = [
     ("severity", "等级"),
     ("rule", "规则"),
     ("hall_id", "大厅"),
+    ("hall_name", "大厅名称"),
     ("window_id", "窗口"),
+    ("window_name", "窗口名称"),
     ("staff_id", "工号"),
+    ("staff_name", "人员姓名"),
     ("entity", "对象"),
     ("entity_id", "对象编号"),
     ("due_at", "期限"),
@@ -82,6 +88,11 @@ pub const FINDING_COLUMNS: [(&str, &str); 11] = [
     ("detail", "说明"),
     ("status", "回告状态"),
 ];
+
+/// The index of a column of [`FINDING_COLUMNS`] (the rows the list reads are in that order).
+pub fn column(name: &str) -> usize {
+    FINDING_COLUMNS.iter().position(|(c, _)| *c == name).unwrap_or(0)
+}
 
 /// The answers to findings as of `at`: the `responses_at` view of `queries/views/` rendered for
 /// that instant (the same definition the checks excuse findings by), over the session's
@@ -92,29 +103,79 @@ pub fn answers_sql(settings: &Settings, at: NaiveDateTime) -> Result<String, Dat
     settings.catalog.render(&v.path, &v.sql, &vars).map_err(|e| DataFusionError::Plan(e.to_string()))
 }
 
+/// The findings of a run as the pages read them, worked out once per login access, warehouse
+/// snapshot, run and instant (the server keeps them): each finding with its answer as of the
+/// instant and the names beside its ids.
+pub struct RunFindings {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    /// The findings that count (excused ones left out): (month, hall, severity) → how many.
+    tally: std::collections::BTreeMap<(String, String, String), i64>,
+    /// Hall id → its name (the id where none), of the halls with findings.
+    halls: std::collections::BTreeMap<String, String>,
+}
+
+impl RunFindings {
+    /// The findings as a table of the session, to filter, sort and count.
+    pub fn frame(&self, ctx: &SessionContext) -> Result<DataFrame, DataFusionError> {
+        let t = MemTable::try_new(self.schema.clone(), vec![self.batches.clone()])?;
+        ctx.read_table(std::sync::Arc::new(t))
+    }
+}
+
 /// The findings of `run`, each with its answer as of `at`: `excused` (an appeal accepted by
 /// then, so it leaves every count) and `status` (未回告, 已回告, 申诉待审核, 申诉不认可,
-/// 已申诉认可). A decision recorded after the run counts from the moment it is made.
-pub async fn run_findings(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime) -> Result<DataFrame, DataFusionError> {
+/// 已申诉认可), and `hall_name`, `window_name`, `staff_name` from `names` (the staff's masked
+/// when `mask_staff`, as the reports mask them). A decision recorded after the run counts from
+/// the moment it is made.
+pub async fn run_findings(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime, names: &Names, mask_staff: bool) -> Result<RunFindings, DataFusionError> {
     let answers = answers_sql(settings, at)?;
     let sql = format!(
-        "WITH a AS ({answers}) SELECT f.severity, f.rule, f.hall_id, f.window_id, f.staff_id, f.entity, f.entity_id, f.due_at, f.month, f.detail, \
+        "WITH a AS ({answers}) SELECT f.severity, f.rule, arrow_cast(f.hall_id, 'Utf8') AS hall_id, arrow_cast(f.window_id, 'Utf8') AS window_id, \
+         arrow_cast(f.staff_id, 'Utf8') AS staff_id, f.entity, f.entity_id, f.due_at, f.month, f.detail, \
          CASE WHEN a.rule IS NULL THEN '未回告' WHEN a.excused THEN '{EXCUSED}' WHEN a.appeal AND a.decision IS NULL THEN '{PENDING}' \
               WHEN a.appeal THEN '申诉不认可' ELSE '已回告' END AS status, \
          COALESCE(a.excused, false) AS excused \
          FROM findings f LEFT JOIN a ON a.rule = f.rule AND a.entity_id = f.entity_id AND a.month = f.month WHERE f.run_id = {}",
         run.id
     );
-    ctx.sql(&sql).await
+    let df = ctx.sql(&sql).await?;
+    let plain = std::sync::Arc::new(df.schema().as_arrow().clone());
+    let named = |b: &RecordBatch| crate::report::names::with_name_arrays(b, names, mask_staff).map_err(|e| DataFusionError::Execution(e.to_string()));
+    let batches = df.collect().await?.iter().filter(|b| b.num_rows() > 0).map(named).collect::<Result<Vec<_>, _>>()?;
+    let schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => named(&RecordBatch::new_empty(plain))?.schema(),
+    };
+    let mut rf = RunFindings { schema, batches, tally: Default::default(), halls: Default::default() };
+    rf.count();
+    Ok(rf)
+}
+
+impl RunFindings {
+    /// Counts the findings once, for the overview (no query per page).
+    fn count(&mut self) {
+        for b in &self.batches {
+            let cols: Option<Vec<&dyn Array>> = ["month", "hall_id", "hall_name", "severity", "excused"].iter().map(|c| b.column_by_name(c).map(|a| a.as_ref())).collect();
+            let Some(cols) = cols else { continue };
+            for i in 0..b.num_rows() {
+                let t = |k: usize| cell(cols[k], i);
+                self.halls.entry(t(1)).or_insert_with(|| t(2));
+                if t(4) != "true" {
+                    *self.tally.entry((t(0), t(1), t(3))).or_default() += 1;
+                }
+            }
+        }
+    }
 }
 
 /// The status of an excused finding, and of an appeal awaiting its decision.
 pub const EXCUSED: &str = "已申诉认可";
 pub const PENDING: &str = "申诉待审核";
 
-/// The findings of `run` in the session, filtered (exact matches), red first.
-pub async fn findings(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime, f: &Filters) -> Result<DataFrame, DataFusionError> {
-    let mut df = run_findings(ctx, settings, run, at).await?;
+/// The findings of the run in the session, filtered (exact matches), red first.
+pub fn findings(ctx: &SessionContext, rf: &RunFindings, f: &Filters) -> Result<DataFrame, DataFusionError> {
+    let mut df = rf.frame(ctx)?;
     for (column, value) in [("rule", &f.rule), ("hall_id", &f.hall), ("window_id", &f.window), ("staff_id", &f.staff), ("month", &f.month), ("severity", &f.severity)] {
         if !value.is_empty() {
             df = df.filter(col(column).eq(lit(value.clone())))?;
@@ -125,10 +186,10 @@ pub async fn findings(ctx: &SessionContext, settings: &Settings, run: Run, at: N
     df.sort(vec![rank.sort(true, false), col("rule").sort(true, false), col("hall_id").sort(true, false), col("entity_id").sort(true, false), col("month").sort(true, false)])?.select(cols)
 }
 
-/// One finding: `rule` on entity `id` (of `month` when given) in `run`, when the session sees
+/// One finding: `rule` on entity `id` (of `month` when given) of the run, when the session sees
 /// it, as (column, value) of [`FINDING_COLUMNS`].
-pub async fn finding(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime, rule: &str, id: &str, month: &str) -> Result<Vec<(String, String)>, DataFusionError> {
-    let mut df = run_findings(ctx, settings, run, at).await?.filter(col("rule").eq(lit(rule.to_string())).and(col("entity_id").eq(lit(id.to_string()))))?;
+pub async fn finding(ctx: &SessionContext, rf: &RunFindings, rule: &str, id: &str, month: &str) -> Result<Vec<(String, String)>, DataFusionError> {
+    let mut df = rf.frame(ctx)?.filter(col("rule").eq(lit(rule.to_string())).and(col("entity_id").eq(lit(id.to_string()))))?;
     if !month.is_empty() {
         df = df.filter(col("month").eq(lit(month.to_string())))?;
     }
@@ -137,13 +198,19 @@ pub async fn finding(ctx: &SessionContext, settings: &Settings, run: Run, at: Na
     Ok(rows.into_iter().next().map(|r| FINDING_COLUMNS.iter().map(|(c, _)| c.to_string()).zip(r).collect()).unwrap_or_default())
 }
 
-/// Counts of the findings of `run` that count as of `at` (excused ones left out) per `by` and
-/// severity.
-pub async fn counts(ctx: &SessionContext, settings: &Settings, run: Run, at: NaiveDateTime, by: &str) -> Result<Vec<Vec<String>>, DataFusionError> {
-    use datafusion::functions_aggregate::expr_fn::count;
-    let df = run_findings(ctx, settings, run, at).await?.filter(col("excused").eq(lit(false)))?;
-    let df = df.aggregate(vec![col(by), col("severity")], vec![count(lit(1)).alias("n")])?;
-    Ok(text_rows(&df.collect().await?))
+/// Counts of the findings of the run that count as of the instant (excused ones left out) per
+/// `by` (`month` or `hall_id`) and severity: rows of (by, severity, n).
+pub fn counts(rf: &RunFindings, by: &str) -> Vec<Vec<String>> {
+    let mut m: std::collections::BTreeMap<(&str, &str), i64> = Default::default();
+    for ((month, hall, sev), n) in &rf.tally {
+        *m.entry((if by == "month" { month } else { hall }, sev)).or_default() += n;
+    }
+    m.into_iter().map(|((k, sev), n)| vec![k.to_string(), sev.to_string(), n.to_string()]).collect()
+}
+
+/// The names of the halls with findings: hall id → name (the id where none).
+pub fn hall_names(rf: &RunFindings) -> &std::collections::BTreeMap<String, String> {
+    &rf.halls
 }
 
 /// Every version of the answer to one finding recorded by `at`, oldest first: responded at,

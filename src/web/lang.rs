@@ -82,6 +82,12 @@ const WORDS: &[(&str, &str)] = &[
     ("医保局", "bureau"),
     ("管理员", "admin"),
     ("医保窗口服务监督", "Service-hall supervision"),
+    ("大厅名称", "Hall name"),
+    ("窗口名称", "Window name"),
+    ("人员姓名", "Staff name"),
+    ("下次运行", "Next run"),
+    ("任务", "Job"),
+    ("类型", "Kind"),
 ];
 
 /// The English of a fixed word, or None.

@@ -10,6 +10,7 @@
 mod admin;
 mod archive;
 mod answer;
+pub mod chart;
 pub mod auth;
 pub mod data;
 pub mod html;
@@ -47,19 +48,50 @@ pub struct App {
     pub settings: Arc<Settings>,
     pub auth: auth::Auth,
     contexts: Mutex<HashMap<String, SessionContext>>,
+    /// The findings of a run as the pages read them, worked out once per login access,
+    /// snapshot, run and instant ("latest" without `?as_of=`: within a snapshot the answers as of
+    /// now are all it holds, and an answer makes a new snapshot).
+    findings: Kept<data::RunFindings>,
+    /// The denial registers read (per access, snapshot, instant and month): each evaluates the
+    /// register's rules in a report session.
+    registers: Kept<crate::report::register::OfficeRegister>,
     /// Held while an answer or a decision is checked and recorded: one write at a time.
     writes: tokio::sync::Mutex<()>,
     /// The report session the register was last read in (per snapshot and instant).
     reports: tokio::sync::Mutex<Option<(String, Arc<crate::report::Session>)>>,
 }
 
-/// Contexts kept open at most; the map starts over when it is full.
+/// Contexts (and runs' findings) kept at most; a map starts over when it is full.
 const CONTEXTS_KEPT: usize = 64;
+
+/// What the pages work out once and share, per key: the first page that asks works it out, the
+/// others wait for it; at most [`CONTEXTS_KEPT`] keys (the map starts over when full).
+struct Kept<T>(Mutex<HashMap<String, Cell<T>>>);
+
+type Cell<T> = Arc<tokio::sync::OnceCell<Arc<T>>>;
+
+impl<T> Kept<T> {
+    fn new() -> Kept<T> {
+        Kept(Mutex::new(HashMap::new()))
+    }
+
+    /// The cell the value of `key` is (or will be) kept in.
+    fn cell(&self, key: &str) -> Cell<T> {
+        let Ok(mut m) = self.0.lock() else { return Cell::default() };
+        if let Some(c) = m.get(key) {
+            return Arc::clone(c);
+        }
+        if m.len() >= CONTEXTS_KEPT {
+            m.clear();
+        }
+        Arc::clone(m.entry(key.to_string()).or_default())
+    }
+}
 
 impl App {
     pub fn new(settings: Arc<Settings>) -> App {
         let auth = auth::Auth::new(&settings.config);
-        App { settings, auth, contexts: Mutex::new(HashMap::new()), writes: tokio::sync::Mutex::new(()), reports: tokio::sync::Mutex::new(None) }
+        App { settings, auth, contexts: Mutex::new(HashMap::new()), findings: Kept::new(), registers: Kept::new(), writes: tokio::sync::Mutex::new(()), reports: tokio::sync::Mutex::new(None) }
     }
 
     fn cached(&self, key: &str) -> Option<SessionContext> {

@@ -74,6 +74,8 @@ pub(super) struct Opened {
     pub data_as_of: String,
     /// The warehouse snapshot read (None: no warehouse yet).
     pub snapshot: Option<u64>,
+    /// What the run's findings are kept under: access, snapshot, run, instant ("latest").
+    pub findings_key: String,
 }
 
 pub(super) async fn open(app: &App, login: &Login, q: &HashMap<String, String>) -> Result<Opened, Response> {
@@ -93,7 +95,7 @@ pub(super) async fn open(app: &App, login: &Login, q: &HashMap<String, String>) 
         (None, true) => "Data as of —: no check recorded before this instant (windowwatch check)".to_string(),
     };
     let Some(snap) = snapshot.as_ref().filter(|_| run.is_some()) else {
-        return Ok(Opened { ctx: None, run, at: at.unwrap_or_else(crate::clock::now_china), as_of_param, data_as_of, snapshot: snapshot.map(|s| s.id) });
+        return Ok(Opened { ctx: None, run, at: at.unwrap_or_else(crate::clock::now_china), as_of_param, data_as_of, snapshot: snapshot.map(|s| s.id), findings_key: String::new() });
     };
     let instant = run.map(|r| r.as_of).or(at).unwrap_or_else(crate::clock::now_china);
     let key = format!("{:?}|{}|{instant}", login.access, snap.id);
@@ -105,7 +107,29 @@ pub(super) async fn open(app: &App, login: &Login, q: &HashMap<String, String>) 
             c
         }
     };
-    Ok(Opened { ctx: Some(ctx), run, at: at.unwrap_or_else(crate::clock::now_china), as_of_param, data_as_of, snapshot: Some(snap.id) })
+    let instant = at.map(|a| a.to_string()).unwrap_or_else(|| "latest".into());
+    let findings_key = format!("{:?}|{}|{}|{instant}", login.access, snap.id, run.map(|r| r.id).unwrap_or(0));
+    Ok(Opened { ctx: Some(ctx), run, at: at.unwrap_or_else(crate::clock::now_china), as_of_param, data_as_of, snapshot: Some(snap.id), findings_key })
+}
+
+/// The run's findings of the page, worked out by the first page of its key and kept by the
+/// server (None: no run to show).
+pub(super) async fn run_findings(app: &App, login: &Login, o: &Opened) -> Result<Option<Arc<data::RunFindings>>, datafusion::error::DataFusionError> {
+    let (Some(ctx), Some(run)) = (&o.ctx, o.run) else { return Ok(None) };
+    let cell = app.findings.cell(&o.findings_key);
+    let rf = cell
+        .get_or_try_init(|| async {
+            let names = match crate::report::names::Names::load(ctx).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!("serve-web: the reference tables could not be read, ids shown without names: {e}");
+                    crate::report::names::Names::default()
+                }
+            };
+            data::run_findings(ctx, &app.settings, run, o.at, &names, login.access.mask_staff).await.map(Arc::new)
+        })
+        .await?;
+    Ok(Some(Arc::clone(rf)))
 }
 
 pub(super) fn frame<'a>(title: &'a str, s: &'a Session, login: &'a Login, o: &'a Opened) -> Frame<'a> {
@@ -228,48 +252,63 @@ pub async fn overview(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
         Ok(o) => o,
         Err(r) => return r,
     };
-    let mut body = String::new();
-    if let (Some(ctx), Some(run)) = (&o.ctx, o.run) {
-        let this = format!("{:04}-{:02}", run.as_of.year(), run.as_of.month());
-        let last = month_before(&this);
-        let by_month = match data::counts(ctx, &app.settings, run, o.at, "month").await {
-            Ok(r) => r,
-            Err(e) => return internal(e),
-        };
-        let n = |m: Option<&str>, sev: &str| -> i64 { by_month.iter().filter(|r| m.is_none_or(|m| r[0] == m) && r[1] == sev).map(|r| r[2].parse::<i64>().unwrap_or(0)).sum() };
-        let mut rows = Vec::new();
-        for sev in ["red", "yellow", "info"] {
-            let (now, before) = (n(Some(&this), sev), n(Some(&last), sev));
-            rows.push(vec![html::severity_zh(sev).to_string(), now.to_string(), before.to_string(), change(now, before), n(None, sev).to_string()]);
-        }
-        let sevs = ["red", "yellow", "info"];
-        let months = [this.clone(), last.clone(), String::new(), String::new()];
-        let a = o.as_of_param.clone();
-        let link = |i: usize, j: usize| (j > 0 && j != 3).then(|| format!("/findings{}", query(&[("severity", sevs[i]), ("month", &months[j - 1]), ("as_of", &a)])));
-        let _ = write!(body, "<h2>红黄牌（申诉认可的不计）</h2><div id=\"headline\">{}</div>", html::table(&["等级", &month_head(login.english, &this, &last, true), &month_head(login.english, &this, &last, false), "环比", "本批次全部"], &rows, &link));
-        let by_hall = match data::counts(ctx, &app.settings, run, o.at, "hall_id").await {
-            Ok(r) => r,
-            Err(e) => return internal(e),
-        };
-        let mut halls: Vec<String> = by_hall.iter().map(|r| r[0].clone()).collect();
-        halls.sort();
-        halls.dedup();
-        let mut hall_rows: Vec<Vec<String>> = halls
-            .iter()
-            .map(|h| {
-                let c = |sev: &str| by_hall.iter().filter(|r| &r[0] == h && r[1] == sev).map(|r| r[2].clone()).next().unwrap_or_else(|| "0".into());
-                vec![h.clone(), c("red"), c("yellow"), c("info")]
-            })
-            .collect();
-        // Ranked: most red cards first, then yellow.
-        let num = |r: &Vec<String>, k: usize| r.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
-        hall_rows.sort_by(|x, y| (num(y, 1), num(y, 2)).cmp(&(num(x, 1), num(x, 2))).then_with(|| x[0].cmp(&y[0])));
-        let hall_link = |i: usize, j: usize| (j == 0).then(|| format!("/findings{}", query(&[("hall", &hall_rows[i][0]), ("as_of", &a)])));
-        let _ = write!(body, "<h2>各大厅排名</h2><div id=\"halls\">{}</div>", html::table(&["大厅", "红牌", "黄牌", "提示"], &hall_rows, &hall_link));
-    } else {
-        body.push_str("<p>尚无检查结果。</p>");
-    }
+    let body = match overview_body(&app, login, &o).await {
+        Ok(b) => b,
+        Err(e) => return internal(e),
+    };
     html_response(StatusCode::OK, html::page(&frame("概览", &s, login, &o), &body))
+}
+
+/// The headline figures with 环比, the trend chart, the halls ranked.
+async fn overview_body(app: &App, login: &Login, o: &Opened) -> Result<String, datafusion::error::DataFusionError> {
+    let (Some(run), Some(rf)) = (o.run, run_findings(app, login, o).await?) else { return Ok("<p>尚无检查结果。</p>".into()) };
+    let mut body = String::new();
+    let this = format!("{:04}-{:02}", run.as_of.year(), run.as_of.month());
+    let last = month_before(&this);
+    let by_month = data::counts(&rf, "month");
+    let n = |m: Option<&str>, sev: &str| -> i64 { by_month.iter().filter(|r| m.is_none_or(|m| r[0] == m) && r[1] == sev).map(|r| r[2].parse::<i64>().unwrap_or(0)).sum() };
+    let mut rows = Vec::new();
+    for sev in ["red", "yellow", "info"] {
+        let (now, before) = (n(Some(&this), sev), n(Some(&last), sev));
+        rows.push(vec![html::severity_zh(sev).to_string(), now.to_string(), before.to_string(), change(now, before), n(None, sev).to_string()]);
+    }
+    let sevs = ["red", "yellow", "info"];
+    let months = [this.clone(), last.clone(), String::new(), String::new()];
+    let a = o.as_of_param.clone();
+    let link = |i: usize, j: usize| (j > 0 && j != 3).then(|| format!("/findings{}", query(&[("severity", sevs[i]), ("month", &months[j - 1]), ("as_of", &a)])));
+    let _ = write!(body, "<h2>红黄牌（申诉认可的不计）</h2><div id=\"headline\">{}</div>", html::table(&["等级", &month_head(login.english, &this, &last, true), &month_head(login.english, &this, &last, false), "环比", "本批次全部"], &rows, &link));
+    let trend: Vec<(String, i64, i64)> = trend_months(&this).into_iter().map(|m| (m.clone(), n(Some(&m), "red"), n(Some(&m), "yellow"))).collect();
+    let first = trend.iter().position(|(_, r, y)| r + y > 0).unwrap_or(trend.len().saturating_sub(1));
+    body.push_str(&super::chart::trend(&trend[first..], login.english));
+    let by_hall = data::counts(&rf, "hall_id");
+    let names = data::hall_names(&rf);
+    let mut halls: Vec<String> = by_hall.iter().map(|r| r[0].clone()).collect();
+    halls.sort();
+    halls.dedup();
+    let mut hall_rows: Vec<Vec<String>> = halls
+        .iter()
+        .map(|h| {
+            let c = |sev: &str| by_hall.iter().filter(|r| &r[0] == h && r[1] == sev).map(|r| r[2].clone()).next().unwrap_or_else(|| "0".into());
+            vec![h.clone(), names.get(h).cloned().unwrap_or_else(|| h.clone()), c("red"), c("yellow"), c("info")]
+        })
+        .collect();
+    // Ranked: most red cards first, then yellow.
+    let num = |r: &Vec<String>, k: usize| r.get(k).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+    hall_rows.sort_by(|x, y| (num(y, 2), num(y, 3)).cmp(&(num(x, 2), num(x, 3))).then_with(|| x[0].cmp(&y[0])));
+    let hall_link = |i: usize, j: usize| (j == 0).then(|| format!("/findings{}", query(&[("hall", &hall_rows[i][0]), ("as_of", &a)])));
+    let _ = write!(body, "<h2>各大厅排名</h2><div id=\"halls\">{}</div>", html::table(&["大厅", "大厅名称", "红牌", "黄牌", "提示"], &hall_rows, &hall_link));
+    Ok(body)
+}
+
+/// The twelve months up to `this` (YYYY-MM), oldest first.
+fn trend_months(this: &str) -> Vec<String> {
+    let mut v = vec![this.to_string()];
+    for _ in 0..11 {
+        let prev = month_before(v.last().map(String::as_str).unwrap_or(this));
+        v.push(prev);
+    }
+    v.reverse();
+    v
 }
 
 // ---------------------------------------------------------------- findings
@@ -306,8 +345,12 @@ pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
     let f = Filters::from_query(&q);
     let page: usize = q.get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let mut body = filter_form(&app, login, &f, &o.as_of_param);
-    if let (Some(ctx), Some(run)) = (&o.ctx, o.run) {
-        let df = match data::findings(ctx, &app.settings, run, o.at, &f).await {
+    let rf = match run_findings(&app, login, &o).await {
+        Ok(rf) => rf,
+        Err(e) => return internal(e),
+    };
+    if let (Some(ctx), Some(rf)) = (&o.ctx, rf) {
+        let df = match data::findings(ctx, &rf, &f) {
             Ok(d) => d,
             Err(e) => return internal(e),
         };
@@ -328,7 +371,8 @@ pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
         let _ = write!(body, "<p id=\"count\">{counted} · <a id=\"export\" href=\"/findings.xlsx{}\">导出 XLSX</a></p>", esc(&query(&pairs)));
         let shown: Vec<Vec<String>> = rows.iter().map(|r| r.iter().enumerate().map(|(j, v)| if j == 0 { html::severity_zh(v).to_string() } else { v.clone() }).collect()).collect();
         let a = o.as_of_param.clone();
-        let link = |i: usize, j: usize| (j == 6).then(|| format!("/finding{}", query(&[("rule", &rows[i][1]), ("id", &rows[i][6]), ("month", &rows[i][8]), ("as_of", &a)])));
+        let (ci, cm) = (data::column("entity_id"), data::column("month"));
+        let link = |i: usize, j: usize| (j == ci).then(|| format!("/finding{}", query(&[("rule", &rows[i][1]), ("id", &rows[i][ci]), ("month", &rows[i][cm]), ("as_of", &a)])));
         let heads: Vec<&str> = data::FINDING_COLUMNS.iter().map(|(_, z)| *z).collect();
         body.push_str(&html::table(&heads, &shown, &link));
         let mut nav = String::new();
@@ -353,8 +397,12 @@ pub async fn findings_xlsx(State(app): State<Arc<App>>, headers: HeaderMap, Quer
         Ok(o) => o,
         Err(r) => return r,
     };
-    let (Some(ctx), Some(run)) = (&o.ctx, o.run) else { return message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。") };
-    let df = match data::findings(ctx, &app.settings, run, o.at, &Filters::from_query(&q)).await.and_then(|d| d.limit(0, Some(EXPORT_ROWS))) {
+    let rf = match run_findings(&app, login, &o).await {
+        Ok(rf) => rf,
+        Err(e) => return internal(e),
+    };
+    let (Some(ctx), Some(run), Some(rf)) = (&o.ctx, o.run, rf) else { return message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。") };
+    let df = match data::findings(ctx, &rf, &Filters::from_query(&q)).and_then(|d| d.limit(0, Some(EXPORT_ROWS))) {
         Ok(d) => d,
         Err(e) => return internal(e),
     };
@@ -392,8 +440,12 @@ pub async fn finding(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): 
     let rule = q.get("rule").cloned().unwrap_or_default();
     let id = q.get("id").cloned().unwrap_or_default();
     let month = q.get("month").cloned().unwrap_or_default();
-    let (Some(ctx), Some(run)) = (&o.ctx, o.run) else { return message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。") };
-    let fields = match data::finding(ctx, &app.settings, run, o.at, &rule, &id, &month).await {
+    let rf = match run_findings(&app, login, &o).await {
+        Ok(rf) => rf,
+        Err(e) => return internal(e),
+    };
+    let (Some(ctx), Some(rf)) = (&o.ctx, rf) else { return message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。") };
+    let fields = match data::finding(ctx, &rf, &rule, &id, &month).await {
         Ok(f) => f,
         Err(e) => return internal(e),
     };

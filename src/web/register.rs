@@ -37,14 +37,20 @@ fn month_of(q: &HashMap<String, String>, at: NaiveDateTime) -> Result<Month, cra
 
 /// The register of the login's halls: the run's instant, the month, and the register read in a
 /// report session (cached per snapshot and instant: it evaluates the checks).
-async fn read(app: &App, login: &Login, q: &HashMap<String, String>) -> Result<(super::pages::Opened, Month, OfficeRegister), Response> {
+async fn read(app: &App, login: &Login, q: &HashMap<String, String>) -> Result<(super::pages::Opened, Month, Arc<OfficeRegister>), Response> {
     let o = open(app, login, q).await?;
     let as_of = o.run.map(|r| r.as_of).unwrap_or(o.at);
     let month = month_of(q, as_of).map_err(|e| message(StatusCode::BAD_REQUEST, "月份有误", &e.to_string()))?;
     let halls = data::hall_choices(&app.settings, &login.access);
-    let s = report_session(app, o.snapshot, as_of).await?;
-    let reg = office_register(&app.settings, &s, &halls, month, as_of, (!login.access.masked, login.access.mask_staff)).await.map_err(internal)?;
-    Ok((o, month, reg))
+    // Kept per access, snapshot, instant and month: a new answer or ingest makes a new snapshot.
+    let cell = app.registers.cell(&format!("{:?}|{:?}|{as_of}|{month}", login.access, o.snapshot));
+    let reg = cell
+        .get_or_try_init(|| async {
+            let s = report_session(app, o.snapshot, as_of).await?;
+            office_register(&app.settings, &s, &halls, month, as_of, (!login.access.masked, login.access.mask_staff)).await.map(Arc::new).map_err(internal)
+        })
+        .await?;
+    Ok((o, month, Arc::clone(reg)))
 }
 
 async fn report_session(app: &App, snapshot: Option<u64>, as_of: NaiveDateTime) -> Result<Arc<crate::report::Session>, Response> {

@@ -74,10 +74,16 @@ fn workspace_with_roles() -> Env {
 }
 
 fn start(env: &Env) -> Server {
+    start_with(env, &[])
+}
+
+/// `serve-web` with more environment (e.g. `WINDOWWATCH_NOW`).
+fn start_with(env: &Env, vars: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_windowwatch"))
         .current_dir(env.dir.path())
         .args(["--data", env.data().to_str().unwrap(), "serve-web", "--listen", "127.0.0.1:0"])
         .env("WW_TEST_WEB_YI", "yi-s3cret")
+        .envs(vars.iter().copied())
         .envs(ROLE_LOGINS.iter().map(|(_, _, var, pw)| (*var, *pw)))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -575,4 +581,100 @@ fn serve_runs_the_workspace_beside_the_scheduler_when_web_logins_are_configured(
     let server = Server { child, port };
     let jia = login(server.port, "jia", "jia-s3cret").unwrap_or_else(|r| panic!("{} {}", r.status, r.text()));
     assert!(http(server.port, "GET", "/", &jia, None).text().contains("数据截至 2026-11-01 00:00:00"));
+}
+
+/// The reports' fixture with the reference tables of `names` (halls, windows, staff), checked,
+/// with the supervisor of 甲, an admin and a daily check job; `mask_staff` as given.
+fn named_workspace(mask_staff: bool) -> Env {
+    let env = Env::new();
+    crate::names::seed_named(&env, crate::names::HALLS);
+    env.ww(&["check", "--as-of", "2026-11-01 00:00:00"]);
+    let hash = passwd(&env, "jia-s3cret");
+    let mut config = format!(
+        "{CONFIG}\n[web]\n\n[[web.users]]\nname = \"jia\"\nrole = \"supervisor\"\noffice = \"jia\"\npassword_hash = \"{hash}\"\n\n[[web.users]]\nname = \"admin\"\nrole = \"admin\"\npassword_env = \"WW_TEST_WEB_ADMIN\"\n\n[[jobs]]\ntype = \"check\"\ncron = \"0 0 7 * * *\"\n"
+    );
+    if mask_staff {
+        config.push_str("\n[privacy]\nmask_staff = true\n");
+    }
+    env.write("windowwatch.toml", config);
+    env.ww(&["config", "check"]).ok();
+    env
+}
+
+/// The table rows (cells, tags removed) of the element with `id`.
+fn table_rows(html: &str, id: &str) -> Vec<Vec<String>> {
+    let marker = format!("id=\"{id}\"");
+    let rest = &html[html.find(&marker).unwrap_or_else(|| panic!("no {marker} in {html}"))..];
+    let body = rest.split("<tbody>").nth(1).and_then(|b| b.split("</tbody>").next()).unwrap_or("");
+    body.split("<tr>").skip(1).map(|r| r.split("<td").skip(1).map(|c| strip_tags(&format!("<td{c}"))).collect()).collect()
+}
+
+#[test]
+fn names_stand_beside_ids_the_trend_counts_the_findings_and_the_admin_sees_each_jobs_next_run() {
+    let env = named_workspace(false);
+    let server = start_with(&env, &[("WINDOWWATCH_NOW", "2026-12-07 22:20:00")]);
+    let port = server.port;
+    let jia = signed(port, "jia");
+
+    // Names beside the ids: the ranking, the list, the export, the detail.
+    let overview = http(port, "GET", "/", &jia, None).text();
+    let h01 = row_after(&overview, "id=\"halls\"", "H01");
+    assert_eq!(h01.get(1).map(String::as_str), Some("历下区医疗保障服务大厅"), "{overview}");
+    let list = http(port, "GET", "/findings?staff=S11", &jia, None).text();
+    assert!(list.contains("<th>人员姓名</th>") && list.contains("张晓明") && list.contains("历下区医疗保障服务大厅") && list.contains("1号窗口（门诊慢特病）"), "{list}");
+    let export = env.write("named.xlsx", &http(port, "GET", "/findings.xlsx", &jia, None).body);
+    let text = file_text(&export);
+    assert!(text.contains("人员姓名") && text.contains("张晓明") && text.contains("历下区医疗保障服务大厅"), "{text}");
+    let detail = http(port, "GET", "/finding?rule=time_limit.overdue_completed&id=C-H01-1", &jia, None).text();
+    assert!(detail.contains("张晓明") && detail.contains("历下区医疗保障服务大厅"), "{detail}");
+
+    // The trend: an inline SVG (no script, no style attribute) and its table, whose months count
+    // exactly the run's red and yellow findings that are not excused.
+    assert!(overview.contains("<svg") && overview.contains("data-severity=\"red\""), "{overview}");
+    let svg = &overview[overview.find("<svg").unwrap()..overview.find("</svg>").unwrap()];
+    assert!(!svg.contains("style=") && !svg.contains("<script"), "{svg}");
+    let q = "SELECT f.month, f.severity, count(*) AS n FROM findings f LEFT JOIN responses_at a ON a.rule = f.rule AND a.entity_id = f.entity_id AND a.month = f.month \
+             WHERE f.run_id = (SELECT max(run_id) FROM check_runs) AND NOT COALESCE(a.excused, false) AND f.severity IN ('red', 'yellow') GROUP BY 1, 2";
+    let out = env.ww(&["sql", "--office", "jia", "--format", "csv", "-c", q]).ok().stdout;
+    let mut want = std::collections::BTreeMap::new();
+    for line in out.lines().skip(1).filter(|l| !l.is_empty()) {
+        let c: Vec<&str> = line.split(',').collect();
+        want.insert((c[0].to_string(), c[1].to_string()), c[2].parse::<i64>().unwrap());
+    }
+    assert!(!want.is_empty(), "{out}");
+    let rows = table_rows(&overview, "trend-table");
+    assert!(!rows.is_empty() && rows.len() <= 12, "{rows:?}");
+    for (month, _) in want.keys() {
+        assert!(rows.iter().any(|r| &r[0] == month), "{month} missing from the trend: {rows:?}");
+    }
+    for r in &rows {
+        for (k, sev) in [(1, "red"), (2, "yellow")] {
+            let n = want.get(&(r[0].clone(), sev.to_string())).copied().unwrap_or(0);
+            assert_eq!(r[k], n.to_string(), "{} {sev}: {rows:?} against {want:?}", r[0]);
+            assert!(svg.contains(&format!("data-month=\"{}\" data-severity=\"{sev}\" data-count=\"{n}\"", r[0])), "{svg}");
+        }
+    }
+
+    // The admin's page: the daily check's next run after now (22:20 on 12-07, China time).
+    let admin = signed(port, "admin");
+    let page = http(port, "GET", "/admin", &admin, None).text();
+    let job = row_after(&page, "id=\"jobs\"", "check");
+    assert_eq!(job.get(3).map(String::as_str), Some("2026-12-08 07:00:00"), "{page}");
+    assert!(page.contains("<th>下次运行</th>"), "{page}");
+    drop(server);
+
+    // `[privacy] mask_staff`: the staff's names masked on every page and in the export.
+    let env = named_workspace(true);
+    let server = start(&env);
+    let port = server.port;
+    let jia = signed(port, "jia");
+    let mut seen = String::new();
+    for p in ["/", "/findings", "/findings?staff=S11", "/finding?rule=time_limit.overdue_completed&id=C-H01-1"] {
+        seen.push_str(&http(port, "GET", p, &jia, None).text());
+    }
+    seen.push_str(&file_text(&env.write("masked.xlsx", &http(port, "GET", "/findings.xlsx", &jia, None).body)));
+    for name in crate::names::STAFF_NAMES {
+        assert!(!seen.contains(name), "{name} shown under mask_staff");
+    }
+    assert!(seen.contains("张*") && seen.contains("历下区医疗保障服务大厅"), "{seen}");
 }
