@@ -318,24 +318,32 @@ fn titled(mut row: Map<String, Value>, en: bool) -> Value {
 struct RuleGroups {
     per_rule: usize,
     en: bool,
-    groups: Vec<(String, Map<String, Value>, usize, Vec<Value>)>,
+    groups: Vec<RuleGroup>,
+}
+
+/// One rule's findings: the rule, its title and clause (from its first row), how many, the listed.
+struct RuleGroup {
+    rule: String,
+    head: Map<String, Value>,
+    count: usize,
+    rows: Vec<Value>,
 }
 
 impl RuleGroups {
     fn add(&mut self, row: Map<String, Value>) {
         let rule = get(&row, "rule").as_str().unwrap_or("").to_string();
-        let i = match self.groups.iter().rposition(|g| g.0 == rule) {
+        let i = match self.groups.iter().rposition(|g| g.rule == rule) {
             Some(i) => i,
             None => {
                 let head: Map<String, Value> = ["title", "title_en", "seed", "seed_text"].iter().map(|k| (k.to_string(), get(&row, k).clone())).collect();
-                self.groups.push((rule, head, 0, Vec::new()));
+                self.groups.push(RuleGroup { rule, head, count: 0, rows: Vec::new() });
                 self.groups.len() - 1
             }
         };
         let g = &mut self.groups[i];
-        g.2 += 1;
-        if g.3.len() < self.per_rule {
-            g.3.push(Value::Object(row));
+        g.count += 1;
+        if g.rows.len() < self.per_rule {
+            g.rows.push(Value::Object(row));
         }
     }
 
@@ -344,7 +352,7 @@ impl RuleGroups {
         let en = self.en;
         self.groups
             .into_iter()
-            .map(|(rule, head, count, rows)| {
+            .map(|RuleGroup { rule, head, count, rows }| {
                 let more = count - rows.len();
                 json!({
                     "rule": rule,

@@ -323,7 +323,7 @@ fn the_body_lists_the_first_findings_of_a_rule_and_the_attachments_every_one() {
         let mut book = open_workbook_auto(dir.join("monthly-2026-10-red-findings.xlsx")).unwrap();
         let sheet = book.worksheet_range("红色问题明细").unwrap();
         assert_eq!(sheet.height(), csv.lines().count(), "header and every finding, as the CSV");
-        let ids: Vec<String> = sheet.rows().filter(|r| r[0].to_string() == "queue.unserved").map(|r| r[6].to_string()).collect();
+        let ids: Vec<String> = sheet.rows().filter(|r| r[0] == "queue.unserved").map(|r| r[6].to_string()).collect();
         assert_eq!(ids, ["H01/T9", "H02/T9"]);
     }
 }
