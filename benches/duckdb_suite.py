@@ -39,6 +39,10 @@ and calendar_days.parquet.
            dependency beyond duckdb.
     python con.execute(<rule>).fetchall(): rows as Python tuples (adds per-value object cost).
     arrow  con.sql(<rule>).to_arrow_table(): needs pyarrow, which duckdb does not install.
+--floor WINDOWWATCH.json: the floor. windowwatch's bench lists under "floor" the columns of each
+    warehouse table its rules read (the scans of their optimized plans); DuckDB reads exactly those
+    once (CREATE TEMP TABLE ... AS SELECT <columns> FROM <table>, as a rule's result is fetched),
+    `--repeat` times, the median counting, and the suite is given as a multiple of that scan.
 --check-findings FILE.jsonl: windowwatch's findings for the same warehouse and instant (`check
     --format jsonl --no-record`, or bench's findings.jsonl). Per rule, the multiset of
     (entity_id, month, due_at, hall_id, window_id, staff_id) DuckDB returns must equal
@@ -318,6 +322,8 @@ def main(argv=None):
                     help="with --mode cache: windowwatch's bench result, whose cached_views DuckDB materializes")
     ap.add_argument("--fetch", choices=["table", "python", "arrow"], default="table", help="how a result is materialized (see above)")
     ap.add_argument("--check-findings", metavar="FILE.jsonl", help="windowwatch's findings to prove the results equal")
+    ap.add_argument("--floor", metavar="WINDOWWATCH.json",
+                    help="also time one scan of exactly the columns windowwatch's rules read (its \"floor\" tables)")
     ap.add_argument("--show", type=int, default=5, help="mismatching rows printed per rule (default 5)")
     ap.add_argument("--json", required=True, metavar="OUT.json", help="where the results go")
     ap.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -456,6 +462,25 @@ def cache_views(con, say, views, skipped, cache_spec):
     return total, figures
 
 
+def time_floor(a, say, con):
+    """One read of exactly the columns windowwatch's rules read, per table, `repeat` times."""
+    try:
+        with open(a.floor, encoding="utf-8") as f:
+            tables = (json.load(f).get("floor") or {}).get("tables") or {}
+    except (OSError, json.JSONDecodeError) as e:
+        raise SuiteError(f"--floor {a.floor}: {e}") from None
+    times, rows = [], 0
+    for _ in range(max(1, a.repeat)):
+        secs, rows = 0.0, 0
+        for table, cols in tables.items():
+            stmt = f"CREATE TEMP TABLE __floor AS SELECT {', '.join(quote_ident(c) for c in cols)} FROM {quote_ident(table)}"
+            secs += timed(lambda: con.execute(stmt))
+            rows += con.execute("SELECT count(*) FROM __floor").fetchone()[0]
+            con.execute("DROP TABLE __floor")
+        times.append(secs)
+    return {"tables": tables, "columns": sum(len(c) for c in tables.values()), "rows": rows, "seconds": median(times), "all_seconds": times}
+
+
 def suite(a, say, con, snap, calendar, views, rules, findings, manifest, cache_spec=None):
     # 1. The warehouse tables as views over their Parquet (read at every query, as windowwatch's
     #    ListingTables are), the calendar in memory (windowwatch holds it in a MemTable).
@@ -473,6 +498,8 @@ def suite(a, say, con, snap, calendar, views, rules, findings, manifest, cache_s
             continue
         con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet({sql_str(os.path.join(d, '*.parquet'))})")
     con.execute(f"CREATE TABLE calendar_days AS SELECT * FROM read_parquet({sql_str(calendar)})")
+
+    floor = time_floor(a, say, con) if a.floor else None
 
     # 2. The manifest's views, in order: views (inlined per rule), or tables materialized once;
     #    in cache mode views, of which windowwatch's cached ones are then materialized (below).
@@ -586,6 +613,11 @@ def suite(a, say, con, snap, calendar, views, rules, findings, manifest, cache_s
         "rules_seconds": rules_seconds,
         "suite_seconds": rules_seconds + (materialize_seconds or 0.0),
     }
+    if floor is not None:
+        floor["suite_multiple"] = result["suite_seconds"] / floor["seconds"] if floor["seconds"] > 0 else None
+        result["floor"] = floor
+        say(f"floor: one scan of the {floor['columns']} columns the rules read in {floor['seconds']:.3f} s; "
+            f"the suite ({a.mode}) is {floor['suite_multiple'] or 0:.1f}x it")
     if findings is not None:
         # Rules over this run's findings (response.late, assessment.bottom) are no SQL another
         # engine runs alone: the manifest names them, and their findings are not compared.

@@ -8,15 +8,21 @@
 #
 #   1. `windowwatch bench` generates the exports (streamed; reused when already there), ingests
 #      them file by file (MB/s of CSV, UTF-8 and GB18030 apart), runs the check suite as `check`
-#      does and rule by rule, renders the reports, and records the peak memory of each phase;
-#      it writes the warehouse, the findings and the rules rendered as plain SQL into DIR.
-#   2. benches/duckdb_suite.py runs those rules on DuckDB (from PyPI, in a venv under the cargo
+#      does and rule by rule, times the floor (one scan of exactly the columns the rules read),
+#      renders the reports, and records the peak memory of each phase; it writes the warehouse,
+#      the findings and the rules rendered as plain SQL into DIR.
+#   2. benches/duckdb_ingest.py times DuckDB's CSV -> Parquet (zstd) of each UTF-8 export in the
+#      same run and prints windowwatch's ingest MB/s per file as a fraction of it (GB18030 files
+#      as a fraction of windowwatch's UTF-8 rate), recorded in windowwatch.json (ingest.vs_duckdb).
+#   3. benches/duckdb_suite.py runs those rules on DuckDB (from PyPI, in a venv under the cargo
 #      target folder) over the same Parquet files, and checks its rows equal windowwatch's
 #      findings rule by rule — the two engines answer the same question or the run fails.
 #      It runs three ways: `views` (every rule with its views inlined, as each rule alone runs),
 #      `tables` (every view materialised first) and `cache` (exactly the views and columns
 #      windowwatch's suite computes once, the like-with-like counterpart of windowwatch's run).
-#   3. benches/compare.py prints the time ratio per rule and for the suite.
+#      Each mode also times the same floor scan on DuckDB (--floor) and gives its suite as a
+#      multiple of it.
+#   4. benches/compare.py prints the time ratio per rule and for the suite.
 #
 # CI runs `--scale smoke` (debug build, a few seconds) so the benchmark cannot rot; the figures
 # in the README come from `--scale province --release` and `--scale province10 --release`.
@@ -41,7 +47,7 @@ while [ $# -gt 0 ]; do
         --no-reports) reports="--no-reports"; shift ;;
         --reuse-warehouse) reuse="--reuse-warehouse"; shift ;;
         --all-features) features="--all-features"; shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "benches/run.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -75,6 +81,12 @@ threads="$(nproc)"
 echo "== windowwatch bench --scale $gen_scale ($threads cores${memory_limit:+, memory limit $memory_limit})"
 "$ww" ${memory_limit:+--memory-limit "$memory_limit"} bench --scale "$gen_scale" --dir "$dir" --repeat "$repeat" $reports $reuse
 
+if [ -z "$reuse" ]; then
+    echo "== DuckDB's CSV -> Parquet (zstd) of the same exports"
+    "$venv/bin/python" benches/duckdb_ingest.py --exports "$dir/exports" --windowwatch "$dir/windowwatch.json" --threads "$threads" \
+        --repeat "$repeat" ${memory_limit:+--memory-limit "$memory_limit"} --json "$dir/duckdb-ingest.json"
+fi
+
 echo "== DuckDB on the same Parquet"
 duck_mem=()
 if [ -n "$memory_limit" ]; then
@@ -84,11 +96,11 @@ for mode in views tables cache; do
     like=()
     [ "$mode" = cache ] && like=(--cache-like "$dir/windowwatch.json")
     "$venv/bin/python" benches/duckdb_suite.py --warehouse "$dir/data/current" --sql "$dir/sql" --threads "$threads" \
-        --repeat "$repeat" --mode "$mode" "${like[@]}" "${duck_mem[@]}" --check-findings "$dir/findings.jsonl" --json "$dir/duckdb-$mode.json"
+        --repeat "$repeat" --mode "$mode" "${like[@]}" --floor "$dir/windowwatch.json" "${duck_mem[@]}" --check-findings "$dir/findings.jsonl" --json "$dir/duckdb-$mode.json"
 done
 
 for mode in views tables cache; do
     echo "== windowwatch / DuckDB ($mode)"
     "$venv/bin/python" benches/compare.py "$dir/windowwatch.json" "$dir/duckdb-$mode.json"
 done
-echo "results: $dir/windowwatch.json $dir/duckdb-{views,tables,cache}.json"
+echo "results: $dir/windowwatch.json $dir/duckdb-{ingest,views,tables,cache}.json"

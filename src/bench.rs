@@ -1,14 +1,19 @@
 //! `windowwatch bench`: how fast the whole job is on generated data, measured the way a hall
 //! runs it — generate, ingest every export (MB/s of CSV, UTF-8 and GB18030 apart), the check
 //! suite (recorded, as `check` runs it, and rule by rule), the reports — with the peak memory of
-//! each phase. It also writes the rules as plain SQL and the findings beside the warehouse, so
-//! `benches/duckdb_suite.py` runs the same rules on DuckDB over the same Parquet and
+//! each phase — and the floor: one scan of exactly the columns the rules read, the suite given as
+//! a multiple of it. It also writes the rules as plain SQL and the findings beside the warehouse,
+//! so `benches/duckdb_suite.py` runs the same rules on DuckDB over the same Parquet,
+//! `benches/duckdb_ingest.py` times DuckDB's CSV → Parquet of the same exports, and
 //! `benches/compare.py` prints the ratio per rule and for the suite (`benches/run.sh` does all).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
+use futures::StreamExt;
 use serde_json::{Value, json};
 
 use crate::checks::{self, CheckOptions};
@@ -75,127 +80,23 @@ pub fn run(settings: &Settings, o: &BenchOptions, rt: &tokio::runtime::Runtime) 
     std::fs::create_dir_all(&o.dir).with_context(|| format!("creating {}", o.dir.display()))?;
     let exports = o.dir.join("exports");
     let data = o.dir.join("data");
-
-    // 1. Generate (reused when a set of this scale and seed is already there).
     let t = Instant::now();
-    let reuse = Manifest::load(&exports).ok().filter(|m| m.scale == o.scale && m.seed == o.seed);
-    let manifest = match reuse {
-        Some(m) => {
-            say(quiet, format!("reusing the generated set in {}", exports.display()));
-            m
-        }
-        None => {
-            let _ = std::fs::remove_dir_all(&exports);
-            say(quiet, format!("generating scale {} into {}", o.scale, exports.display()));
-            crate::generate::generate(&GenerateOptions { out: exports.clone(), seed: o.seed, scale: o.scale.clone(), truth: false }, &settings.calendar)?
-        }
-    };
+    let manifest = generate(settings, o, &exports)?;
     let generate_seconds = t.elapsed().as_secs_f64();
     let mut rows = serde_json::Map::new();
     for tb in Table::EXPORTS {
         let n: u64 = manifest.files.iter().filter(|f| f.table == tb.name()).map(|f| f.rows).sum();
         rows.insert(tb.name().into(), n.into());
     }
-
-    // 2. Ingest into a fresh warehouse, file by file in the manifest's order, `repeat` rounds
-    //    (each into a fresh warehouse). A file's time is its median round: the first round also
-    //    pays for the kernel handing the process never-used memory, which on a virtual machine
-    //    costs from nothing to a second per GiB depending on the host; it is kept apart
-    //    ("first_round") rather than hidden.
-    let reuse = o.reuse_warehouse && Warehouse::open_existing(&data).ok().and_then(|w| w.current().ok().flatten()).is_some();
-    let rounds = if reuse { 0 } else { o.repeat.max(1) };
-    let mut secs_by_round: Vec<Vec<f64>> = Vec::new();
-    let mut round_totals = Vec::new();
-    let mut rows_read = Vec::new();
-    reset_peak();
-    for round in 0..rounds {
-        let _ = std::fs::remove_dir_all(&data);
-        let wh = Warehouse::open(&data)?;
-        let t_round = Instant::now();
-        let mut secs_of = Vec::new();
-        for f in &manifest.files {
-            let path = exports.join(&f.path);
-            let opts = f.ingest_options(&exports, true)?;
-            let t = Instant::now();
-            let r = ingest::ingest(&wh, &opts)?;
-            let secs = t.elapsed().as_secs_f64();
-            let tot = r.total();
-            anyhow::ensure!(tot.reconciles(), "{}: the ingest does not reconcile", f.path);
-            let bytes = std::fs::metadata(&path).with_context(|| path.display().to_string())?.len();
-            if bytes > 10_000_000 {
-                say(quiet, format!("round {}: ingested {} ({:.0} MB) in {secs:.2} s: {:.0} MB/s", round + 1, f.path, bytes as f64 / 1e6, bytes as f64 / 1e6 / secs));
-            }
-            secs_of.push(secs);
-            if round == 0 {
-                rows_read.push(tot.rows_read);
-            }
-        }
-        round_totals.push(t_round.elapsed().as_secs_f64());
-        secs_by_round.push(secs_of);
-    }
-    let ingest_peak = peak_rss_mib();
+    let ingest = ingest(quiet, o, &manifest, &exports, &data)?;
     let wh = Warehouse::open(&data)?;
-    let mbps = |b: u64, s: f64| if s > 0.0 { b as f64 / 1e6 / s } else { 0.0 };
-    let (mut csv_bytes, mut csv_secs, mut csv_first) = (0u64, 0f64, 0f64);
-    let mut by_enc: std::collections::BTreeMap<String, (u64, f64)> = Default::default();
-    let mut files = Vec::new();
-    for (i, f) in manifest.files.iter().enumerate().filter(|_| rounds > 0) {
-        let bytes = std::fs::metadata(exports.join(&f.path))?.len();
-        let mut all: Vec<f64> = secs_by_round.iter().map(|r| r[i]).collect();
-        let first = all[0];
-        let secs = median(&mut all);
-        if f.format == "csv" {
-            csv_bytes += bytes;
-            csv_secs += secs;
-            csv_first += first;
-            let e = by_enc.entry(f.encoding.clone().unwrap_or_else(|| "utf-8".into()).replace("utf-8-bom", "utf-8")).or_default();
-            e.0 += bytes;
-            e.1 += secs;
-        }
-        files.push(json!({"file": f.path, "table": f.table, "format": f.format, "encoding": f.encoding, "bytes": bytes, "rows": rows_read[i], "seconds": secs, "first_round_seconds": first, "mb_per_s": mbps(bytes, secs)}));
-    }
-    let ingest_seconds = if rounds > 0 { median(&mut round_totals.clone()) } else { 0.0 };
-    let encodings: serde_json::Map<String, Value> = by_enc.iter().map(|(k, (b, s))| (k.clone(), json!({"bytes": b, "seconds": s, "mb_per_s": mbps(*b, *s)}))).collect();
-
-    // 3. The check suite as `check` runs it: every rule, the rates, the run recorded.
     let as_of = crate::clock::parse_instant(&manifest.as_of)?;
-
-    reset_peak();
-    let t = Instant::now();
-    let opts = CheckOptions { as_of, only: None, record: true, engine: settings.engine.clone() };
-    let run = rt.block_on(checks::run_checks(&wh, &settings.calendar, &settings.catalog, &settings.profile, &opts))?;
-    let check_seconds = t.elapsed().as_secs_f64();
-    let check_peak = peak_rss_mib();
-    say(quiet, format!("check suite: {} findings in {check_seconds:.2} s", run.findings.num_rows()));
-    let mut f = std::io::BufWriter::new(std::fs::File::create(o.dir.join("findings.jsonl"))?);
-    crate::output::print_batches(&mut f, &checks::findings_schema(), std::slice::from_ref(&run.findings), crate::output::PrintFormat::Jsonl)?;
-    drop(f);
-
-    // 4. Rule by rule, the same SQL the suite runs, each timed `repeat` times: first as the
-    //    suite runs them (the shared views computed once, then each rule), then each rule alone
-    //    with its views inlined (as DuckDB runs them in its `views` mode).
-    let (materialize_seconds, cached_views, per_rule) = rt.block_on(time_rules(settings, &wh, as_of, o.repeat, true))?;
-    let (_, _, inline) = rt.block_on(time_rules(settings, &wh, as_of, o.repeat, false))?;
-    let rules_seconds: f64 = per_rule.values().map(|r| r["median"].as_f64().unwrap_or(0.0)).sum();
-    let inline_seconds: f64 = inline.values().map(|r| r["median"].as_f64().unwrap_or(0.0)).sum();
-    let suite_seconds = materialize_seconds + rules_seconds;
+    let check = check_suite(settings, &wh, as_of, &o.dir, rt)?;
+    let rules = rt.block_on(rule_times(settings, &wh, as_of, o.repeat))?;
     checks::export_sql(&settings.catalog, &settings.profile, &settings.calendar, as_of, &o.dir.join("sql"))?;
-
-    // 5. The reports of the month, for every office.
-    let mut reports = Value::Null;
-    if o.reports {
-        reset_peak();
-        let t = Instant::now();
-        let out = o.dir.join("reports");
-        let month = Month::of(as_of).prev();
-        let mut n = 0;
-        for req in report::every_report(&out, month, as_of) {
-            n += rt.block_on(req.render(settings, &wh))?.iter().map(|r| r.files.len()).sum::<usize>();
-        }
-        let secs = t.elapsed().as_secs_f64();
-        say(quiet, format!("reports: {n} files in {secs:.2} s"));
-        reports = json!({"seconds": secs, "files": n, "peak_rss_mib": peak_rss_mib()});
-    }
+    let floor = rt.block_on(floor(settings, &wh, as_of, o.repeat, rules.suite_seconds))?;
+    say(quiet, format!("floor: one scan of the {} columns the rules read in {:.2} s; the suite is {:.1}× it", floor["columns"], floor["seconds"].as_f64().unwrap_or(0.0), floor["suite_multiple"].as_f64().unwrap_or(0.0)));
+    let reports = if o.reports { reports(settings, &wh, as_of, &o.dir, rt)? } else { Value::Null };
 
     let warehouse_bytes = dir_size(&wh.current()?.map(|s| s.dir).unwrap_or_default());
     let result = json!({
@@ -208,31 +109,242 @@ pub fn run(settings: &Settings, o: &BenchOptions, rt: &tokio::runtime::Runtime) 
         "memory_limit": settings.engine.memory_limit,
         "rows": rows,
         "generate_seconds": generate_seconds,
-        "ingest": {
-            "seconds": ingest_seconds,
-            "csv_bytes": csv_bytes,
-            "csv_seconds": csv_secs,
-            "csv_mb_per_s": mbps(csv_bytes, csv_secs),
-            "rounds": rounds,
-            "round_seconds": round_totals,
-            "first_round_csv_mb_per_s": mbps(csv_bytes, csv_first),
-            "by_encoding": encodings,
-            "peak_rss_mib": ingest_peak,
-            "files": files,
-        },
+        "ingest": ingest,
         "warehouse_bytes": warehouse_bytes,
-        "check": {"seconds": check_seconds, "findings": run.findings.num_rows(), "rules": run.rules_run, "peak_rss_mib": check_peak, "spilled_bytes": run.spilled_bytes},
-        "rules": inline,
-        "inline_seconds": inline_seconds,
-        "rules_cached": per_rule,
-        "cached_views": cached_views,
-        "materialize_seconds": materialize_seconds,
-        "rules_seconds": rules_seconds,
-        "suite_seconds": suite_seconds,
+        "check": check,
+        "rules": rules.inline,
+        "inline_seconds": rules.inline_seconds,
+        "rules_cached": rules.cached,
+        "cached_views": rules.cached_views,
+        "materialize_seconds": rules.materialize_seconds,
+        "rules_seconds": rules.rules_seconds,
+        "suite_seconds": rules.suite_seconds,
+        "floor": floor,
         "reports": reports,
     });
     std::fs::write(o.dir.join("windowwatch.json"), serde_json::to_vec_pretty(&result)?)?;
     Ok(result)
+}
+
+/// 1. The generated exports: reused when a set of this scale and seed is already there.
+fn generate(settings: &Settings, o: &BenchOptions, exports: &Path) -> Result<Manifest> {
+    if let Some(m) = Manifest::load(exports).ok().filter(|m| m.scale == o.scale && m.seed == o.seed) {
+        say(settings.quiet, format!("reusing the generated set in {}", exports.display()));
+        return Ok(m);
+    }
+    let _ = std::fs::remove_dir_all(exports);
+    say(settings.quiet, format!("generating scale {} into {}", o.scale, exports.display()));
+    Ok(crate::generate::generate(&GenerateOptions { out: exports.to_path_buf(), seed: o.seed, scale: o.scale.clone(), truth: false }, &settings.calendar)?)
+}
+
+/// The seconds of each file in each round of the ingest, the rounds' totals, and the rows read
+/// of each file (first round).
+struct IngestRounds {
+    secs: Vec<Vec<f64>>,
+    totals: Vec<f64>,
+    rows_read: Vec<u64>,
+}
+
+/// 2. Ingest into a fresh warehouse, file by file in the manifest's order, `repeat` rounds (each
+///    into a fresh warehouse); none when reusing the warehouse of a previous run. A file's time is
+///    its median round: the first round also pays for the kernel handing the process never-used
+///    memory, which on a virtual machine costs from nothing to a second per GiB depending on the
+///    host; it is kept apart ("first_round") rather than hidden.
+fn ingest(quiet: bool, o: &BenchOptions, manifest: &Manifest, exports: &Path, data: &Path) -> Result<Value> {
+    let reuse = o.reuse_warehouse && Warehouse::open_existing(data).ok().and_then(|w| w.current().ok().flatten()).is_some();
+    let rounds = if reuse { 0 } else { o.repeat.max(1) };
+    reset_peak();
+    let mut r = IngestRounds { secs: Vec::new(), totals: Vec::new(), rows_read: Vec::new() };
+    for round in 0..rounds {
+        ingest_round(quiet, round, manifest, exports, data, &mut r)?;
+    }
+    let peak = peak_rss_mib();
+    ingest_figures(manifest, exports, &r, peak)
+}
+
+/// One round: every file into a fresh warehouse, each timed and its reconciliation checked.
+fn ingest_round(quiet: bool, round: usize, manifest: &Manifest, exports: &Path, data: &Path, r: &mut IngestRounds) -> Result<()> {
+    let _ = std::fs::remove_dir_all(data);
+    let wh = Warehouse::open(data)?;
+    let t_round = Instant::now();
+    let mut secs_of = Vec::new();
+    for f in &manifest.files {
+        let path = exports.join(&f.path);
+        let opts = f.ingest_options(exports, true)?;
+        let t = Instant::now();
+        let rep = ingest::ingest(&wh, &opts)?;
+        let secs = t.elapsed().as_secs_f64();
+        let tot = rep.total();
+        anyhow::ensure!(tot.reconciles(), "{}: the ingest does not reconcile", f.path);
+        let bytes = std::fs::metadata(&path).with_context(|| path.display().to_string())?.len();
+        if bytes > 10_000_000 {
+            say(quiet, format!("round {}: ingested {} ({:.0} MB) in {secs:.2} s: {:.0} MB/s", round + 1, f.path, bytes as f64 / 1e6, bytes as f64 / 1e6 / secs));
+        }
+        secs_of.push(secs);
+        if round == 0 {
+            r.rows_read.push(tot.rows_read);
+        }
+    }
+    r.totals.push(t_round.elapsed().as_secs_f64());
+    r.secs.push(secs_of);
+    Ok(())
+}
+
+fn mbps(b: u64, s: f64) -> f64 {
+    if s > 0.0 { b as f64 / 1e6 / s } else { 0.0 }
+}
+
+/// The ingest's figures: per file its median round, CSV MB/s overall and per encoding.
+fn ingest_figures(manifest: &Manifest, exports: &Path, r: &IngestRounds, peak: Option<f64>) -> Result<Value> {
+    let rounds = r.totals.len();
+    let (mut csv_bytes, mut csv_secs, mut csv_first) = (0u64, 0f64, 0f64);
+    let mut by_enc: std::collections::BTreeMap<String, (u64, f64)> = Default::default();
+    let mut files = Vec::new();
+    for (i, f) in manifest.files.iter().enumerate().filter(|_| rounds > 0) {
+        let bytes = std::fs::metadata(exports.join(&f.path))?.len();
+        let mut all: Vec<f64> = r.secs.iter().map(|s| s[i]).collect();
+        let first = all[0];
+        let secs = median(&mut all);
+        if f.format == "csv" {
+            csv_bytes += bytes;
+            csv_secs += secs;
+            csv_first += first;
+            let e = by_enc.entry(f.encoding.clone().unwrap_or_else(|| "utf-8".into()).replace("utf-8-bom", "utf-8")).or_default();
+            e.0 += bytes;
+            e.1 += secs;
+        }
+        files.push(json!({"file": f.path, "table": f.table, "format": f.format, "encoding": f.encoding, "bytes": bytes, "rows": r.rows_read[i], "seconds": secs, "first_round_seconds": first, "mb_per_s": mbps(bytes, secs)}));
+    }
+    let seconds = if rounds > 0 { median(&mut r.totals.clone()) } else { 0.0 };
+    let encodings: serde_json::Map<String, Value> = by_enc.iter().map(|(k, (b, s))| (k.clone(), json!({"bytes": b, "seconds": s, "mb_per_s": mbps(*b, *s)}))).collect();
+    Ok(json!({
+        "seconds": seconds,
+        "csv_bytes": csv_bytes,
+        "csv_seconds": csv_secs,
+        "csv_mb_per_s": mbps(csv_bytes, csv_secs),
+        "rounds": rounds,
+        "round_seconds": r.totals,
+        "first_round_csv_mb_per_s": mbps(csv_bytes, csv_first),
+        "by_encoding": encodings,
+        "peak_rss_mib": peak,
+        "files": files,
+    }))
+}
+
+/// 3. The check suite as `check` runs it: every rule, the rates, the run recorded; its findings
+///    written beside the warehouse for DuckDB's side to compare with.
+fn check_suite(settings: &Settings, wh: &Warehouse, as_of: chrono::NaiveDateTime, dir: &Path, rt: &tokio::runtime::Runtime) -> Result<Value> {
+    reset_peak();
+    let t = Instant::now();
+    let opts = CheckOptions { as_of, only: None, record: true, engine: settings.engine.clone() };
+    let run = rt.block_on(checks::run_checks(wh, &settings.calendar, &settings.catalog, &settings.profile, &opts))?;
+    let seconds = t.elapsed().as_secs_f64();
+    let peak = peak_rss_mib();
+    say(settings.quiet, format!("check suite: {} findings in {seconds:.2} s", run.findings.num_rows()));
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("findings.jsonl"))?);
+    crate::output::print_batches(&mut f, &checks::findings_schema(), std::slice::from_ref(&run.findings), crate::output::PrintFormat::Jsonl)?;
+    f.flush()?;
+    Ok(json!({"seconds": seconds, "findings": run.findings.num_rows(), "rules": run.rules_run, "peak_rss_mib": peak, "spilled_bytes": run.spilled_bytes}))
+}
+
+/// The rules timed one by one, both ways.
+struct RuleTimes {
+    inline: serde_json::Map<String, Value>,
+    cached: serde_json::Map<String, Value>,
+    cached_views: Vec<checks::CachedView>,
+    materialize_seconds: f64,
+    inline_seconds: f64,
+    rules_seconds: f64,
+    suite_seconds: f64,
+}
+
+/// 4. Rule by rule, the same SQL the suite runs, each timed `repeat` times: first as the suite
+///    runs them (the shared views computed once, then each rule), then each rule alone with its
+///    views inlined (as DuckDB runs them in its `views` mode).
+async fn rule_times(settings: &Settings, wh: &Warehouse, as_of: chrono::NaiveDateTime, repeat: usize) -> Result<RuleTimes> {
+    let (materialize_seconds, cached_views, cached) = time_rules(settings, wh, as_of, repeat, true).await?;
+    let (_, _, inline) = time_rules(settings, wh, as_of, repeat, false).await?;
+    let sum = |m: &serde_json::Map<String, Value>| m.values().map(|r| r["median"].as_f64().unwrap_or(0.0)).sum::<f64>();
+    let (rules_seconds, inline_seconds) = (sum(&cached), sum(&inline));
+    Ok(RuleTimes { inline, cached, cached_views, materialize_seconds, inline_seconds, rules_seconds, suite_seconds: materialize_seconds + rules_seconds })
+}
+
+/// 6. The reports of the month, for every office, with the phase's peak memory.
+fn reports(settings: &Settings, wh: &Warehouse, as_of: chrono::NaiveDateTime, dir: &Path, rt: &tokio::runtime::Runtime) -> Result<Value> {
+    reset_peak();
+    let t = Instant::now();
+    let out = dir.join("reports");
+    let month = Month::of(as_of).prev();
+    let mut n = 0;
+    for req in report::every_report(&out, month, as_of) {
+        n += rt.block_on(req.render(settings, wh))?.iter().map(|r| r.files.len()).sum::<usize>();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    say(settings.quiet, format!("reports: {n} files in {secs:.2} s"));
+    Ok(json!({"seconds": secs, "files": n, "peak_rss_mib": peak_rss_mib()}))
+}
+
+/// The rules timed (a rule over the run's findings, response.late, has no findings to read
+/// alone, so it is not).
+fn timed_rules(settings: &Settings) -> Vec<&crate::checks::catalog::Rule> {
+    settings.catalog.rules.iter().filter(|r| !settings.profile.disabled.contains(&r.meta.id) && !r.meta.reads_findings).collect()
+}
+
+/// 5. The floor: the time to read, once, exactly the columns of the warehouse tables the timed
+///    rules read (the columns of the scans in their optimized plans, views inlined), each table
+///    scanned with those columns and the batches dropped; the median of `repeat`. The suite as a
+///    multiple of it says how far the rules are from reading their data once.
+async fn floor(settings: &Settings, wh: &Warehouse, as_of: chrono::NaiveDateTime, repeat: usize, suite_seconds: f64) -> Result<Value> {
+    let snapshot = wh.current()?;
+    let ctx = crate::checks::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
+    let stored: Vec<&str> = Table::ALL.iter().map(|t| t.name()).filter(|n| snapshot.as_ref().is_some_and(|s| s.files(n).is_ok_and(|f| !f.is_empty()))).collect();
+    let vars = checks::template_vars(&settings.profile, as_of);
+    let mut columns: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> = Default::default();
+    for rule in timed_rules(settings) {
+        let sql = settings.catalog.render(&rule.path, &rule.sql, &vars)?;
+        let plan = ctx.sql(&sql).await.with_context(|| rule.path.clone())?.into_optimized_plan()?;
+        scanned_columns(&plan, &stored, &mut columns)?;
+    }
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        rows = 0;
+        for (table, cols) in &columns {
+            let list: Vec<String> = cols.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
+            let mut stream = ctx.sql(&format!("SELECT {} FROM \"{table}\"", list.join(", "))).await?.execute_stream().await?;
+            while let Some(b) = stream.next().await {
+                rows += b?.num_rows();
+            }
+        }
+        times.push(t.elapsed().as_secs_f64());
+    }
+    let all = times.clone();
+    let seconds = median(&mut times);
+    let tables: serde_json::Map<String, Value> = columns.iter().map(|(t, c)| (t.clone(), json!(c))).collect();
+    Ok(json!({
+        "tables": tables,
+        "columns": columns.values().map(|c| c.len()).sum::<usize>(),
+        "rows": rows,
+        "seconds": seconds,
+        "all_seconds": all,
+        "suite_multiple": if seconds > 0.0 { suite_seconds / seconds } else { 0.0 },
+    }))
+}
+
+/// Adds the columns each scan of a stored table in `plan` (subqueries too) reads to `out`.
+fn scanned_columns(plan: &datafusion::logical_expr::LogicalPlan, stored: &[&str], out: &mut std::collections::BTreeMap<String, std::collections::BTreeSet<String>>) -> Result<()> {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    plan.apply_with_subqueries(|node| {
+        if let datafusion::logical_expr::LogicalPlan::TableScan(scan) = node {
+            let name = scan.table_name.table();
+            if stored.contains(&name) {
+                out.entry(name.to_string()).or_default().extend(scan.projected_schema.fields().iter().map(|f| f.name().clone()));
+            }
+        }
+        Ok(TreeNodeRecursion::Continue)
+    })?;
+    Ok(())
 }
 
 /// Each rule's SQL in one session (views as of `as_of`), timed `repeat` times; with `cache`, the
@@ -241,8 +353,7 @@ async fn time_rules(settings: &Settings, wh: &Warehouse, as_of: chrono::NaiveDat
     let snapshot = wh.current()?;
     let ctx = crate::checks::session(snapshot.as_ref(), &settings.calendar, &settings.catalog, &settings.profile, as_of, &settings.engine).await?;
     let vars = checks::template_vars(&settings.profile, as_of);
-    // A rule over the run's findings (response.late) has no findings to read alone: not timed.
-    let rules: Vec<_> = settings.catalog.rules.iter().filter(|r| !settings.profile.disabled.contains(&r.meta.id) && !r.meta.reads_findings).collect();
+    let rules = timed_rules(settings);
     let t = Instant::now();
     let texts: Vec<&str> = rules.iter().map(|r| r.sql.as_str()).collect();
     let views = if cache { Some(checks::ViewCache::fill(&ctx, &settings.catalog, &texts).await?) } else { None };
@@ -308,6 +419,14 @@ pub fn summary(r: &Value) -> String {
         f(&r["rules_seconds"]),
         f(&r["inline_seconds"])
     ));
+    if !r["floor"].is_null() {
+        s.push_str(&format!(
+            "floor    {:8.2} s  one scan of the {} columns the rules read; the suite is {:.1}× it\n",
+            f(&r["floor"]["seconds"]),
+            r["floor"]["columns"],
+            f(&r["floor"]["suite_multiple"])
+        ));
+    }
     if !r["reports"].is_null() {
         s.push_str(&format!("reports  {:8.2} s  {} files, peak {:.0} MiB\n", f(&r["reports"]["seconds"]), r["reports"]["files"], f(&r["reports"]["peak_rss_mib"])));
     }

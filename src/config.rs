@@ -321,7 +321,13 @@ pub struct Config {
     /// `[documents] fonts`: CJK font files for the PDF documents, tried before the known system
     /// paths (`path.ttc#2` picks a face of a collection).
     pub document_fonts: Vec<PathBuf>,
+    /// `[reports] findings_per_rule`: the red findings of a rule the monthly report's body lists
+    /// (the rest are counted, and every one is in the attachments).
+    pub findings_per_rule: usize,
 }
+
+/// The red findings per rule a monthly report's body lists unless `[reports]` says otherwise.
+pub const FINDINGS_PER_RULE: usize = 50;
 
 impl Default for Config {
     fn default() -> Self {
@@ -347,6 +353,7 @@ impl Default for Config {
             mask_staff: false,
             web: Web::default(),
             document_fonts: Vec::new(),
+            findings_per_rule: FINDINGS_PER_RULE,
         }
     }
 }
@@ -716,6 +723,16 @@ impl Walk<'_> {
         }
     }
 
+    /// `[reports]`: how many red findings of a rule the monthly report's body lists.
+    fn reports(&mut self, root: &Tbl<'_>, c: &mut Config) {
+        if let Some((t, _)) = self.table(root, "", "reports") {
+            self.unknown_keys(t, "reports", &["findings_per_rule"]);
+            if let Some(n) = self.int(t, "reports", "findings_per_rule", 0, 100_000) {
+                c.findings_per_rule = n as usize;
+            }
+        }
+    }
+
     /// `[engine]`: partitions and the memory limit.
     fn engine(&mut self, root: &Tbl<'_>, c: &mut Config) {
         if let Some((t, _)) = self.table(root, "", "engine") {
@@ -991,10 +1008,11 @@ impl Config {
         }
         let root = doc.get_ref();
         let mut c = Config { file: Some(path.to_path_buf()), ..Config::default() };
-        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql", "privacy", "web", "documents"]);
+        w.unknown_keys(root, "", &["data_dir", "outbox", "reports_dir", "inbox", "calendar", "rules", "ingest", "engine", "offices", "hall_webhooks", "smtp", "jobs", "sql", "privacy", "web", "documents", "reports"]);
         w.files(root, &mut c, &base);
         w.ingest(root, &mut c);
         w.privacy(root, &mut c);
+        w.reports(root, &mut c);
         w.engine(root, &mut c);
         let office_ids = w.offices(root, &mut c);
         w.hall_webhooks(root, &mut c);
@@ -1202,6 +1220,16 @@ colour = 1
         assert!(lines.contains(&(17, "jobs[0].colour")), "{e}");
         assert_eq!(e.problems.len(), 8, "{e}");
         assert!(!e.to_string().contains("secret"), "the password itself is never echoed");
+    }
+
+    #[test]
+    fn the_findings_a_monthly_body_lists_per_rule_are_a_bounded_whole_number() {
+        assert_eq!(Config::parse("", Path::new("w.toml")).unwrap().findings_per_rule, FINDINGS_PER_RULE);
+        assert_eq!(Config::parse("[reports]\nfindings_per_rule = 0\n", Path::new("w.toml")).unwrap().findings_per_rule, 0);
+        for bad in ["findings_per_rule = -1", "findings_per_rule = 1_000_000", "findings_per_rule = \"20\"", "rows = 3"] {
+            let e = Config::parse(&format!("[reports]\n{bad}\n"), Path::new("w.toml")).unwrap_err();
+            assert_eq!((e.problems.len(), e.problems[0].line), (1, 2), "{bad}: {e}");
+        }
     }
 
     #[test]

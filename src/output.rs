@@ -6,7 +6,8 @@
 //! (table, CSV) or `null` (JSON).
 //!
 //! The reports' attachments and the register are text tables ([`TextTable`], [`text_xlsx`],
-//! [`text_csv`]), written here too.
+//! [`text_csv`]), written here too; a table too large to hold (the monthly report's red findings)
+//! is written row by row as its query streams ([`TextTableWriter`]).
 //!
 //! Spreadsheet outputs (CSV, TSV, XLSX — of batches and of text tables) pass every
 //! text cell through [`neutralise_cell`] or [`write_text_cell`]: a denial reason such as
@@ -332,28 +333,62 @@ pub fn text_xlsx(tables: &[TextTable<'_>]) -> Result<Vec<u8>, OutputError> {
     Ok(wb.save_to_buffer()?)
 }
 
+/// Long text wraps inside a column of at most this many characters instead of stretching the sheet.
+const WIDE: usize = 40;
+
+/// The formats of a text sheet: the header's, and wrapped text's.
+struct TextFormats {
+    bold: rust_xlsxwriter::Format,
+    wrap: rust_xlsxwriter::Format,
+}
+
+impl TextFormats {
+    fn new() -> TextFormats {
+        TextFormats {
+            bold: rust_xlsxwriter::Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7)).set_border(rust_xlsxwriter::FormatBorder::Thin),
+            wrap: rust_xlsxwriter::Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top),
+        }
+    }
+}
+
 /// A sheet of text cells: a bold frozen header, fitted widths with long text wrapped, printable
 /// as filed (A4 landscape, one page wide, the header on every page), filters on.
 fn write_text_sheet(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], rows: &[Vec<String>]) -> Result<(), rust_xlsxwriter::XlsxError> {
-    let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color(rust_xlsxwriter::Color::RGB(0xDDEBF7)).set_border(rust_xlsxwriter::FormatBorder::Thin);
-    // Long text wraps inside a column of at most WIDE characters instead of stretching the sheet.
-    const WIDE: usize = 40;
-    let wrap = rust_xlsxwriter::Format::new().set_text_wrap().set_align(rust_xlsxwriter::FormatAlign::Top);
-    let mut widths: Vec<usize> = headers.iter().map(|h| text_width(h)).collect();
-    for (j, h) in headers.iter().enumerate() {
-        write_text_cell(ws, 0, j as u16, h, Some(&bold))?;
-    }
+    let f = TextFormats::new();
+    let mut widths = text_sheet_header(ws, headers, &f)?;
     for (i, r) in rows.iter().enumerate() {
-        for (j, v) in r.iter().enumerate() {
-            let w = text_width(v);
-            if w > WIDE {
-                write_text_cell(ws, i as u32 + 1, j as u16, v, Some(&wrap))?;
-            } else if !v.is_empty() {
-                write_text_cell(ws, i as u32 + 1, j as u16, v, None)?;
-            }
-            widths[j] = widths[j].max(w.min(WIDE));
-        }
+        text_sheet_row(ws, i as u32 + 1, r, &mut widths, &f)?;
     }
+    finish_text_sheet(ws, headers.len(), rows.len(), &widths)
+}
+
+/// Writes the header row of a text sheet; the column widths so far.
+fn text_sheet_header(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], f: &TextFormats) -> Result<Vec<usize>, rust_xlsxwriter::XlsxError> {
+    for (j, h) in headers.iter().enumerate() {
+        write_text_cell(ws, 0, j as u16, h, Some(&f.bold))?;
+    }
+    Ok(headers.iter().map(|h| text_width(h)).collect())
+}
+
+/// Writes one row of a text sheet at `row`, widening `widths` to its cells (at most [`WIDE`]).
+fn text_sheet_row(ws: &mut rust_xlsxwriter::Worksheet, row: u32, cells: &[String], widths: &mut Vec<usize>, f: &TextFormats) -> Result<(), rust_xlsxwriter::XlsxError> {
+    for (j, v) in cells.iter().enumerate() {
+        let w = text_width(v);
+        if w > WIDE {
+            write_text_cell(ws, row, j as u16, v, Some(&f.wrap))?;
+        } else if !v.is_empty() {
+            write_text_cell(ws, row, j as u16, v, None)?;
+        }
+        if j >= widths.len() {
+            widths.resize(j + 1, 0);
+        }
+        widths[j] = widths[j].max(w.min(WIDE));
+    }
+    Ok(())
+}
+
+/// The widths, frozen header, page set-up and filter of a text sheet of `rows` rows.
+fn finish_text_sheet(ws: &mut rust_xlsxwriter::Worksheet, columns: usize, rows: usize, widths: &[usize]) -> Result<(), rust_xlsxwriter::XlsxError> {
     for (j, w) in widths.iter().enumerate() {
         ws.set_column_width(j as u16, *w as f64 + 2.0)?;
     }
@@ -362,10 +397,115 @@ fn write_text_sheet(ws: &mut rust_xlsxwriter::Worksheet, headers: &[String], row
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
     ws.set_repeat_rows(0, 0)?;
-    if !headers.is_empty() {
-        ws.autofilter(0, 0, rows.len() as u32, headers.len() as u16 - 1)?;
+    if columns > 0 {
+        ws.autofilter(0, 0, rows as u32, columns as u16 - 1)?;
     }
     Ok(())
+}
+
+/// A text table written row by row as the rows arrive, to an XLSX (the sheets in constant-memory
+/// mode: each row goes to a temporary file as it is written, so memory stays flat however many
+/// rows) and a CSV with a UTF-8 BOM, laid out as [`text_xlsx`] and [`text_csv`] lay them out:
+/// the sheet continues on `name (2)`, … past [`SHEET_ROWS`] rows. [`TextTableWriter::finish`]
+/// saves the XLSX.
+pub struct TextTableWriter {
+    wb: rust_xlsxwriter::Workbook,
+    xlsx: std::path::PathBuf,
+    csv: csv::Writer<std::io::BufWriter<std::fs::File>>,
+    sheet: String,
+    headers: Vec<String>,
+    formats: TextFormats,
+    per_sheet: usize,
+    /// Sheets opened so far, and the rows written to the last of them.
+    sheets: usize,
+    rows_in_sheet: usize,
+    widths: Vec<usize>,
+    rows: u64,
+}
+
+impl TextTableWriter {
+    /// Creates both files; the workbook's temporary files go beside the XLSX.
+    pub fn create(xlsx: &Path, csv: &Path, sheet: &str, headers: &[String]) -> Result<TextTableWriter, OutputError> {
+        Self::create_with(xlsx, csv, sheet, headers, SHEET_ROWS)
+    }
+
+    fn create_with(xlsx: &Path, csv_path: &Path, sheet: &str, headers: &[String], per_sheet: usize) -> Result<TextTableWriter, OutputError> {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(csv_path)?);
+        file.write_all("\u{feff}".as_bytes())?;
+        let mut csv = csv::Writer::from_writer(file);
+        csv.write_record(headers.iter().map(|c| neutralise_cell(c).into_owned())).map_err(std::io::Error::from)?;
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        if let Some(dir) = xlsx.parent().filter(|d| !d.as_os_str().is_empty()) {
+            wb.set_tempdir(dir)?;
+        }
+        let mut w = TextTableWriter {
+            wb,
+            xlsx: xlsx.to_path_buf(),
+            csv,
+            sheet: sheet.to_string(),
+            headers: headers.to_vec(),
+            formats: TextFormats::new(),
+            per_sheet: per_sheet.max(1),
+            sheets: 0,
+            rows_in_sheet: 0,
+            widths: Vec::new(),
+            rows: 0,
+        };
+        w.next_sheet()?;
+        Ok(w)
+    }
+
+    /// Finishes the current sheet (if any) and opens the next one with its header row.
+    fn next_sheet(&mut self) -> Result<(), OutputError> {
+        self.finish_sheet()?;
+        let name = match self.sheets {
+            0 => self.sheet.clone(),
+            k => format!("{} ({})", self.sheet, k + 1),
+        };
+        let ws = self.wb.add_worksheet_with_constant_memory()?;
+        ws.set_name(name)?;
+        self.widths = text_sheet_header(ws, &self.headers, &self.formats)?;
+        self.sheets += 1;
+        self.rows_in_sheet = 0;
+        Ok(())
+    }
+
+    fn finish_sheet(&mut self) -> Result<(), OutputError> {
+        if self.sheets == 0 {
+            return Ok(());
+        }
+        let ws = self.wb.worksheet_from_index(self.sheets - 1)?;
+        finish_text_sheet(ws, self.headers.len(), self.rows_in_sheet, &self.widths)?;
+        Ok(())
+    }
+
+    /// Writes one row of text cells to both files.
+    pub fn write_row(&mut self, cells: &[String]) -> Result<(), OutputError> {
+        let text: Vec<Cow<'_, str>> = cells.iter().map(|c| neutralise_cell(c)).collect();
+        self.csv.write_record(text.iter().map(|c| c.as_bytes())).map_err(std::io::Error::from)?;
+        if self.rows_in_sheet >= self.per_sheet {
+            self.next_sheet()?;
+        }
+        self.rows_in_sheet += 1;
+        let row = self.rows_in_sheet as u32;
+        let ws = self.wb.worksheet_from_index(self.sheets - 1)?;
+        text_sheet_row(ws, row, cells, &mut self.widths, &self.formats)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Saves the XLSX and flushes the CSV; the number of sheets.
+    pub fn finish(mut self) -> Result<usize, OutputError> {
+        self.finish_sheet()?;
+        self.wb.save(&self.xlsx)?;
+        self.csv.flush()?;
+        Ok(self.sheets)
+    }
 }
 
 /// A text table as CSV with a UTF-8 BOM, so Excel and WPS open the Chinese correctly; every
@@ -624,6 +764,31 @@ mod tests {
         print_batches(&mut out, &schema, &[b], PrintFormat::Jsonl).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert_eq!(s, "{\"rule\":\"a\",\"due_at\":\"2026-10-15 23:59:59\"}\n{\"rule\":\"b\",\"due_at\":null}\n");
+    }
+
+    #[test]
+    fn a_streamed_text_table_continues_past_a_sheet_and_matches_the_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let (x, c) = (dir.path().join("t.xlsx"), dir.path().join("t.csv"));
+        let headers = vec!["规则".to_string(), "说明".to_string()];
+        let mut w = TextTableWriter::create_with(&x, &c, "明细", &headers, 3).unwrap();
+        for i in 0..7 {
+            w.write_row(&[format!("r{i}"), if i == 0 { "=1+1".into() } else { "长".repeat(50) }]).unwrap();
+        }
+        assert_eq!(w.rows(), 7);
+        assert_eq!(w.finish().unwrap(), 3, "3 + 3 + 1 rows");
+        use calamine::Reader;
+        let mut book = calamine::open_workbook_auto(&x).unwrap();
+        assert_eq!(book.sheet_names(), vec!["明细".to_string(), "明细 (2)".to_string(), "明细 (3)".to_string()]);
+        let first = book.worksheet_range("明细").unwrap();
+        assert_eq!(first.height(), 4);
+        assert_eq!(first.get((1, 1)), Some(&calamine::Data::String("=1+1".into())), "text, never a formula");
+        let last = book.worksheet_range("明细 (3)").unwrap();
+        assert_eq!((last.height(), last.get((0, 0)).unwrap().to_string(), last.get((1, 0)).unwrap().to_string()), (2, "规则".into(), "r6".into()));
+        let csv = std::fs::read_to_string(&c).unwrap();
+        assert!(csv.starts_with("\u{feff}规则,说明\nr0,'=1+1\n"), "{csv}");
+        assert_eq!(csv.lines().count(), 8);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary file left beside them");
     }
 
     #[test]

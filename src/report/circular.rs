@@ -262,6 +262,9 @@ fn red(s: &mut Sections, data: &Value) {
             .map(|rs| rs.iter().map(|r| ["hall_id", "window_id", "staff_id", "entity_id", "due_at", "detail"].iter().map(|k| text(&r[*k])).collect()).collect())
             .unwrap_or_default();
         s.table(&["大厅", "窗口", "工号", "对象编号", "期限", "说明"], rows);
+        if let Some(more) = g["more"].as_u64() {
+            s.p(format!("另有{more}件，详见附件。"));
+        }
     }
     let excused = text(&data["excused_total"]);
     if !excused.is_empty() && excused != "0" {

@@ -273,15 +273,35 @@ impl Session {
 
     /// Runs one of `queries/reports/` with the report's variables.
     pub async fn report_query(&self, settings: &Settings, name: &str, vars: &Value) -> Result<Vec<Map<String, Value>>, ReportError> {
-        let q = settings
-            .catalog
-            .reports
-            .iter()
-            .find(|r| r.name == name)
-            .ok_or_else(|| ReportError::Query(format!("queries/reports/{name}.sql is missing")))?;
-        let sql = settings.catalog.render(&q.path, &q.sql, vars)?;
-        self.sql(&sql).await.map_err(|e| ReportError::Query(format!("{}: {e}", q.path)))
+        let (path, sql) = report_sql(settings, name, vars)?;
+        self.sql(&sql).await.map_err(|e| ReportError::Query(format!("{path}: {e}")))
     }
+
+    /// Runs one of `queries/reports/` as a stream of batches, for a report that writes its rows
+    /// as they come instead of holding them all (the monthly report's red findings).
+    pub async fn report_stream(&self, settings: &Settings, name: &str, vars: &Value) -> Result<datafusion::physical_plan::SendableRecordBatchStream, ReportError> {
+        let (path, sql) = report_sql(settings, name, vars)?;
+        let df = self.ctx.sql(&sql).await.map_err(|e| ReportError::Query(format!("{path}: {e}")))?;
+        df.execute_stream().await.map_err(|e| ReportError::Query(format!("{path}: {e}")))
+    }
+
+    /// How many rows one of `queries/reports/` returns, without fetching them.
+    pub async fn report_count(&self, settings: &Settings, name: &str, vars: &Value) -> Result<usize, ReportError> {
+        let (path, sql) = report_sql(settings, name, vars)?;
+        let rows = self.sql(&format!("SELECT COUNT(*) AS n FROM ({sql}) q")).await.map_err(|e| ReportError::Query(format!("{path}: {e}")))?;
+        Ok(rows.first().and_then(|r| get(r, "n").as_u64()).unwrap_or(0) as usize)
+    }
+}
+
+/// One of `queries/reports/` rendered with the report's variables: its path and SQL.
+fn report_sql(settings: &Settings, name: &str, vars: &Value) -> Result<(String, String), ReportError> {
+    let q = settings
+        .catalog
+        .reports
+        .iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| ReportError::Query(format!("queries/reports/{name}.sql is missing")))?;
+    Ok((q.path.clone(), settings.catalog.render(&q.path, &q.sql, vars)?))
 }
 
 pub fn batches_json(batches: &[datafusion::arrow::array::RecordBatch]) -> Result<Vec<Map<String, Value>>, ReportError> {

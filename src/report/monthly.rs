@@ -14,10 +14,12 @@ use std::path::PathBuf;
 use serde_json::{Map, Value, json};
 
 use super::document::DocFormat;
+use futures::StreamExt;
+
 use super::{Month, Rendered, ReportError, Request, Session, charts, get, group_by, mask_rows, mask_staff, offices, pct, render, vars, write};
 use crate::config::Office;
 use super::message::{Attachment, InlineImage, Message, Post};
-use crate::output::{TextTable, text_csv, text_xlsx};
+use crate::output::TextTableWriter;
 use crate::settings::Settings;
 use crate::store::Warehouse;
 
@@ -115,13 +117,71 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
 
 async fn render_office(settings: &Settings, cur: &Session, prev: &Session, office: &Office, opts: &Request, month: Month, document: Option<DocFormat>) -> Result<Rendered, ReportError> {
     let en = office.language == "en";
-    let names = &cur.names;
     let hide_staff = mask_staff(settings, office);
+    let v = vars(settings, cur.as_of, &office.halls, Some(month), &[]);
+    let out = Out { dir: opts.out.join(&office.id), stem: format!("monthly-{month}") };
+    let mut images: Vec<(String, Vec<u8>)> = Vec::new();
+    let headline = headline(settings, cur, prev, office, month, en).await?;
+    let rankings = rankings(settings, cur, &v, month, en, &mut images).await?;
+    let mut staff = cur.report_query(settings, "staff", &v).await?;
+    cur.names.label_rows(&mut staff, hide_staff);
+    let (wait_rows, wait_minutes) = queue(settings, cur, &v, en, &mut images).await?;
+    trend(settings, cur, &v, en, &mut images).await?;
+    let mut red = red_findings(settings, cur, office, &v, &out, en, hide_staff).await?;
+    let records = records_section(settings, cur, &office.halls, month, hide_staff).await?;
+    // 月考核: per hall, the windows by score with their deductions, and the staff scores.
+    let assessment = super::assessment::build(settings, cur, &v, en, hide_staff).await?;
+
+    let mut data = json!({
+        "office": {"id": office.id, "name": office.name},
+        "month": month.to_string(), "month_label": if en { month.to_string() } else { month.zh() },
+        "as_of": cur.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
+        "generated_at": crate::clock::now_china().format("%Y-%m-%d %H:%M:%S").to_string(),
+        "halls": cur.names.halls_text(&office.halls, if en { ", " } else { "、" }),
+        "masked": !office.show_personal_data,
+        "headline": headline,
+        "rankings": rankings,
+        "staff": staff, "has_staff": !staff.is_empty(),
+        "wait_rows": wait_rows, "wait_minutes": wait_minutes,
+        "red_groups": std::mem::take(&mut red.groups), "red_total": red.total,
+        "excused_total": red.excused.len(), "excused_rows": std::mem::take(&mut red.excused),
+        "assessment": assessment,
+        "font": charts::font_source(),
+    });
+    merge(&mut data, records);
+    let (mut files, text, html_mail) = write_bodies(&mut data, &images, &out, &office.language, opts)?;
+
+    // The 通报 as an official document: the file asked for, and the DOCX in the mail.
+    let doc = super::circular::monthly(&data, office, month, cur.as_of.date());
+    if let Some(f) = document {
+        let p = out.file(&format!(".{}", f.ext()));
+        write(&p, &super::document::write(&doc, f, &settings.config.document_fonts)?)?;
+        files.push(p);
+    }
+    let message = message(settings, cur, office, month, &images, [&red.xlsx, &red.csv], text, html_mail, &doc)?;
+    files.extend([red.xlsx, red.csv]);
+    Ok(Rendered { office: office.clone(), files, message: Some(message), posts: Vec::new() })
+}
+
+/// Where an office's files of the month go: `DIR/<stem><suffix>`.
+struct Out {
+    dir: PathBuf,
+    stem: String,
+}
+
+impl Out {
+    fn file(&self, suffix: &str) -> PathBuf {
+        self.dir.join(format!("{}{suffix}", self.stem))
+    }
+}
+
+/// The headline figures with their change against the previous month (环比).
+async fn headline(settings: &Settings, cur: &Session, prev: &Session, office: &Office, month: Month, en: bool) -> Result<Vec<Value>, ReportError> {
     let v = vars(settings, cur.as_of, &office.halls, Some(month), &[]);
     let pv = vars(settings, prev.as_of, &office.halls, Some(month.prev()), &[]);
     let head = cur.report_query(settings, "headline", &v).await?.into_iter().next().unwrap_or_default();
     let head_prev = prev.report_query(settings, "headline", &pv).await?.into_iter().next().unwrap_or_default();
-    let headline: Vec<Value> = HEADLINE
+    Ok(HEADLINE
         .iter()
         .map(|(k, zh, en_label, kind, up)| {
             let (d, trend) = delta(*kind, get(&head, k), get(&head_prev, k), *up, en);
@@ -134,14 +194,13 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
                 "trend": trend,
             })
         })
-        .collect();
+        .collect())
+}
 
-    let dir = opts.out.join(&office.id);
-    let stem = format!("monthly-{month}");
-    let mut images: Vec<(String, Vec<u8>)> = Vec::new();
-
-    // Rankings per hall, with a chart each.
-    let ranking = cur.report_query(settings, "ranking", &v).await?;
+/// The window ranking of each hall, with a chart each (added to `images`).
+async fn rankings(settings: &Settings, cur: &Session, v: &Value, month: Month, en: bool, images: &mut Vec<(String, Vec<u8>)>) -> Result<Vec<Value>, ReportError> {
+    let names = &cur.names;
+    let ranking = cur.report_query(settings, "ranking", v).await?;
     let mut rankings = Vec::new();
     for (hall, rows) in group_by(ranking, "hall_id") {
         let bars: Vec<charts::RankBar> = rows
@@ -172,11 +231,13 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
             .collect();
         rankings.push(json!({ "hall_id": hall, "hall_label": hall_label, "chart_name": name, "rows": rows }));
     }
+    Ok(rankings)
+}
 
-    let mut staff = cur.report_query(settings, "staff", &v).await?;
-    names.label_rows(&mut staff, hide_staff);
-
-    let wait = cur.report_query(settings, "wait_by_hour", &v).await?;
+/// The queue: mean wait by hour of day (rows, and a chart when there are any) and the minutes
+/// a wait is explained beyond.
+async fn queue(settings: &Settings, cur: &Session, v: &Value, en: bool, images: &mut Vec<(String, Vec<u8>)>) -> Result<(Vec<Value>, i64), ReportError> {
+    let wait = cur.report_query(settings, "wait_by_hour", v).await?;
     let hours: Vec<(i64, f64)> = wait.iter().filter_map(|r| Some((get(r, "hour").as_i64()?, get(r, "mean_wait_min").as_f64()?))).collect();
     let wait_minutes = settings.profile.get("wait_explain_minutes");
     if !hours.is_empty() {
@@ -188,109 +249,171 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         .iter()
         .map(|r| json!({"hour": get(r, "hour"), "tickets": get(r, "tickets"), "mean_wait": get(r, "mean_wait_min").as_f64().map(|x| format!("{x:.1}")).unwrap_or("—".into()), "long_waits": get(r, "long_waits")}))
         .collect();
+    Ok((wait_rows, wait_minutes))
+}
 
-    let trend = cur.report_query(settings, "trend", &v).await?;
+/// The chart of the on-time completion rate over the last 12 months, when there are any.
+async fn trend(settings: &Settings, cur: &Session, v: &Value, en: bool, images: &mut Vec<(String, Vec<u8>)>) -> Result<(), ReportError> {
+    let trend = cur.report_query(settings, "trend", v).await?;
     let points: Vec<(String, f64)> = trend.iter().filter_map(|r| Some((get(r, "month").as_str()?.to_string(), get(r, "on_time_rate").as_f64()?))).collect();
     if !points.is_empty() {
         let (t, y) = if en { ("On-time completion rate, last 12 months", "rate") } else { ("按时办结率（近12个月）", "按时办结率") };
         images.push(("trend".into(), charts::trend(t, &points, y)?));
     }
+    Ok(())
+}
 
-    let mut red = cur.report_query(settings, "red_findings", &v).await?;
-    mask_rows(&mut red, office.show_personal_data);
-    names.label_rows(&mut red, hide_staff);
-    // Excused on appeal (已申诉认可): listed apart, counted nowhere.
-    let (excused, red): (Vec<_>, Vec<_>) = red.into_iter().partition(|r| get(r, "excused").as_bool() == Some(true));
-    let excused_rows: Vec<Value> = excused
-        .iter()
-        .map(|r| {
-            let mut row = r.clone();
-            row.insert("title".into(), if en { get(r, "title_en").clone() } else { get(r, "title").clone() });
-            Value::Object(row)
-        })
-        .collect();
-    let red_total = red.len();
-    let red_groups: Vec<Value> = group_by(red.clone(), "rule")
-        .into_iter()
-        .map(|(rule, rows)| {
-            let first = rows.first().cloned().unwrap_or_default();
-            json!({
-                "rule": rule,
-                "title": if en { get(&first, "title_en").clone() } else { get(&first, "title").clone() },
-                "seed": get(&first, "seed"), "seed_text": get(&first, "seed_text"),
-                "count": rows.len(), "rows": rows,
+/// The month's red findings as the report holds them: per rule the first
+/// `[reports] findings_per_rule` for the body with the count of the rest, the excused ones apart,
+/// and every counted one in the XLSX and CSV attachments.
+struct RedFindings {
+    groups: Vec<Value>,
+    total: usize,
+    excused: Vec<Value>,
+    xlsx: PathBuf,
+    csv: PathBuf,
+}
+
+/// Streams the red findings query batch by batch: each batch masked and labelled, its rows
+/// written to the attachments as they come, only the body's few kept — however many findings
+/// the month has, the report holds one batch of them and the body's share.
+async fn red_findings(settings: &Settings, cur: &Session, office: &Office, v: &Value, out: &Out, en: bool, hide_staff: bool) -> Result<RedFindings, ReportError> {
+    let columns = super::names::with_name_columns(FINDING_COLUMNS, !cur.names.is_empty());
+    let headers: Vec<String> = columns.iter().map(|(_, zh, e)| if en { e.to_string() } else { zh.to_string() }).collect();
+    let (xlsx, csv) = (out.file("-red-findings.xlsx"), out.file("-red-findings.csv"));
+    std::fs::create_dir_all(&out.dir).map_err(|e| ReportError::Io { path: out.dir.display().to_string(), source: e })?;
+    let mut sheet = TextTableWriter::create(&xlsx, &csv, "红色问题明细", &headers)?;
+    let mut groups = RuleGroups { per_rule: settings.config.findings_per_rule, en, groups: Vec::new() };
+    let mut excused = Vec::new();
+    let mut stream = cur.report_stream(settings, "red_findings", v).await?;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| ReportError::Query(format!("queries/reports/red_findings.sql: {e}")))?;
+        let mut rows = super::batches_json(std::slice::from_ref(&batch))?;
+        mask_rows(&mut rows, office.show_personal_data);
+        cur.names.label_rows(&mut rows, hide_staff);
+        for r in rows {
+            // Excused on appeal (已申诉认可): listed apart, counted nowhere.
+            if get(&r, "excused").as_bool() == Some(true) {
+                excused.push(titled(r, en));
+                continue;
+            }
+            sheet.write_row(&finding_cells(&columns, &r))?;
+            groups.add(r);
+        }
+    }
+    let total = sheet.rows() as usize;
+    sheet.finish()?;
+    Ok(RedFindings { groups: groups.into_json(), total, excused, xlsx, csv })
+}
+
+/// An excused finding with its title in the report's language.
+fn titled(mut row: Map<String, Value>, en: bool) -> Value {
+    let title = if en { get(&row, "title_en").clone() } else { get(&row, "title").clone() };
+    row.insert("title".into(), title);
+    Value::Object(row)
+}
+
+/// The red findings per rule in order of first appearance: the rule's title and clause, its
+/// count, and its first `per_rule` rows.
+struct RuleGroups {
+    per_rule: usize,
+    en: bool,
+    groups: Vec<RuleGroup>,
+}
+
+/// One rule's findings: the rule, its title and clause (from its first row), how many, the listed.
+struct RuleGroup {
+    rule: String,
+    head: Map<String, Value>,
+    count: usize,
+    rows: Vec<Value>,
+}
+
+impl RuleGroups {
+    fn add(&mut self, row: Map<String, Value>) {
+        let rule = get(&row, "rule").as_str().unwrap_or("").to_string();
+        let i = match self.groups.iter().rposition(|g| g.rule == rule) {
+            Some(i) => i,
+            None => {
+                let head: Map<String, Value> = ["title", "title_en", "seed", "seed_text"].iter().map(|k| (k.to_string(), get(&row, k).clone())).collect();
+                self.groups.push(RuleGroup { rule, head, count: 0, rows: Vec::new() });
+                self.groups.len() - 1
+            }
+        };
+        let g = &mut self.groups[i];
+        g.count += 1;
+        if g.rows.len() < self.per_rule {
+            g.rows.push(Value::Object(row));
+        }
+    }
+
+    /// The groups as the templates read them; `more`: the findings not listed (null for none).
+    fn into_json(self) -> Vec<Value> {
+        let en = self.en;
+        self.groups
+            .into_iter()
+            .map(|RuleGroup { rule, head, count, rows }| {
+                let more = count - rows.len();
+                json!({
+                    "rule": rule,
+                    "title": if en { get(&head, "title_en").clone() } else { get(&head, "title").clone() },
+                    "seed": get(&head, "seed"), "seed_text": get(&head, "seed_text"),
+                    "count": count, "rows": rows,
+                    "more": if more > 0 { json!(more) } else { Value::Null },
+                })
             })
-        })
-        .collect();
+            .collect()
+    }
+}
 
-    let records = records_section(settings, cur, &office.halls, month, hide_staff).await?;
-    // 月考核: per hall, the windows by score with their deductions, and the staff scores.
-    let assessment = super::assessment::build(settings, cur, &v, en, hide_staff).await?;
-
-    let generated_at = crate::clock::now_china().format("%Y-%m-%d %H:%M:%S").to_string();
-    let mut data = json!({
-        "office": {"id": office.id, "name": office.name},
-        "month": month.to_string(), "month_label": if en { month.to_string() } else { month.zh() },
-        "as_of": cur.as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
-        "generated_at": generated_at,
-        "halls": names.halls_text(&office.halls, if en { ", " } else { "、" }),
-        "masked": !office.show_personal_data,
-        "headline": headline,
-        "rankings": rankings,
-        "staff": staff, "has_staff": !staff.is_empty(),
-        "wait_rows": wait_rows, "wait_minutes": wait_minutes,
-        "red_groups": red_groups, "red_total": red_total,
-        "excused_rows": excused_rows, "excused_total": excused.len(),
-        "assessment": assessment,
-        "font": charts::font_source(),
-    });
-    merge(&mut data, records);
-    let lang = office.language.as_str();
-
-    // The file on disk refers to PNG files beside it; the mail to inline parts by Content-ID.
+/// Writes the charts and the HTML and text bodies: the file on disk refers to PNG files beside
+/// it, the mail to inline parts by Content-ID. The files written, the text body, the mail's HTML.
+fn write_bodies(data: &mut Value, images: &[(String, Vec<u8>)], out: &Out, lang: &str, opts: &Request) -> Result<(Vec<PathBuf>, String, String), ReportError> {
     let mut files = Vec::new();
-    for (name, png) in &images {
-        let p = dir.join(format!("{stem}-{name}.png"));
+    for (name, png) in images {
+        let p = out.file(&format!("-{name}.png"));
         write(&p, png)?;
         files.push(p);
     }
-    set_images(&mut data, &images, |n| format!("{stem}-{n}.png"));
-    let html_file = render::render("monthly", lang, true, &data, opts.templates.as_deref())?;
-    let text = render::render("monthly", lang, false, &data, opts.templates.as_deref())?;
-    set_images(&mut data, &images, |n| format!("cid:{n}"));
-    let html_mail = render::render("monthly", lang, true, &data, opts.templates.as_deref())?;
-    let hp = dir.join(format!("{stem}.html"));
-    let tp = dir.join(format!("{stem}.txt"));
+    let templates = opts.templates.as_deref();
+    set_images(data, images, |n| format!("{}-{n}.png", out.stem));
+    let html_file = render::render("monthly", lang, true, data, templates)?;
+    let text = render::render("monthly", lang, false, data, templates)?;
+    set_images(data, images, |n| format!("cid:{n}"));
+    let html_mail = render::render("monthly", lang, true, data, templates)?;
+    let (hp, tp) = (out.file(".html"), out.file(".txt"));
     write(&hp, html_file.as_bytes())?;
     write(&tp, text.as_bytes())?;
-    files.push(hp);
-    files.push(tp);
+    files.extend([hp, tp]);
+    Ok((files, text, html_mail))
+}
 
-    // The 通报 as an official document: the file asked for, and the DOCX in the mail.
-    let doc = super::circular::monthly(&data, office, month, cur.as_of.date());
-    if let Some(f) = document {
-        let p = dir.join(format!("{stem}.{}", f.ext()));
-        write(&p, &super::document::write(&doc, f, &settings.config.document_fonts)?)?;
-        files.push(p);
-    }
-
-    // The red findings as attachments (XLSX and CSV).
-    let (xlsx, csv) = findings_files(&red, en, !names.is_empty())?;
-    let base = if en { format!("red-findings-{}-{month}", office.id) } else { format!("红色问题明细-{}-{month}", office.id) };
-    let xp = dir.join(format!("{stem}-red-findings.xlsx"));
-    let cp = dir.join(format!("{stem}-red-findings.csv"));
-    write(&xp, &xlsx)?;
-    write(&cp, &csv)?;
-    files.push(xp);
-    files.push(cp);
-
-    let who = subject_name(names, office, en);
+/// The mail of the report: the bodies, the charts inline, the red findings attached (read back
+/// from the files just written), and with the `documents` feature the 通报 as DOCX.
+#[allow(clippy::too_many_arguments)]
+fn message(settings: &Settings, cur: &Session, office: &Office, month: Month, images: &[(String, Vec<u8>)], [xlsx, csv]: [&PathBuf; 2], text: String, html: String, doc: &super::document::Document) -> Result<Message, ReportError> {
+    let en = office.language == "en";
+    let who = subject_name(&cur.names, office, en);
     let subject = if en {
         format!("Monthly supervision report {month} — {who}")
     } else {
         format!("【月度监督通报】{who} {}医保窗口服务情况", month.zh())
     };
-    let message = Message {
+    let read = |p: &PathBuf| std::fs::read(p).map_err(|e| ReportError::Io { path: p.display().to_string(), source: e });
+    let base = if en { format!("red-findings-{}-{month}", office.id) } else { format!("红色问题明细-{}-{month}", office.id) };
+    #[allow(unused_mut)]
+    let mut attachments = vec![
+        Attachment { filename: format!("{base}.xlsx"), content_type: XLSX_MIME.into(), bytes: read(xlsx)? },
+        Attachment { filename: format!("{base}.csv"), content_type: "text/csv; charset=utf-8".into(), bytes: read(csv)? },
+    ];
+    #[cfg(feature = "documents")]
+    {
+        let bytes = super::document::write(doc, DocFormat::Docx, &settings.config.document_fonts)?;
+        attachments.insert(0, Attachment { filename: format!("月度监督通报-{}-{month}.docx", office.id), content_type: DocFormat::Docx.mime().into(), bytes });
+    }
+    #[cfg(not(feature = "documents"))]
+    let _ = (settings, doc);
+    Ok(Message {
         office_id: office.id.clone(),
         report: "monthly".into(),
         period: month.to_string(),
@@ -298,21 +421,10 @@ async fn render_office(settings: &Settings, cur: &Session, prev: &Session, offic
         cc: office.cc.clone(),
         subject,
         text,
-        html: html_mail,
+        html,
         inline: images.iter().map(|(n, b)| InlineImage { cid: n.clone(), content_type: "image/png".into(), bytes: b.clone() }).collect(),
-        attachments: vec![
-            Attachment { filename: format!("{base}.xlsx"), content_type: XLSX_MIME.into(), bytes: xlsx },
-            Attachment { filename: format!("{base}.csv"), content_type: "text/csv; charset=utf-8".into(), bytes: csv },
-        ],
-    };
-    #[cfg(feature = "documents")]
-    let message = {
-        let mut m = message;
-        let bytes = super::document::write(&doc, DocFormat::Docx, &settings.config.document_fonts)?;
-        m.attachments.insert(0, Attachment { filename: format!("月度监督通报-{}-{month}.docx", office.id), content_type: DocFormat::Docx.mime().into(), bytes });
-        m
-    };
-    Ok(Rendered { office: office.clone(), files, message: Some(message), posts: Vec::new() })
+        attachments,
+    })
 }
 
 /// The supervisors' records of the month (inspections, complaints, the halls' answers) per hall,
@@ -364,7 +476,7 @@ async fn posts(settings: &Settings, cur: &Session, list: &[Office], rendered: &R
         let halls = hall.clone().map_or_else(|| office.halls.clone(), |h| vec![h]);
         let v = vars(settings, cur.as_of, &halls, Some(month), &[]);
         let head = cur.report_query(settings, "headline", &v).await?.into_iter().next().unwrap_or_default();
-        let red = cur.report_query(settings, "red_findings", &v).await?.len();
+        let red = cur.report_count(settings, "red_findings", &v).await?;
         let name = match &hall {
             None => office.name.clone(),
             Some(h) if en => format!("{} · hall {h}", office.name),
@@ -441,15 +553,14 @@ const FINDING_COLUMNS: &[(&str, &str, &str)] = &[
     ("seed", "依据条款", "standard"),
 ];
 
-/// Rows (already masked) → an XLSX (Chinese headers, widths, frozen header) and a CSV with BOM.
-/// With `named` (the reference tables name something) a name column follows each id column.
-pub fn findings_files(rows: &[Map<String, Value>], en: bool, named: bool) -> Result<(Vec<u8>, Vec<u8>), ReportError> {
-    let columns = super::names::with_name_columns(FINDING_COLUMNS, named);
-    let headers: Vec<String> = columns.iter().map(|(_, zh, e)| if en { e.to_string() } else { zh.to_string() }).collect();
-    let table: Vec<Vec<String>> = rows
+/// A finding's cells in the attachment's columns (instants and numbers as text, nulls empty).
+fn finding_cells(columns: &[(&str, &str, &str)], row: &Map<String, Value>) -> Vec<String> {
+    columns
         .iter()
-        .map(|r| columns.iter().map(|(k, _, _)| get(r, k).as_str().map(String::from).unwrap_or_else(|| match get(r, k) { Value::Null => String::new(), v => v.to_string() })).collect())
-        .collect();
-    let sheet = TextTable { sheet: "红色问题明细", headers: &headers, rows: &table };
-    Ok((text_xlsx(&[sheet])?, text_csv(&headers, &table)?))
+        .map(|(k, _, _)| match get(row, k) {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            v => v.to_string(),
+        })
+        .collect()
 }

@@ -295,3 +295,35 @@ fn an_office_by_district_reports_on_the_halls_of_its_districts() {
     let two = file_text(&env.path("reports/two/monthly-2026-10.txt"));
     assert!(two.contains("H02") && two.contains("H03") && !two.contains("H01"), "{two}");
 }
+
+/// A rule with more red findings than `[reports] findings_per_rule` shows that many in the body,
+/// then "… 另有 M 条，详见附件" (English: "… and M more in the attachment"); the XLSX and CSV
+/// attachments, written as the query streams, hold every one.
+#[test]
+fn the_body_lists_the_first_findings_of_a_rule_and_the_attachments_every_one() {
+    let env = Env::new();
+    seed(&env);
+    let now = [("WINDOWWATCH_NOW", "2026-11-02 08:00:00")];
+    for (lang, more) in [("zh-CN", "… 另有 1 条，详见附件"), ("en", "… and 1 more in the attachment")] {
+        let config = CONFIG.replacen("halls = [\"H01\", \"H02\"]", &format!("halls = [\"H01\", \"H02\"]\nlanguage = \"{lang}\""), 1);
+        env.write("windowwatch.toml", format!("{config}\n[reports]\nfindings_per_rule = 1\n"));
+        env.ww_env(&["report", "monthly", "--month", "2026-10", "--out", lang], &now).ok();
+        let dir = env.path(lang).join("jia");
+        let text = std::fs::read_to_string(dir.join("monthly-2026-10.txt")).unwrap();
+        let unserved = text.split("queue.unserved").nth(1).unwrap_or_else(|| panic!("{text}"));
+        let listed: Vec<&str> = unserved.lines().skip(2).take_while(|l| l.starts_with("    ")).collect();
+        assert_eq!(listed.len(), 2, "one finding and the rest counted: {unserved}");
+        assert!(listed[0].contains("H01/T9") && listed[1].trim() == more, "{listed:?}");
+        let html = std::fs::read_to_string(dir.join("monthly-2026-10.html")).unwrap();
+        assert_eq!(html.matches(more).count(), text.matches(more).count(), "the HTML body says the same");
+        assert!(!html.contains("H02/T9") && !text.contains("H02/T9"), "the second finding is in the attachments only");
+        let csv = std::fs::read_to_string(dir.join("monthly-2026-10-red-findings.csv")).unwrap();
+        assert_eq!(csv.lines().filter(|l| l.starts_with("queue.unserved,")).count(), 2, "{csv}");
+        use calamine::{Reader, open_workbook_auto};
+        let mut book = open_workbook_auto(dir.join("monthly-2026-10-red-findings.xlsx")).unwrap();
+        let sheet = book.worksheet_range("红色问题明细").unwrap();
+        assert_eq!(sheet.height(), csv.lines().count(), "header and every finding, as the CSV");
+        let ids: Vec<String> = sheet.rows().filter(|r| r[0] == "queue.unserved").map(|r| r[6].to_string()).collect();
+        assert_eq!(ids, ["H01/T9", "H02/T9"]);
+    }
+}

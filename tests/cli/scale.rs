@@ -49,6 +49,12 @@ fn the_benchmark_runs_end_to_end_and_writes_what_duckdb_needs() {
     assert!(v["ingest"]["peak_rss_mib"].as_f64().unwrap() > 1.0);
     assert_eq!(v["ingest"]["rounds"], 1);
     assert!(v["ingest"]["first_round_csv_mb_per_s"].as_f64().unwrap() > 0.0);
+    // The floor: one scan of the columns the rules read, the suite a multiple of it.
+    let floor = &v["floor"];
+    let tickets: Vec<&str> = floor["tables"]["tickets"].as_array().unwrap().iter().filter_map(|c| c.as_str()).collect();
+    assert!(tickets.contains(&"issued_at") && !tickets.contains(&"_line"), "the columns the rules read, no others: {tickets:?}");
+    assert!(floor["rows"].as_u64().unwrap() > 0 && floor["seconds"].as_f64().unwrap() > 0.0, "{floor}");
+    assert!(floor["suite_multiple"].as_f64().unwrap() > 0.0, "{floor}");
     // The inlined and the cached runs of each rule return the same rows.
     for (rule, x) in v["rules"].as_object().unwrap() {
         assert_eq!(x["rows"], v["rules_cached"][rule]["rows"], "{rule}");
