@@ -72,7 +72,8 @@ pub struct Ticket {
     pub is_appointment: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A case (办件); `Default` is a case of nothing, for literals that name only what they set.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Case {
     pub case_id: String,
     pub hall_id: String,

@@ -61,6 +61,11 @@ pub fn random_item(rng: &mut ChaCha8Rng) -> &'static Item {
     &ITEMS[0]
 }
 
+/// The value of the first share whose cumulative bound the draw `x` (in [0, 1)) falls below, else `last`.
+pub fn by_share<T: Copy>(x: f64, shares: &[(f64, T)], last: T) -> T {
+    shares.iter().find(|(bound, _)| x < *bound).map_or(last, |&(_, v)| v)
+}
+
 /// A queue wait in seconds: mostly a few minutes, now and then long (integer arithmetic only,
 /// so a seed gives the same waits on every platform).
 pub fn wait_seconds(rng: &mut ChaCha8Rng) -> i64 {
@@ -349,14 +354,7 @@ impl<'a> Gen<'a> {
             outcome: label::OPEN,
             supplement_requests: if self.rng.random_bool(0.5) { None } else { Some(0) },
             rongque: if self.rng.random_bool(0.5) { None } else { Some(false) },
-            supplement_due: None,
-            supplement_received_at: None,
-            extension_days: None,
-            extension_reason: None,
-            extension_approver: None,
-            extension_approved_at: None,
-            overdue_notified_at: None,
-            ticket_id: None,
+            ..Default::default()
         }
     }
 
@@ -508,15 +506,7 @@ impl<'a> Gen<'a> {
         let issued = self.time_in(d, 8, 16);
         let wait_s = wait_seconds(&mut self.rng);
         let x: f64 = self.rng.random();
-        let status = if x < 0.905 {
-            label::SERVED
-        } else if x < 0.955 {
-            label::NO_SHOW
-        } else if x < 0.99 {
-            label::CANCELLED
-        } else {
-            label::NEVER_CALLED
-        };
+        let status = by_share(x, &[(0.905, label::SERVED), (0.955, label::NO_SHOW), (0.99, label::CANCELLED)], label::NEVER_CALLED);
         let called = matches!(status, l if l == label::SERVED || l == label::NO_SHOW).then(|| issued + Duration::seconds(wait_s));
         let finished =
             (status == label::SERVED).then(|| called.expect("served is called") + Duration::seconds(self.rng.random_range(180..1500)));
@@ -573,15 +563,7 @@ impl<'a> Gen<'a> {
     fn ordinary_course(&mut self, c: &mut Case) {
         let acc = c.accepted_at;
         let x: f64 = self.rng.random();
-        c.outcome = if x < 0.93 {
-            label::DONE
-        } else if x < 0.97 {
-            label::RETURNED
-        } else if x < 0.99 {
-            label::DENIED
-        } else {
-            label::REFUSED
-        };
+        c.outcome = by_share(x, &[(0.93, label::DONE), (0.97, label::RETURNED), (0.99, label::DENIED)], label::REFUSED);
         if c.outcome == label::REFUSED {
             c.completed_at = Some(acc + Duration::minutes(self.rng.random_range(10..40)));
             return;

@@ -31,25 +31,11 @@ fn case(id: &str, ty: &'static str, p: Option<i64>, acc: &str) -> Case {
         window_id: Some("W01".into()),
         staff_id: Some("S1".into()),
         item_code: "YB-0501".into(),
-        item_name: None,
         case_type: ty,
         promised_days: p,
-        applicant_name: None,
-        applicant_id_no: None,
-        applicant_phone: None,
         accepted_at: ts(acc),
-        completed_at: None,
         outcome: label::OPEN,
-        supplement_requests: None,
-        rongque: None,
-        supplement_due: None,
-        supplement_received_at: None,
-        extension_days: None,
-        extension_reason: None,
-        extension_approver: None,
-        extension_approved_at: None,
-        overdue_notified_at: None,
-        ticket_id: None,
+        ..Default::default()
     }
 }
 

@@ -111,14 +111,35 @@ pub struct RankBar {
     pub unsatisfied: i64,
 }
 
-/// Horizontal bars: satisfied (green) and unsatisfied (red) votes per window, best first.
-pub fn ranking(title: &str, bars: &[RankBar], satisfied_label: &str, unsatisfied_label: &str) -> Result<Vec<u8>, ChartError> {
+/// A white canvas of `w`×`h` pixels that `draw` draws on, as PNG.
+fn canvas(size: (u32, u32), draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<(), ChartError>) -> Result<Vec<u8>, ChartError> {
     ensure_registered()?;
-    let (w, h) = (720u32, (90 + 34 * bars.len().max(1)) as u32);
+    let (w, h) = size;
     let mut buf = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
+        draw(&root)?;
+        root.present().map_err(draw_err)?;
+    }
+    png(&buf, w, h)
+}
+
+/// The series' legend, upper right.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), ChartError> {
+    chart
+        .configure_series_labels()
+        .label_font(font(13.0))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(draw_err)
+}
+
+/// Horizontal bars: satisfied (green) and unsatisfied (red) votes per window, best first.
+pub fn ranking(title: &str, bars: &[RankBar], satisfied_label: &str, unsatisfied_label: &str) -> Result<Vec<u8>, ChartError> {
+    canvas((720u32, (90 + 34 * bars.len().max(1)) as u32), |root| {
         let max = bars.iter().map(|b| b.satisfied.max(b.unsatisfied)).max().unwrap_or(1).max(1);
         let labels: Vec<String> = bars.iter().map(|b| drawable(&b.label)).collect();
         let n = bars.len().max(1);
@@ -169,27 +190,14 @@ pub fn ranking(title: &str, bars: &[RankBar], satisfied_label: &str, unsatisfied
             .map_err(draw_err)?
             .label(drawable(unsatisfied_label))
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], RED_.filled()));
-        chart
-            .configure_series_labels()
-            .label_font(font(13.0))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(draw_err)?;
-        root.present().map_err(draw_err)?;
-    }
-    png(&buf, w, h)
+        legend(&mut chart)?;
+        Ok(())
+    })
 }
 
 /// Mean wait (minutes) by hour of day, with the explanation threshold as a line.
 pub fn wait_by_hour(title: &str, hours: &[(i64, f64)], threshold_min: f64, threshold_label: &str, y_label: &str, x_label: &str) -> Result<Vec<u8>, ChartError> {
-    ensure_registered()?;
-    let (w, h) = (720u32, 320u32);
-    let mut buf = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err)?;
+    canvas((720u32, 320u32), |root| {
         let maxy = hours.iter().map(|(_, v)| *v).fold(threshold_min * 1.2, f64::max);
         let mut chart = ChartBuilder::on(&root)
             .caption(drawable(title), font(20.0))
@@ -219,27 +227,14 @@ pub fn wait_by_hour(title: &str, hours: &[(i64, f64)], threshold_min: f64, thres
             .map_err(draw_err)?
             .label(drawable(threshold_label))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED_.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .label_font(font(13.0))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(draw_err)?;
-        root.present().map_err(draw_err)?;
-    }
-    png(&buf, w, h)
+        legend(&mut chart)?;
+        Ok(())
+    })
 }
 
 /// A rate per month (0..1) as a line with points, e.g. 按时办结率 over twelve months.
 pub fn trend(title: &str, points: &[(String, f64)], y_label: &str) -> Result<Vec<u8>, ChartError> {
-    ensure_registered()?;
-    let (w, h) = (720u32, 300u32);
-    let mut buf = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err)?;
+    canvas((720u32, 300u32), |root| {
         let n = points.len().max(1);
         let miny = points.iter().map(|(_, v)| *v).fold(1.0, f64::min);
         let lo = ((miny * 100.0 / 10.0).floor() * 10.0 / 100.0).clamp(0.0, 0.9);
@@ -274,9 +269,8 @@ pub fn trend(title: &str, points: &[(String, f64)], y_label: &str) -> Result<Vec
         chart
             .draw_series(points.iter().enumerate().map(|(i, (_, v))| Text::new(format!("{:.1}%", v * 100.0), (i as f64 + 0.05, *v + 0.01), font(11.0))))
             .map_err(draw_err)?;
-        root.present().map_err(draw_err)?;
-    }
-    png(&buf, w, h)
+        Ok(())
+    })
 }
 
 #[cfg(test)]
