@@ -469,22 +469,8 @@ impl HallGen<'_> {
         let n = self.next_id();
         let approval_type = self.pick(&[label::LEADER, label::LEADER, label::MEETING]);
         let approver = names::denial_approver(&mut self.rng, approval_type);
-        let mut d = Denial {
-            register_id: format!("FDBA-{}-2026-{:06}", self.hall, n),
-            case_id: c.case_id.clone(),
-            hall_id: self.hall.clone(),
-            item_code: Some(c.item_code.clone()),
-            applicant_name: c.applicant_name.clone(),
-            denial_type: if c.outcome == label::REFUSED { label::REFUSED } else { label::DENIED },
-            decided_at: decided,
-            reason: Some(self.pick(DENIAL_REASONS).to_string()),
-            legal_basis: Some(self.pick(LEGAL_BASES).to_string()),
-            approval_type: Some(approval_type.to_string()),
-            approver: Some(approver),
-            notice_served_at: None,
-            filed_at: None,
-            archived: Some(true),
-        };
+        let (reason, basis) = (self.pick(DENIAL_REASONS), self.pick(LEGAL_BASES));
+        let mut d = Denial::of_case(c, format!("FDBA-{}-2026-{:06}", self.hall, n), decided, reason, basis, approval_type, approver);
         let notice_k = if self.rng.random_bool(0.05) { 4 } else { self.rng.random_range(1..=3) };
         let nd = self.cal.add_workdays(day, notice_k);
         d.notice_served_at = Some(self.time(nd, 9, 17));
@@ -528,13 +514,7 @@ impl HallGen<'_> {
             } else {
                 None
             },
-            verified_at: None,
-            verification_result: None,
-            rectify_due_extended: None,
-            rectify_extension_reason: None,
-            rectify_extension_reported_at: None,
-            rectified_at: None,
-            feedback_at: None,
+            ..Default::default()
         };
         if bad {
             let hours = if self.rng.random_bool(0.05) { self.rng.random_range(25..60) } else { self.rng.random_range(1..24) };

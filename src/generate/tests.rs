@@ -103,13 +103,7 @@ fn oracle_ratings_denials_queue_and_rankings_on_literal_values() {
         rated_at: ts(at),
         level,
         comment: None,
-        verified_at: None,
-        verification_result: None,
-        rectify_due_extended: None,
-        rectify_extension_reason: None,
-        rectify_extension_reported_at: None,
-        rectified_at: None,
-        feedback_at: None,
+        ..Default::default()
     };
     let mut r = Records::default();
     let mut v = rating("exact", Some("W1"), "2026-10-12 10:00:00", label::UNSATISFIED);
