@@ -726,7 +726,7 @@ mod tests {
         // A write that is dropped before commit changes nothing and leaves no temporary.
         let (_, b2) = batch(&[9]);
         let mut t = wh.begin(&lock).unwrap();
-        t.replace_table("t", &schema, &[b2.clone()], 10).unwrap();
+        t.replace_table("t", &schema, std::slice::from_ref(&b2), 10).unwrap();
         drop(t);
         let cur = wh.current().unwrap().unwrap();
         assert_eq!(cur, s1);
@@ -737,7 +737,7 @@ mod tests {
         // A later commit links unchanged tables and keeps only a few snapshots.
         for _ in 0..6 {
             let mut t = wh.begin(&lock).unwrap();
-            t.add_file("log", &format!("x-{}.parquet", t.staged().id), &schema, &[b2.clone()]).unwrap();
+            t.add_file("log", &format!("x-{}.parquet", t.staged().id), &schema, std::slice::from_ref(&b2)).unwrap();
             t.commit().unwrap();
         }
         let cur = wh.current().unwrap().unwrap();

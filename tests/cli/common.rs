@@ -223,3 +223,18 @@ impl Drop for Served {
 pub fn port_after(line: &str, prefix: &str) -> Option<u16> {
     line.split(prefix).nth(1)?.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
 }
+
+/// Tells a test server how to answer: it reads the rules file `path` on every request.
+pub fn set_rules(path: &Path, rules: &serde_json::Value) {
+    std::fs::write(path, serde_json::to_vec(rules).unwrap()).unwrap();
+}
+
+/// The `.json` files a test server recorded into `dir`, in name order (none when it wrote none).
+pub fn recorded(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    files
+}

@@ -19,7 +19,7 @@ use windowwatch::deliver::ledger::{self, Entry};
 use windowwatch::deliver::{self, Attachment, Backoff, DeliverError, DeliverOptions, DeliveryReport, InlineImage, Message, Outcome};
 use windowwatch::store::Warehouse;
 
-use crate::common::{Env, Served, batches_to_maps, port_after};
+use crate::common::{Env, Served, batches_to_maps, port_after, recorded, set_rules};
 
 const USER: &str = "jiandu";
 /// The password the tests put in the environment; no output may ever contain it.
@@ -109,16 +109,11 @@ impl Server {
     }
 
     fn set_rules(&self, rules: serde_json::Value) {
-        std::fs::write(&self.rules, serde_json::to_vec(&rules).unwrap()).unwrap();
+        set_rules(&self.rules, &rules);
     }
 
     fn received(&self) -> Vec<Received> {
-        let mut metas: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {
-            Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
-            Err(_) => Vec::new(),
-        };
-        metas.sort();
-        metas
+        recorded(&self.dir)
             .iter()
             .map(|m| {
                 let v: serde_json::Value = serde_json::from_slice(&std::fs::read(m).unwrap()).unwrap();

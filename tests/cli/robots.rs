@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::common::{Env, Run, Served, port_after};
+use crate::common::{Env, Run, Served, port_after, recorded, set_rules};
 
 const TOKEN_JIA: &str = "tokJIA0c7e5d1f9a";
 const SECRET_JIA: &str = "SECjia-5f2b9e-签名";
@@ -89,16 +89,11 @@ impl Robot {
     }
 
     fn set_rules(&self, rules: Value) {
-        std::fs::write(&self.rules, serde_json::to_vec(&rules).unwrap()).unwrap();
+        set_rules(&self.rules, &rules);
     }
 
     fn posts(&self) -> Vec<Post> {
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {
-            Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
-            Err(_) => Vec::new(),
-        };
-        files.sort();
-        files
+        recorded(&self.dir)
             .iter()
             .map(|f| {
                 let v: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
