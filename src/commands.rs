@@ -48,7 +48,7 @@ pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
             Ok(0)
         }
         Command::Run(a) => cmd_run(&a.job, settings()?),
-        Command::Health(a) => match crate::schedule::health::check(&settings()?.config.data_dir, std::time::Duration::from_secs(a.max_age_secs)) {
+        Command::Health(a) => match crate::schedule::health::check(&crate::store::local_root(&settings()?.config.data_dir)?, std::time::Duration::from_secs(a.max_age_secs)) {
             Ok(m) => {
                 println!("{m}");
                 Ok(0)
@@ -80,7 +80,7 @@ pub fn run(command: Command, global: &crate::cli::GlobalArgs) -> Result<u8> {
         }
         #[cfg(feature = "web")]
         Command::ServeWeb(a) => {
-            runtime()?.block_on(crate::web::serve(std::sync::Arc::new(settings()?), a.listen.as_deref()))?;
+            runtime()?.block_on(crate::web::serve(std::sync::Arc::new(web_settings(settings()?)?), a.listen.as_deref()))?;
             Ok(0)
         }
         #[cfg(feature = "web")]
@@ -219,6 +219,15 @@ pub fn cmd_config_check(file: Option<&std::path::Path>, global: &crate::cli::Glo
     }
 }
 
+/// The settings the browser workspace is served with: its pages look at the warehouse's folder
+/// themselves, so a bucket (`s3://…`) is named by its local copy, met here as opening the
+/// warehouse would.
+#[cfg(feature = "web")]
+fn web_settings(mut s: Settings) -> Result<Settings, crate::store::StoreError> {
+    s.config.data_dir = crate::store::local_root(&s.config.data_dir)?;
+    Ok(s)
+}
+
 /// `serve` with `[[web.users]]` configured: the browser workspace on a thread and runtime of its
 /// own beside the scheduler, ending with the process.
 #[cfg(feature = "web")]
@@ -226,6 +235,13 @@ fn web_beside(s: Settings) {
     if s.config.web.users.is_empty() {
         return;
     }
+    let s = match web_settings(s) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("serve: the browser workspace cannot open the warehouse: {e}");
+            return;
+        }
+    };
     std::thread::spawn(move || {
         let served = runtime().map_err(|e| e.to_string()).and_then(|rt| rt.block_on(crate::web::serve(std::sync::Arc::new(s), None)).map_err(|e| e.to_string()));
         if let Err(e) = served {

@@ -77,6 +77,26 @@ pub struct Office {
     pub addressee: Option<String>,
 }
 
+impl Office {
+    /// An office not configured but made for a report: `halls` alone, mailed to `to` in Chinese,
+    /// personal data masked, no robot and no document settings.
+    pub fn mail_only(id: String, name: String, halls: Vec<String>, to: Vec<String>) -> Office {
+        Office {
+            id,
+            name,
+            halls,
+            districts: Vec::new(),
+            to,
+            cc: Vec::new(),
+            language: "zh-CN".into(),
+            show_personal_data: false,
+            webhook: None,
+            doc_number: None,
+            addressee: None,
+        }
+    }
+}
+
 /// Which vendor's group robot a webhook posts to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

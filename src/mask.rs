@@ -35,25 +35,24 @@ const COMPOUND_SURNAMES: &[&str] = &[
 
 /// `110101199001011234` → `110101********1234` (any length: first 6 and last 4 kept).
 pub fn mask_id(s: &str) -> String {
-    let chars: Vec<char> = s.trim().chars().collect();
-    if chars.len() <= 10 {
-        return "*".repeat(chars.len());
-    }
-    let mut out: String = chars[..6].iter().collect();
-    out.push_str(&"*".repeat(chars.len() - 10));
-    out.extend(&chars[chars.len() - 4..]);
-    out
+    keep_ends(s, 6, 4)
 }
 
 /// `13800138000` → `138****8000` (first 3 and last 4 digits kept).
 pub fn mask_phone(s: &str) -> String {
+    keep_ends(s, 3, 4)
+}
+
+/// The first `head` and last `tail` characters kept, every one between starred; all starred when
+/// nothing would be left between.
+fn keep_ends(s: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = s.trim().chars().collect();
-    if chars.len() <= 7 {
+    if chars.len() <= head + tail {
         return "*".repeat(chars.len());
     }
-    let mut out: String = chars[..3].iter().collect();
-    out.push_str(&"*".repeat(chars.len() - 7));
-    out.extend(&chars[chars.len() - 4..]);
+    let mut out: String = chars[..head].iter().collect();
+    out.push_str(&"*".repeat(chars.len() - head - tail));
+    out.extend(&chars[chars.len() - tail..]);
     out
 }
 

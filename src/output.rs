@@ -198,6 +198,16 @@ fn neutralised(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
 }
 
+/// The rows as JSON of format `F` (an array, or one object a line), nulls written out.
+fn write_json<F: datafusion::arrow::json::writer::JsonFormat>(out: &mut dyn Write, batches: &[RecordBatch]) -> Result<(), OutputError> {
+    let mut w = datafusion::arrow::json::WriterBuilder::new().with_explicit_nulls(true).build::<_, F>(out);
+    for b in batches {
+        w.write(b)?;
+    }
+    w.finish()?;
+    Ok(())
+}
+
 /// Prints batches in a text format.
 pub fn print_batches(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordBatch], format: PrintFormat) -> Result<(), OutputError> {
     let text: Vec<RecordBatch> = batches.iter().map(textual).collect::<Result<_, _>>()?;
@@ -225,23 +235,9 @@ pub fn print_batches(out: &mut dyn Write, schema: &SchemaRef, batches: &[RecordB
                 w.write(&neutralised(b)?)?;
             }
         }
-        PrintFormat::Jsonl => {
-            let mut w = datafusion::arrow::json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .build::<_, datafusion::arrow::json::writer::LineDelimited>(&mut *out);
-            for b in &text {
-                w.write(b)?;
-            }
-            w.finish()?;
-        }
+        PrintFormat::Jsonl => write_json::<datafusion::arrow::json::writer::LineDelimited>(&mut *out, &text)?,
         PrintFormat::Json => {
-            let mut w = datafusion::arrow::json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .build::<_, datafusion::arrow::json::writer::JsonArray>(&mut *out);
-            for b in &text {
-                w.write(b)?;
-            }
-            w.finish()?;
+            write_json::<datafusion::arrow::json::writer::JsonArray>(&mut *out, &text)?;
             writeln!(out)?;
         }
         PrintFormat::Parquet => return Err(OutputError::NeedsFile("parquet")),

@@ -36,16 +36,15 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The settings of every command: the config file (or the defaults) compiled with the flags,
-    /// then, when the data lives in a bucket, its local copy synchronised.
+    /// The settings of every command: the config file (or the defaults) compiled with the flags.
+    /// A bucket (`data_dir = "s3://…"`) stays a name here: it is met when the warehouse is opened
+    /// (`store::Warehouse::open`).
     pub fn resolve(g: &GlobalArgs) -> Result<Settings, SettingsError> {
         let config = match Settings::config_file(g) {
             Some(p) => Config::load(&p)?,
             None => Config::default(),
         };
-        let mut settings = Settings::compile(config, g).map_err(|problems| SettingsError::Several(problems.join("\n")))?;
-        settings.open_bucket()?;
-        Ok(settings)
+        Settings::compile(config, g).map_err(|problems| SettingsError::Several(problems.join("\n")))
     }
 
     /// The configuration file: `--config`, else `./windowwatch.toml` when there is one.
@@ -92,20 +91,10 @@ impl Settings {
             _ => Err(errors),
         }
     }
-
-    /// A bucket (`data_dir = "s3://…"`): the warehouse is opened at its local copy, synchronised
-    /// with the bucket here.
-    fn open_bucket(&mut self) -> Result<(), SettingsError> {
-        #[cfg(feature = "s3")]
-        if is_bucket(&self.config) {
-            let url = self.config.data_dir.to_string_lossy().into_owned();
-            self.config.data_dir = crate::store::remote::Remote::connect(&url).map_err(|e| SettingsError::Several(e.to_string()))?;
-        }
-        Ok(())
-    }
 }
 
 /// Whether the data lives in a bucket (`s3://…`).
+#[cfg(not(feature = "s3"))]
 fn is_bucket(config: &Config) -> bool {
     config.data_dir.to_str().is_some_and(|d| d.starts_with("s3://"))
 }

@@ -17,11 +17,6 @@ insp AS (
     FROM staff_inspection_violations
     GROUP BY staff_id, year
 ),
-insp_x AS (
-    SELECT i.*, (i.repeat_month IS NOT NULL AND e.rule IS NULL) AS inspection_repeat
-    FROM insp i
-    LEFT JOIN excused e ON e.rule = 'staff.inspection_repeat' AND e.entity_id = i.staff_id AND e.month = i.repeat_month
-),
 comp AS (
     SELECT c.staff_id, CAST(date_part('year', c.received_at) AS BIGINT) AS year, c.level
     FROM complaints_at c
@@ -45,10 +40,21 @@ att AS (
     FROM staff_attendance_years
     GROUP BY staff_id, year
 ),
-att_x AS (
-    SELECT a.*, (a.reached_month IS NOT NULL AND e.rule IS NULL) AS attendance_reached
-    FROM att a
-    LEFT JOIN excused e ON e.rule = 'staff.attendance' AND e.entity_id = a.staff_id AND e.month = a.reached_month
+-- The conditions reached in a month — (一)'s repeated inspection, (二)'s attendance — each
+-- counting unless an appeal excused its finding (rule + staff + month).
+reached AS (
+    SELECT 'staff.inspection_repeat' AS rule, staff_id, year, repeat_month AS month FROM insp WHERE repeat_month IS NOT NULL
+    UNION ALL
+    SELECT 'staff.attendance' AS rule, staff_id, year, reached_month AS month FROM att WHERE reached_month IS NOT NULL
+),
+counted AS (
+    SELECT r.staff_id, r.year,
+        bool_or(r.rule = 'staff.inspection_repeat') AS inspection_repeat,
+        bool_or(r.rule = 'staff.attendance') AS attendance_reached
+    FROM reached r
+    LEFT JOIN excused e ON e.rule = r.rule AND e.entity_id = r.staff_id AND e.month = r.month
+    WHERE e.rule IS NULL
+    GROUP BY r.staff_id, r.year
 ),
 k AS (
     SELECT staff_id, year FROM insp
@@ -58,7 +64,7 @@ k AS (
 j AS (
     SELECT k.staff_id, s.staff_name, s.hall_id, s.employment, k.year,
         COALESCE(i.inspection_violations, 0) AS inspection_violations,
-        COALESCE(i.inspection_repeat, false) AS inspection_repeat,
+        COALESCE(r.inspection_repeat, false) AS inspection_repeat,
         COALESCE(c.complaints_center, 0) AS complaints_center,
         COALESCE(c.complaints_department, 0) AS complaints_department,
         COALESCE(c.complaints_province, 0) AS complaints_province,
@@ -67,12 +73,13 @@ j AS (
         COALESCE(a.late_early, 0) AS late_early,
         COALESCE(a.personal_leave_days, 0.0) AS personal_leave_days,
         COALESCE(a.sick_leave_days, 0.0) AS sick_leave_days,
-        COALESCE(a.attendance_reached, false) AS attendance_reached
+        COALESCE(r.attendance_reached, false) AS attendance_reached
     FROM k
     LEFT JOIN staff s ON s.staff_id = k.staff_id
-    LEFT JOIN insp_x i ON i.staff_id = k.staff_id AND i.year = k.year
+    LEFT JOIN insp i ON i.staff_id = k.staff_id AND i.year = k.year
     LEFT JOIN comp_y c ON c.staff_id = k.staff_id AND c.year = k.year
-    LEFT JOIN att_x a ON a.staff_id = k.staff_id AND a.year = k.year
+    LEFT JOIN att a ON a.staff_id = k.staff_id AND a.year = k.year
+    LEFT JOIN counted r ON r.staff_id = k.staff_id AND r.year = k.year
 ),
 x AS (
     SELECT j.*,

@@ -94,6 +94,8 @@ pub struct Catalog {
     /// The shipped rule profile (`queries/profile.toml`).
     pub default_profile: String,
     pub origin: String,
+    /// SQL that views and rules share (`queries/partials/`, `{{> name param="…"}}`).
+    partials: Vec<View>,
     hb: Handlebars<'static>,
 }
 
@@ -146,10 +148,11 @@ impl Catalog {
     /// A queries directory on disk (same layout as `queries/`).
     pub fn from_dir(dir: &Path) -> Result<Catalog, CheckError> {
         let mut files = BTreeMap::new();
-        for sub in ["views", "rules", "metrics", "reports"] {
+        for sub in ["views", "rules", "metrics", "reports", "partials"] {
             let d = dir.join(sub);
-            if sub == "reports" && !d.exists() {
-                for r in Catalog::builtin().reports {
+            if (sub == "reports" || sub == "partials") && !d.exists() {
+                let builtin = Catalog::builtin();
+                for r in if sub == "reports" { builtin.reports } else { builtin.partials } {
                     files.insert(r.path.clone(), r.sql.clone());
                 }
                 continue;
@@ -177,6 +180,7 @@ impl Catalog {
         let mut metrics = Vec::new();
         let mut reports = Vec::new();
         let mut rules = Vec::new();
+        let mut partials = Vec::new();
         let mut problems = Vec::new();
         for (path, text) in &files {
             let Some((dir, file)) = path.split_once('/') else { continue };
@@ -187,11 +191,18 @@ impl Catalog {
                 "views" => views.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
                 "metrics" => metrics.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
                 "reports" => reports.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
+                "partials" => partials.push(View { name: view_name(file), sql: text.clone(), path: path.clone() }),
                 "rules" => match rule_meta(&files, path, file) {
                     Ok(meta) => rules.push(Rule { meta, sql: text.clone(), path: path.clone() }),
                     Err(p) => problems.push(p),
                 },
                 _ => {}
+            }
+        }
+        let mut hb = handlebars();
+        for p in &partials {
+            if let Err(e) = hb.register_partial(&p.name, &p.sql) {
+                problems.push(format!("{}: {e}", p.path));
             }
         }
         match problems.len() {
@@ -202,7 +213,7 @@ impl Catalog {
         views.sort_by(|a, b| a.path.cmp(&b.path));
         rules.sort_by(|a, b| a.meta.id.cmp(&b.meta.id));
         let default_profile = files.get("profile.toml").cloned().unwrap_or_default();
-        Ok(Catalog { views, rules, metrics, reports, default_profile, origin, hb: handlebars() })
+        Ok(Catalog { views, rules, metrics, reports, default_profile, origin, partials, hb })
     }
 
     /// The rules as a table (`rule_catalog`): id, titles, severity, entity, month, seed clause,
@@ -290,6 +301,20 @@ mod tests {
         "response.late",
         "assessment.bottom",
     ];
+
+    #[test]
+    fn one_partial_serves_the_windows_and_the_staff_assessment() {
+        let c = Catalog::builtin();
+        let vars = serde_json::json!({"assessment_points": "SELECT 'r' AS rule, 1.0 AS points", "assessment_findings": "latest_findings", "assessment_base": "100", "assessment_grade": "'A'"});
+        let render = |name: &str| {
+            let v = c.views.iter().find(|v| v.name == name).unwrap();
+            c.render(&v.path, &v.sql, &vars).unwrap()
+        };
+        let windows = render("assessment_windows");
+        assert!(windows.contains("SELECT f.hall_id, f.window_id AS unit_id") && windows.contains("ON a.hall_id = s.hall_id AND a.unit_id") && windows.contains("AS hall_windows"), "{windows}");
+        let staff = render("assessment_staff");
+        assert!(staff.contains("SELECT f.staff_id AS unit_id") && staff.contains("ON a.unit_id = s.unit_id") && staff.contains("AS staff_name") && staff.contains("AS hall_staff"), "{staff}");
+    }
 
     #[test]
     fn every_spec_rule_has_exactly_one_sql_file_with_metadata() {

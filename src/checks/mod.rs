@@ -317,12 +317,7 @@ impl ViewCache {
         let word = |name: &str| regex::Regex::new(&format!(r"\b{}\b", regex::escape(name))).expect("an escaped name is a valid pattern");
         let partitions = ctx.state().config().target_partitions().max(1);
         let pool = Arc::clone(&ctx.runtime_env().memory_pool);
-        // A quarter of the memory limit at most (the queries need the rest), or without one a
-        // quarter of the machine's memory.
-        let cap = match pool.memory_limit() {
-            datafusion::execution::memory_pool::MemoryLimit::Finite(n) => n / 4,
-            _ => crate::engine::total_memory_bytes().map_or(2 << 30, |m| (m / 4) as usize),
-        };
+        let cap = cache_cap(pool.as_ref());
         for v in &catalog.views {
             let name = word(&v.name);
             let readers: Vec<&str> = queries.iter().copied().filter(|q| name.is_match(q)).collect();
@@ -344,28 +339,11 @@ impl ViewCache {
                 })
                 .collect();
             let df = ctx.table(v.name.as_str()).await.map_err(sql_err)?.select_columns(&columns.iter().map(String::as_str).collect::<Vec<_>>()).map_err(sql_err)?;
-            // Batch by batch, stopping as soon as the view would not fit.
             let reservation = datafusion::execution::memory_pool::MemoryConsumer::new(format!("windowwatch view cache {}", v.name)).register(&pool);
-            let mut stream = df.execute_stream().await.map_err(sql_err)?;
-            let schema: SchemaRef = stream.schema();
-            let mut batches = Vec::new();
-            let mut bytes = 0usize;
-            let mut fits = true;
-            while let Some(b) = futures::StreamExt::next(&mut stream).await {
-                let b = b.map_err(sql_err)?;
-                let n = b.get_array_memory_size();
-                if bytes + n > cap || reservation.try_grow(n).is_err() {
-                    fits = false;
-                    break;
-                }
-                bytes += n;
-                batches.push(b);
-            }
-            drop(stream);
-            if !fits {
+            let Some((schema, batches, bytes)) = hold(df, &reservation, cap).await.map_err(sql_err)? else {
                 tracing::info!(view = %v.name, "the view does not fit the memory limit: each rule computes it instead");
                 continue;
-            }
+            };
             let mut parts: Vec<Vec<RecordBatch>> = vec![Vec::new(); partitions];
             for (i, b) in batches.into_iter().enumerate() {
                 parts[i % partitions].push(b);
@@ -387,6 +365,34 @@ impl ViewCache {
         }
         Ok(())
     }
+}
+
+/// What the view cache may hold: a quarter of the memory limit at most (the queries need the
+/// rest), or without one a quarter of the machine's memory.
+fn cache_cap(pool: &dyn datafusion::execution::memory_pool::MemoryPool) -> usize {
+    match pool.memory_limit() {
+        datafusion::execution::memory_pool::MemoryLimit::Finite(n) => n / 4,
+        _ => crate::engine::total_memory_bytes().map_or(2 << 30, |m| (m / 4) as usize),
+    }
+}
+
+/// A view's rows batch by batch, stopping as soon as they would not fit `cap` bytes or the
+/// reservation: (schema, batches, bytes), or `None` when they do not fit.
+async fn hold(df: datafusion::dataframe::DataFrame, reservation: &datafusion::execution::memory_pool::MemoryReservation, cap: usize) -> Result<Option<(SchemaRef, Vec<RecordBatch>, usize)>, DataFusionError> {
+    let mut stream = df.execute_stream().await?;
+    let schema: SchemaRef = stream.schema();
+    let mut batches = Vec::new();
+    let mut bytes = 0usize;
+    while let Some(b) = futures::StreamExt::next(&mut stream).await {
+        let b = b?;
+        let n = b.get_array_memory_size();
+        if bytes + n > cap || reservation.try_grow(n).is_err() {
+            return Ok(None);
+        }
+        bytes += n;
+        batches.push(b);
+    }
+    Ok(Some((schema, batches, bytes)))
 }
 
 /// Runs `rules` and stamps their rows; adds what they spilled to `spilled`.
@@ -478,90 +484,124 @@ pub async fn run_in(
     let started = crate::clock::now_china();
     let Evaluation { findings, rates, rules_run, spilled_bytes, cached_views } = evaluate(ctx, catalog, profile, opts.as_of, &opts.only).await?;
     tracing::debug!(?cached_views, "views computed once for the run");
-    let snapshot = snapshot.cloned();
-
     // Compare with the previous run.
-    let mut previous = None;
-    let mut prev_first: HashMap<String, i64> = HashMap::new();
-    if let Some(s) = &snapshot {
-        let runs = s.read("check_runs")?;
-        let mut last: Option<(i64, i64)> = None;
-        for b in &runs {
-            let id = b.column(0).as_any().downcast_ref::<Int64Array>().expect("run_id");
-            let at = b.column(1).as_any().downcast_ref::<TimestampMicrosecondArray>().expect("as_of");
-            for i in 0..b.num_rows() {
-                if last.is_none_or(|(l, _)| id.value(i) > l) {
-                    last = Some((id.value(i), at.value(i)));
-                }
-            }
-        }
-        if let Some((id, at)) = last {
-            previous = Some((id, micros_to_naive(at)));
-            let f = s.table_dir("findings").join(format!("run-{id:06}.parquet"));
-            if f.exists() {
-                for b in crate::store::read_parquet(&f)? {
-                    let keys = finding_keys(&b, 2);
-                    let first = b.column_by_name("first_run_id").expect("first_run_id").as_any().downcast_ref::<Int64Array>().expect("i64").clone();
-                    for (i, k) in keys.into_iter().enumerate() {
-                        prev_first.insert(k, first.value(i));
-                    }
-                }
-            }
-        }
-    }
+    let Previous { run: previous, first: prev_first } = previous_run(snapshot)?;
     let keys = finding_keys(&findings, 0);
     let new_findings = keys.iter().filter(|k| !prev_first.contains_key(*k)).count();
     let current: std::collections::HashSet<&String> = keys.iter().collect();
     let resolved_findings = if previous.is_some() { prev_first.keys().filter(|k| !current.contains(k)).count() } else { 0 };
-
-    let mut run_id = None;
+    let mut run = CheckRun { run_id: None, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run, spilled_bytes, memory_peak: 0, memory_limit: opts.engine.memory_limit };
     if opts.record {
-        let lock = wh.lock()?;
-        let mut txn = wh.begin(&lock)?;
-        let id = txn.meta.next_run_id;
-        let n = findings.num_rows();
-        let as_of_us = ts_micros(opts.as_of);
-        let first: Vec<i64> = keys.iter().map(|k| prev_first.get(k).copied().unwrap_or(id)).collect();
-        let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![id; n])), Arc::new(TimestampMicrosecondArray::from(vec![as_of_us; n]))];
-        cols.extend(findings.columns().iter().cloned());
-        cols.push(Arc::new(Int64Array::from(first)));
-        let stored = RecordBatch::try_new(findings_store_schema(), cols).map_err(|e| CheckError::Engine(e.into()))?;
-        txn.add_file("findings", &format!("run-{id:06}.parquet"), &findings_store_schema(), &[stored])?;
-
-        let rn = rates.num_rows();
-        let mut rcols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![id; rn])), Arc::new(TimestampMicrosecondArray::from(vec![as_of_us; rn]))];
-        rcols.extend(rates.columns().iter().cloned());
-        let rstored = RecordBatch::try_new(rates_store_schema(), rcols).map_err(|e| CheckError::Engine(e.into()))?;
-        txn.add_file("rates", &format!("run-{id:06}.parquet"), &rates_store_schema(), &[rstored])?;
-
-        let finished = crate::clock::now_china();
-        let count = |s: &str| count_severity(&findings, s) as i64;
-        let profile_json = serde_json::to_string(&serde_json::json!({"source": profile.source, "params": profile.params, "disabled": profile.disabled})).unwrap();
-        let run_cols: Vec<ArrayRef> = vec![
-            Arc::new(Int64Array::from(vec![id])),
-            Arc::new(TimestampMicrosecondArray::from(vec![as_of_us])),
-            Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(started)])),
-            Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(finished)])),
-            Arc::new(Int64Array::from(vec![snapshot.as_ref().map_or(0, |s| s.id as i64)])),
-            Arc::new(Int64Array::from(vec![rules_run as i64])),
-            Arc::new(Int64Array::from(vec![n as i64])),
-            Arc::new(Int64Array::from(vec![count("red")])),
-            Arc::new(Int64Array::from(vec![count("yellow")])),
-            Arc::new(Int64Array::from(vec![count("info")])),
-            Arc::new(Int64Array::from(vec![new_findings as i64])),
-            Arc::new(Int64Array::from(vec![resolved_findings as i64])),
-            Arc::new(Int64Array::from(vec![previous.map(|p| p.0)])),
-            Arc::new(StringArray::from(vec![profile_json])),
-            Arc::new(StringArray::from(vec![cal.sources.join("; ")])),
-        ];
-        let rb = RecordBatch::try_new(runs_schema(), run_cols).map_err(|e| CheckError::Engine(e.into()))?;
-        txn.add_file("check_runs", &format!("run-{id:06}.parquet"), &runs_schema(), &[rb])?;
-        txn.meta.next_run_id = id + 1;
-        txn.commit()?;
-        run_id = Some(id);
+        let first_runs: Vec<Option<i64>> = keys.iter().map(|k| prev_first.get(k).copied()).collect();
+        let recorded = Recorded { started, snapshot: snapshot.map_or(0, |s| s.id as i64), first_runs, profile, cal };
+        run.run_id = Some(record_run(wh, &run, &recorded)?);
     }
-    let memory_peak = engine::memory_peak(ctx);
-    Ok(CheckRun { run_id, as_of: opts.as_of, findings, rates, previous, new_findings, resolved_findings, rules_run, spilled_bytes, memory_peak, memory_limit: opts.engine.memory_limit })
+    run.memory_peak = engine::memory_peak(ctx);
+    Ok(run)
+}
+
+/// The last run recorded before this one (id, as-of), and the first run of each finding it
+/// stored, by finding key.
+struct Previous {
+    run: Option<(i64, NaiveDateTime)>,
+    first: HashMap<String, i64>,
+}
+
+fn previous_run(snapshot: Option<&Snapshot>) -> Result<Previous, CheckError> {
+    let mut previous = Previous { run: None, first: HashMap::new() };
+    let Some(s) = snapshot else { return Ok(previous) };
+    let Some((id, at)) = last_run(&s.read("check_runs")?) else { return Ok(previous) };
+    previous.run = Some((id, micros_to_naive(at)));
+    let f = s.table_dir("findings").join(format!("run-{id:06}.parquet"));
+    if f.exists() {
+        for b in crate::store::read_parquet(&f)? {
+            let keys = finding_keys(&b, 2);
+            let first = b.column_by_name("first_run_id").expect("first_run_id").as_any().downcast_ref::<Int64Array>().expect("i64").clone();
+            for (i, k) in keys.into_iter().enumerate() {
+                previous.first.insert(k, first.value(i));
+            }
+        }
+    }
+    Ok(previous)
+}
+
+/// The run with the highest id among the recorded runs: (id, as-of in microseconds).
+fn last_run(runs: &[RecordBatch]) -> Option<(i64, i64)> {
+    let mut last: Option<(i64, i64)> = None;
+    for b in runs {
+        let id = b.column(0).as_any().downcast_ref::<Int64Array>().expect("run_id");
+        let at = b.column(1).as_any().downcast_ref::<TimestampMicrosecondArray>().expect("as_of");
+        for i in 0..b.num_rows() {
+            if last.is_none_or(|(l, _)| id.value(i) > l) {
+                last = Some((id.value(i), at.value(i)));
+            }
+        }
+    }
+    last
+}
+
+/// What a run's record holds beside the run itself.
+struct Recorded<'a> {
+    started: NaiveDateTime,
+    /// The snapshot the run read (0 for none).
+    snapshot: i64,
+    /// Per finding, the run that first found it, when an earlier one did.
+    first_runs: Vec<Option<i64>>,
+    profile: &'a Profile,
+    cal: &'a Calendar,
+}
+
+/// Records the run — its findings, rates and the run itself — in a commit of its own; returns its id.
+fn record_run(wh: &Warehouse, run: &CheckRun, r: &Recorded<'_>) -> Result<i64, CheckError> {
+    let lock = wh.lock()?;
+    let mut txn = wh.begin(&lock)?;
+    let id = txn.meta.next_run_id;
+    let file = format!("run-{id:06}.parquet");
+    let as_of_us = ts_micros(run.as_of);
+    let first: Vec<i64> = r.first_runs.iter().map(|f| f.unwrap_or(id)).collect();
+    let stored = stamped(id, as_of_us, &run.findings, Some(Arc::new(Int64Array::from(first))), findings_store_schema())?;
+    txn.add_file("findings", &file, &findings_store_schema(), &[stored])?;
+    let rstored = stamped(id, as_of_us, &run.rates, None, rates_store_schema())?;
+    txn.add_file("rates", &file, &rates_store_schema(), &[rstored])?;
+    let rb = run_row(id, run, r)?;
+    txn.add_file("check_runs", &file, &runs_schema(), &[rb])?;
+    txn.meta.next_run_id = id + 1;
+    txn.commit()?;
+    Ok(id)
+}
+
+/// A run's rows as stored: the run id and as-of first, then the rows' columns, then `extra`.
+fn stamped(id: i64, as_of_us: i64, rows: &RecordBatch, extra: Option<ArrayRef>, schema: SchemaRef) -> Result<RecordBatch, CheckError> {
+    let n = rows.num_rows();
+    let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from(vec![id; n])), Arc::new(TimestampMicrosecondArray::from(vec![as_of_us; n]))];
+    cols.extend(rows.columns().iter().cloned());
+    cols.extend(extra);
+    RecordBatch::try_new(schema, cols).map_err(|e| CheckError::Engine(e.into()))
+}
+
+/// The run's row of `check_runs`.
+fn run_row(id: i64, run: &CheckRun, r: &Recorded<'_>) -> Result<RecordBatch, CheckError> {
+    let finished = crate::clock::now_china();
+    let count = |s: &str| count_severity(&run.findings, s) as i64;
+    let profile_json = serde_json::json!({"source": r.profile.source, "params": r.profile.params, "disabled": r.profile.disabled}).to_string();
+    let run_cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(vec![id])),
+        Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(run.as_of)])),
+        Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(r.started)])),
+        Arc::new(TimestampMicrosecondArray::from(vec![ts_micros(finished)])),
+        Arc::new(Int64Array::from(vec![r.snapshot])),
+        Arc::new(Int64Array::from(vec![run.rules_run as i64])),
+        Arc::new(Int64Array::from(vec![run.findings.num_rows() as i64])),
+        Arc::new(Int64Array::from(vec![count("red")])),
+        Arc::new(Int64Array::from(vec![count("yellow")])),
+        Arc::new(Int64Array::from(vec![count("info")])),
+        Arc::new(Int64Array::from(vec![run.new_findings as i64])),
+        Arc::new(Int64Array::from(vec![run.resolved_findings as i64])),
+        Arc::new(Int64Array::from(vec![run.previous.map(|p| p.0)])),
+        Arc::new(StringArray::from(vec![profile_json])),
+        Arc::new(StringArray::from(vec![r.cal.sources.join("; ")])),
+    ];
+    RecordBatch::try_new(runs_schema(), run_cols).map_err(|e| CheckError::Engine(e.into()))
 }
 
 /// Writes the views and rules rendered for `as_of` (plain SQL, no templates) and the calendar

@@ -251,32 +251,30 @@ mod tests {
         assert!(p.points_sql().contains("('ranking.model_window', CAST(5 AS DOUBLE))"), "{}", p.points_sql());
     }
 
-    #[test]
-    fn a_profile_entry_replaces_a_rules_points_and_its_grades_replace_the_table() {
-        let c = Catalog::builtin();
+    /// The built-in catalog's profile loaded from a file holding `text`.
+    fn load(text: &str) -> Result<Profile, ProfileError> {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("p.toml");
-        std::fs::write(&f, "[assessment.points]\n\"queue.long_wait\" = -0.5\n[assessment.grades]\n\"达标\" = 80\n\"不达标\" = 0\n").unwrap();
-        let p = Profile::load(&f, &c).unwrap();
+        std::fs::write(&f, text).unwrap();
+        Profile::load(&f, &Catalog::builtin())
+    }
+
+    #[test]
+    fn a_profile_entry_replaces_a_rules_points_and_its_grades_replace_the_table() {
+        let p = load("[assessment.points]\n\"queue.long_wait\" = -0.5\n[assessment.grades]\n\"达标\" = 80\n\"不达标\" = 0\n").unwrap();
         assert_eq!(p.points_of("queue.long_wait"), -0.5);
         assert_eq!(p.points_of("queue.unserved"), -2.0);
         assert_eq!((p.grade(80.0), p.grade(79.5)), ("达标", "不达标"));
-        std::fs::write(&f, "[assessment]\nweights = 1\n[assessment.points]\n\"x.y\" = 1\n\"queue.unserved\" = true\n").unwrap();
-        let e = Profile::load(&f, &c).unwrap_err();
+        let e = load("[assessment]\nweights = 1\n[assessment.points]\n\"x.y\" = 1\n\"queue.unserved\" = true\n").unwrap_err();
         assert_eq!(e.problems.len(), 3, "{e}");
     }
 
     #[test]
     fn a_users_profile_overrides_and_every_mistake_is_listed() {
-        let c = Catalog::builtin();
-        let dir = tempfile::tempdir().unwrap();
-        let f = dir.path().join("p.toml");
-        std::fs::write(&f, "filing_within_workdays = 7\n").unwrap();
-        let p = Profile::load(&f, &c).unwrap();
+        let p = load("filing_within_workdays = 7\n").unwrap();
         assert_eq!(p.get("filing_within_workdays"), 7);
         assert_eq!(p.get("notice_within_workdays"), 3);
-        std::fs::write(&f, "filing_within_workdays = 0\nwait_minutes = 20\ndisabled = [\"queue.nope\"]\n").unwrap();
-        let e = Profile::load(&f, &c).unwrap_err();
+        let e = load("filing_within_workdays = 0\nwait_minutes = 20\ndisabled = [\"queue.nope\"]\n").unwrap_err();
         assert_eq!(e.problems.len(), 3, "{e}");
     }
 }

@@ -100,7 +100,7 @@ pub fn read(snapshot: Option<&Snapshot>) -> Result<Vec<Entry>, StoreError> {
         let (Some(attempts), Some(resend), Some(at)) = (attempts, resend, at) else {
             return Err(StoreError::Corrupt { path: snap.table_dir(TABLE), message: "a deliveries file lacks a column".into() });
         };
-        let opt = |a: &StringArray, i: usize| if a.is_null(i) { None } else { Some(a.value(i).to_string()) };
+        let opt = crate::store::text_at;
         for i in 0..b.num_rows() {
             out.push(Entry {
                 office_id: office.value(i).to_string(),

@@ -110,37 +110,37 @@ impl Header for AutoSubmitted {
     }
 }
 
-/// A Content-Type we write ourselves (for the `name=` parameter of attachments).
-#[derive(Clone)]
-struct RawContentType(String);
+/// A header whose value we write ourselves, already encoded, as it stands.
+macro_rules! raw_header {
+    ($(#[$doc:meta])* $ty:ident, $name:literal) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        struct $ty(String);
 
-impl Header for RawContentType {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Content-Type")
-    }
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(RawContentType(s.to_string()))
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.clone(), self.0.clone())
-    }
+        impl Header for $ty {
+            fn name() -> HeaderName {
+                HeaderName::new_from_ascii_str($name)
+            }
+            fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok($ty(s.to_string()))
+            }
+            fn display(&self) -> HeaderValue {
+                HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.clone(), self.0.clone())
+            }
+        }
+    };
 }
 
-/// A Content-Disposition we write ourselves (RFC 2231 `filename*`).
-#[derive(Clone)]
-struct RawDisposition(String);
-
-impl Header for RawDisposition {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Content-Disposition")
-    }
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(RawDisposition(s.to_string()))
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::dangerous_new_pre_encoded(Self::name(), self.0.clone(), self.0.clone())
-    }
-}
+raw_header!(
+    /// A Content-Type we write ourselves (for the `name=` parameter of attachments).
+    RawContentType,
+    "Content-Type"
+);
+raw_header!(
+    /// A Content-Disposition we write ourselves (RFC 2231 `filename*`).
+    RawDisposition,
+    "Content-Disposition"
+);
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -291,10 +291,16 @@ mod tests {
         datafusion::arrow::util::display::array_value_to_string(t.column(0), 0).unwrap()
     }
 
-    #[tokio::test]
-    async fn working_day_functions_follow_the_2026_holidays() {
+    /// A context with the functions over the built-in calendar.
+    fn with_functions() -> SessionContext {
         let ctx = SessionContext::new();
         register(&ctx, Arc::new(Calendar::builtin()));
+        ctx
+    }
+
+    #[tokio::test]
+    async fn working_day_functions_follow_the_2026_holidays() {
+        let ctx = with_functions();
         // 2026-09-30 (Wed) + 3 working days: 10-01..10-07 are the National Day holiday, 10-10 (Sat) is 调休.
         assert_eq!(one(&ctx, "SELECT add_workdays(TIMESTAMP '2026-09-30 16:00:00', 3)").await, "2026-10-10 23:59:59");
         assert_eq!(one(&ctx, "SELECT add_workdays(DATE '2026-09-30', 1)").await, "2026-10-08 23:59:59");
@@ -353,8 +359,7 @@ mod tests {
 
     #[tokio::test]
     async fn every_function_answers_the_extremes_of_every_argument_with_a_value_or_an_error() {
-        let ctx = SessionContext::new();
-        register(&ctx, Arc::new(Calendar::builtin()));
+        let ctx = with_functions();
         let mut calls = Vec::new();
         for d in day_args() {
             calls.push(format!("is_workday({d})"));
@@ -380,8 +385,7 @@ mod tests {
 
     #[tokio::test]
     async fn out_of_range_arguments_name_the_function_the_argument_and_the_range() {
-        let ctx = SessionContext::new();
-        register(&ctx, Arc::new(Calendar::builtin()));
+        let ctx = with_functions();
         let err = |sql: &'static str, parts: &'static [&'static str]| {
             let ctx = ctx.clone();
             async move {
@@ -420,8 +424,7 @@ mod tests {
 
     #[tokio::test]
     async fn masks_match_the_reports() {
-        let ctx = SessionContext::new();
-        register(&ctx, Arc::new(Calendar::builtin()));
+        let ctx = with_functions();
         assert_eq!(one(&ctx, "SELECT mask_id('110101199001011234')").await, "110101********1234");
         assert_eq!(one(&ctx, "SELECT mask_phone('13800138000')").await, "138****8000");
         assert_eq!(one(&ctx, "SELECT mask_name('欧阳修')").await, "欧阳*");

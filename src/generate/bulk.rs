@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::model::{Case, Denial, Rating, Ticket, Ts, Val, at, label, ymd};
 use super::oracle::{Finding, Oracle, RULES, Tallies, sort_findings};
-use super::scenarios::{BAD_COMMENTS, DENIAL_REASONS, EXTENSION_REASONS, Item, LEGAL_BASES, SATISFIED_COMMENTS, random_item, wait_seconds};
+use super::scenarios::{BAD_COMMENTS, DENIAL_REASONS, EXTENSION_REASONS, Item, LEGAL_BASES, SATISFIED_COMMENTS, by_share, random_item, wait_seconds};
 use super::writers::{Encoding, Headers, header_of};
 use super::{GenerateError, ManifestFile, names};
 use crate::calendar::Calendar;
@@ -339,15 +339,7 @@ impl HallGen<'_> {
     fn visit(&mut self, part: &mut Part, wi: usize, tag: &str, issued: Ts) -> Result<(), GenerateError> {
         let item: &'static Item = random_item(&mut self.rng);
         let x: f64 = self.rng.random();
-        let status = if x < 0.90 {
-            label::SERVED
-        } else if x < 0.95 {
-            label::NO_SHOW
-        } else if x < 0.995 {
-            label::CANCELLED
-        } else {
-            label::NEVER_CALLED
-        };
+        let status = by_share(x, &[(0.90, label::SERVED), (0.95, label::NO_SHOW), (0.995, label::CANCELLED)], label::NEVER_CALLED);
         let wait = wait_seconds(&mut self.rng);
         let called = (status == label::SERVED || status == label::NO_SHOW).then(|| issued + Duration::seconds(wait));
         let finished = (status == label::SERVED).then(|| called.expect("served") + Duration::seconds(self.rng.random_range(120..1500)));
@@ -394,15 +386,7 @@ impl HallGen<'_> {
         let d = accepted.date();
         let promised = item.days;
         let x: f64 = self.rng.random();
-        let outcome = if x < 0.9436 {
-            label::DONE
-        } else if x < 0.9916 {
-            label::RETURNED
-        } else if x < 0.9966 {
-            label::DENIED
-        } else {
-            label::REFUSED
-        };
+        let outcome = by_share(x, &[(0.9436, label::DONE), (0.9916, label::RETURNED), (0.9966, label::DENIED)], label::REFUSED);
         let late = self.rng.random_bool(0.02);
         let deadline = promised.map_or(d, |p| self.cal.add_workdays(d, p));
         let completed = if outcome == label::REFUSED {
@@ -440,14 +424,8 @@ impl HallGen<'_> {
                 0
             }),
             rongque: Some(false),
-            supplement_due: None,
-            supplement_received_at: None,
-            extension_days: None,
-            extension_reason: None,
-            extension_approver: None,
-            extension_approved_at: None,
-            overdue_notified_at: None,
             ticket_id: Some(ticket_id.to_string()),
+            ..Default::default()
         };
         if late && self.rng.random_bool(0.7) {
             let nd = self.cal.add_workdays(deadline, 1);
@@ -491,22 +469,8 @@ impl HallGen<'_> {
         let n = self.next_id();
         let approval_type = self.pick(&[label::LEADER, label::LEADER, label::MEETING]);
         let approver = names::denial_approver(&mut self.rng, approval_type);
-        let mut d = Denial {
-            register_id: format!("FDBA-{}-2026-{:06}", self.hall, n),
-            case_id: c.case_id.clone(),
-            hall_id: self.hall.clone(),
-            item_code: Some(c.item_code.clone()),
-            applicant_name: c.applicant_name.clone(),
-            denial_type: if c.outcome == label::REFUSED { label::REFUSED } else { label::DENIED },
-            decided_at: decided,
-            reason: Some(self.pick(DENIAL_REASONS).to_string()),
-            legal_basis: Some(self.pick(LEGAL_BASES).to_string()),
-            approval_type: Some(approval_type.to_string()),
-            approver: Some(approver),
-            notice_served_at: None,
-            filed_at: None,
-            archived: Some(true),
-        };
+        let (reason, basis) = (self.pick(DENIAL_REASONS), self.pick(LEGAL_BASES));
+        let mut d = Denial::of_case(c, format!("FDBA-{}-2026-{:06}", self.hall, n), decided, reason, basis, approval_type, approver);
         let notice_k = if self.rng.random_bool(0.05) { 4 } else { self.rng.random_range(1..=3) };
         let nd = self.cal.add_workdays(day, notice_k);
         d.notice_served_at = Some(self.time(nd, 9, 17));
@@ -530,17 +494,7 @@ impl HallGen<'_> {
 
     fn rating(&mut self, c: &Case, rated: Ts, tag: &str) -> Rating {
         let x: f64 = self.rng.random();
-        let level = if x < 0.62 {
-            label::VERY_SATISFIED
-        } else if x < 0.88 {
-            label::SATISFIED
-        } else if x < 0.96 {
-            label::NEUTRAL
-        } else if x < 0.985 {
-            label::UNSATISFIED
-        } else {
-            label::VERY_UNSATISFIED
-        };
+        let level = by_share(x, &[(0.62, label::VERY_SATISFIED), (0.88, label::SATISFIED), (0.96, label::NEUTRAL), (0.985, label::UNSATISFIED)], label::VERY_UNSATISFIED);
         let n = self.next_id();
         let bad = level == label::UNSATISFIED || level == label::VERY_UNSATISFIED;
         let mut r = Rating {
@@ -560,13 +514,7 @@ impl HallGen<'_> {
             } else {
                 None
             },
-            verified_at: None,
-            verification_result: None,
-            rectify_due_extended: None,
-            rectify_extension_reason: None,
-            rectify_extension_reported_at: None,
-            rectified_at: None,
-            feedback_at: None,
+            ..Default::default()
         };
         if bad {
             let hours = if self.rng.random_bool(0.05) { self.rng.random_range(25..60) } else { self.rng.random_range(1..24) };

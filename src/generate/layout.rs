@@ -67,6 +67,13 @@ pub struct FileSpec {
     pub numeric_levels: Option<NumericLevels>,
 }
 
+impl FileSpec {
+    /// A file of `table` written in `style`, exported at `exported_at`, with its levels in words.
+    fn new(id: FileId, table: Table, path: impl Into<String>, style: Style, exported_at: Ts) -> FileSpec {
+        FileSpec { id, table, path: path.into(), style, exported_at, numeric_levels: None }
+    }
+}
+
 /// The halls by role: A and B share the overlapping exports, C has its own systems.
 #[derive(Debug, Clone)]
 pub struct Roles {
@@ -92,36 +99,34 @@ fn overlap_start() -> Ts {
 
 /// The files in ingest order (later exports after earlier ones).
 pub fn plan(roles: &Roles) -> Vec<FileSpec> {
-    use FileId::*;
-    let csv = |delimiter: u8, encoding: Encoding, crlf: bool, quote_all: bool| Format::Csv { delimiter, encoding, crlf, quote_all };
-    let mut v = Vec::new();
+    let mut v = tickets_files();
+    v.extend(cases_files(roles));
+    v.extend(ratings_files(roles));
+    v.extend(denials_files(roles));
+    v
+}
 
+/// A CSV format.
+fn csv(delimiter: u8, encoding: Encoding, crlf: bool, quote_all: bool) -> Format {
+    Format::Csv { delimiter, encoding, crlf, quote_all }
+}
+
+/// The queue system's monthly exports, one in each format.
+fn tickets_files() -> Vec<FileSpec> {
+    use FileId::*;
+    let mut v = Vec::new();
     let mut s = Style::new(csv(b',', Encoding::Gb18030, true, false), Headers::Zh(0));
     s.ts = vec![TsForm::Full];
     s.bools = vec![BoolForm::ShiFou];
     s.missing = vec![Missing::Empty, Missing::Dash];
-    v.push(FileSpec {
-        id: T1,
-        table: Table::Tickets,
-        path: "tickets_2026-08.csv".into(),
-        style: s,
-        exported_at: at(ymd(2026, 9, 1), 8, 0, 0),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(T1, Table::Tickets, "tickets_2026-08.csv", s, at(ymd(2026, 9, 1), 8, 0, 0)));
 
     let mut s = Style::new(csv(b'\t', Encoding::Utf8Bom, false, false), Headers::Zh(1));
     s.ts = vec![TsForm::Slash];
     s.bools = vec![BoolForm::YnUpper, BoolForm::YnLower];
     s.missing = vec![Missing::NullUpper, Missing::Empty];
     s.pad_text = true;
-    v.push(FileSpec {
-        id: T2,
-        table: Table::Tickets,
-        path: "tickets_2026-09.tsv".into(),
-        style: s,
-        exported_at: at(ymd(2026, 10, 8), 8, 0, 0),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(T2, Table::Tickets, "tickets_2026-09.tsv", s, at(ymd(2026, 10, 8), 8, 0, 0)));
 
     let mut s = Style::new(Format::Xlsx, Headers::Zh(2));
     s.ts = vec![TsForm::Full, TsForm::Minute];
@@ -129,28 +134,20 @@ pub fn plan(roles: &Roles) -> Vec<FileSpec> {
     s.bools = vec![BoolForm::Native, BoolForm::OneZero];
     s.missing = vec![Missing::Native, Missing::Dash];
     s.sheet = "排队叫号记录";
-    v.push(FileSpec {
-        id: T3,
-        table: Table::Tickets,
-        path: "tickets_2026-10.xlsx".into(),
-        style: s,
-        exported_at: at(ymd(2026, 11, 2), 8, 0, 0),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(T3, Table::Tickets, "tickets_2026-10.xlsx", s, at(ymd(2026, 11, 2), 8, 0, 0)));
 
     let mut s = Style::new(Format::Jsonl, Headers::Canonical);
     s.ts = vec![TsForm::T, TsForm::Full];
     s.bools = vec![BoolForm::Native, BoolForm::TrueFalseUpper, BoolForm::TrueFalseTitle];
     s.missing = vec![Missing::Native, Missing::Omit, Missing::NullLower];
-    v.push(FileSpec {
-        id: T4,
-        table: Table::Tickets,
-        path: "tickets_2026-11.jsonl".into(),
-        style: s,
-        exported_at: at(ymd(2026, 11, 5), 8, 0, 0),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(T4, Table::Tickets, "tickets_2026-11.jsonl", s, at(ymd(2026, 11, 5), 8, 0, 0)));
+    v
+}
 
+/// The business system's exports of cases, early and late.
+fn cases_files(roles: &Roles) -> Vec<FileSpec> {
+    use FileId::*;
+    let mut v = Vec::new();
     let mut s = Style::new(csv(b',', Encoding::Utf8Bom, false, false), Headers::Zh(0));
     s.ts = vec![TsForm::Full, TsForm::Minute];
     s.dates = vec![DateForm::Dash, DateForm::Slash];
@@ -158,14 +155,7 @@ pub fn plan(roles: &Roles) -> Vec<FileSpec> {
     s.missing = vec![Missing::Empty, Missing::Dash];
     s.case_type = CaseTypeStyle::Labels;
     s.pad_text = true;
-    v.push(FileSpec {
-        id: C1,
-        table: Table::Cases,
-        path: "cases_2026-10-15.csv".into(),
-        style: s,
-        exported_at: early(),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(C1, Table::Cases, "cases_2026-10-15.csv", s, early()));
 
     let mut s = Style::new(Format::Jsonl, Headers::Canonical);
     s.ts = vec![TsForm::Full, TsForm::T];
@@ -174,14 +164,7 @@ pub fn plan(roles: &Roles) -> Vec<FileSpec> {
     s.missing = vec![Missing::Native, Missing::Omit];
     s.case_type = CaseTypeStyle::Mixed;
     s.numbers = true;
-    v.push(FileSpec {
-        id: C3,
-        table: Table::Cases,
-        path: format!("cases_{}_2026-11-03.jsonl", roles.c),
-        style: s,
-        exported_at: late(),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(C3, Table::Cases, format!("cases_{}_2026-11-03.jsonl", roles.c), s, late()));
 
     let mut s = Style::new(Format::Xlsx, Headers::Zh(1));
     s.ts = vec![TsForm::Full];
@@ -196,28 +179,20 @@ pub fn plan(roles: &Roles) -> Vec<FileSpec> {
     s.missing = vec![Missing::Native, Missing::NullUpper];
     s.case_type = CaseTypeStyle::Codes;
     s.sheet = "办件记录";
-    v.push(FileSpec {
-        id: C2,
-        table: Table::Cases,
-        path: "cases_2026-11-03.xlsx".into(),
-        style: s,
-        exported_at: late(),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(C2, Table::Cases, "cases_2026-11-03.xlsx", s, late()));
+    v
+}
 
+/// The evaluators' exports of ratings, early and late.
+fn ratings_files(roles: &Roles) -> Vec<FileSpec> {
+    use FileId::*;
+    let mut v = Vec::new();
     let mut s = Style::new(Format::Jsonl, Headers::Zh(0));
     s.ts = vec![TsForm::Full];
     s.dates = vec![DateForm::Dash];
     s.missing = vec![Missing::Native, Missing::Omit, Missing::Empty];
     s.levels = LevelStyle::Synonyms;
-    v.push(FileSpec {
-        id: R1,
-        table: Table::Ratings,
-        path: "ratings_2026-10-15.jsonl".into(),
-        style: s,
-        exported_at: early(),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(R1, Table::Ratings, "ratings_2026-10-15.jsonl", s, early()));
 
     let dir = NumericLevels::OneIsWorst;
     let mut s = Style::new(csv(b',', Encoding::Utf8, false, false), Headers::Canonical);
@@ -225,54 +200,32 @@ pub fn plan(roles: &Roles) -> Vec<FileSpec> {
     s.dates = vec![DateForm::Dash];
     s.missing = vec![Missing::Empty, Missing::NullLower];
     s.levels = LevelStyle::Numeric(dir);
-    v.push(FileSpec {
-        id: R2,
-        table: Table::Ratings,
-        path: format!("ratings_evaluator_{}.csv", roles.b),
-        style: s,
-        exported_at: late(),
-        numeric_levels: Some(dir),
-    });
+    v.push(FileSpec { numeric_levels: Some(dir), ..FileSpec::new(R2, Table::Ratings, format!("ratings_evaluator_{}.csv", roles.b), s, late()) });
 
     let mut s = Style::new(csv(b',', Encoding::Gb18030, true, true), Headers::Zh(1));
     s.ts = vec![TsForm::Full, TsForm::Slash];
     s.dates = vec![DateForm::Slash, DateForm::Dash];
     s.missing = vec![Missing::Empty, Missing::NullLower, Missing::Dash];
     s.levels = LevelStyle::Synonyms;
-    v.push(FileSpec {
-        id: R3,
-        table: Table::Ratings,
-        path: "ratings_2026-11-03.csv".into(),
-        style: s,
-        exported_at: late(),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(R3, Table::Ratings, "ratings_2026-11-03.csv", s, late()));
+    v
+}
 
+/// The denial registers, early, supplemented and late.
+fn denials_files(roles: &Roles) -> Vec<FileSpec> {
+    use FileId::*;
+    let mut v = Vec::new();
     let mut s = Style::new(csv(b',', Encoding::Gb18030, true, false), Headers::Zh(0));
     s.ts = vec![TsForm::Full];
     s.bools = vec![BoolForm::ShiFou];
     s.missing = vec![Missing::Empty, Missing::NullUpper];
-    v.push(FileSpec {
-        id: D1,
-        table: Table::Denials,
-        path: "denials_2026-10-15.csv".into(),
-        style: s,
-        exported_at: early(),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(D1, Table::Denials, "denials_2026-10-15.csv", s, early()));
 
     let mut s = Style::new(csv(b',', Encoding::Utf8, false, false), Headers::Zh(2));
     s.ts = vec![TsForm::T];
     s.bools = vec![BoolForm::OneZero];
     s.missing = vec![Missing::Empty, Missing::Dash];
-    v.push(FileSpec {
-        id: D4,
-        table: Table::Denials,
-        path: "denials_supplement_2026-10-28.csv".into(),
-        style: s,
-        exported_at: at(ymd(2026, 10, 28), 8, 0, 0),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(D4, Table::Denials, "denials_supplement_2026-10-28.csv", s, at(ymd(2026, 10, 28), 8, 0, 0)));
 
     let mut s = Style::new(Format::Xlsx, Headers::Zh(1));
     s.ts = vec![TsForm::Slash];
@@ -280,27 +233,13 @@ pub fn plan(roles: &Roles) -> Vec<FileSpec> {
     s.bools = vec![BoolForm::Native, BoolForm::ShiFou];
     s.missing = vec![Missing::Native];
     s.sheet = "否定备案登记";
-    v.push(FileSpec {
-        id: D3,
-        table: Table::Denials,
-        path: format!("denials_{}.xlsx", roles.c),
-        style: s,
-        exported_at: late(),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(D3, Table::Denials, format!("denials_{}.xlsx", roles.c), s, late()));
 
     let mut s = Style::new(Format::Jsonl, Headers::Canonical);
     s.ts = vec![TsForm::Full, TsForm::Minute];
     s.bools = vec![BoolForm::Native, BoolForm::YnUpper, BoolForm::YnLower];
     s.missing = vec![Missing::Native, Missing::Omit];
-    v.push(FileSpec {
-        id: D2,
-        table: Table::Denials,
-        path: "denials_2026-11-03.jsonl".into(),
-        style: s,
-        exported_at: late(),
-        numeric_levels: None,
-    });
+    v.push(FileSpec::new(D2, Table::Denials, "denials_2026-11-03.jsonl", s, late()));
     v
 }
 

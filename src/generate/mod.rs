@@ -263,21 +263,7 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
     let mut finals: BTreeMap<(Table, String), Record> = BTreeMap::new();
     for spec in &specs {
         let good = records_for(&world, spec, &roles);
-        let mut rows: Vec<(Row, Option<&'static str>)> = good.iter().map(|r| (Row::Cells(r.cells()), None)).collect();
-        for b in world.bad.iter().filter(|b| b.file == spec.id) {
-            let at = rng.random_range(0..=rows.len());
-            rows.insert(at, (b.row.clone(), Some(b.reason)));
-        }
-        for _ in world.duplicates.iter().filter(|f| **f == spec.id) {
-            let goods: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].1.is_none()).collect();
-            if goods.is_empty() {
-                continue;
-            }
-            let i = goods[rng.random_range(0..goods.len())];
-            let copy = rows[i].0.clone();
-            let at = rng.random_range(i + 1..=rows.len());
-            rows.insert(at, (copy, None));
-        }
+        let rows = with_bad_rows(&world, spec, &good, &mut rng);
         let path = out.join(&spec.path);
         let plain: Vec<Row> = rows.iter().map(|(r, _)| r.clone()).collect();
         let written = writers::write_file(&path, spec.table, &spec.style, &plain, &mut rng, spec.exported_at)?;
@@ -328,6 +314,28 @@ pub fn write_sample(out: &Path, seed: u64, cal: &Calendar) -> Result<Sample, Gen
     expect.extend(planted);
     expect.append(&mut recs.expect);
     Ok(Sample { files, halls: world.halls.iter().map(|h| h.id.clone()).collect(), finals: records, quarantine, expect, roster, records: recs })
+}
+
+/// The rows of one export file: its good records, the world's bad rows for it put in at random
+/// places (each with the reason it is quarantined for), and copies of good rows (exact duplicates
+/// the ingest collapses) somewhere after their original.
+fn with_bad_rows(world: &World, spec: &layout::FileSpec, good: &[Record], rng: &mut ChaCha8Rng) -> Vec<(Row, Option<&'static str>)> {
+    let mut rows: Vec<(Row, Option<&'static str>)> = good.iter().map(|r| (Row::Cells(r.cells()), None)).collect();
+    for b in world.bad.iter().filter(|b| b.file == spec.id) {
+        let at = rng.random_range(0..=rows.len());
+        rows.insert(at, (b.row.clone(), Some(b.reason)));
+    }
+    for _ in world.duplicates.iter().filter(|f| **f == spec.id) {
+        let goods: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].1.is_none()).collect();
+        if goods.is_empty() {
+            continue;
+        }
+        let i = goods[rng.random_range(0..goods.len())];
+        let copy = rows[i].0.clone();
+        let at = rng.random_range(i + 1..=rows.len());
+        rows.insert(at, (copy, None));
+    }
+    rows
 }
 
 /// The monthly assessment's planted tickets (`World::assessment_tickets`), in a UTF-8 CSV of

@@ -72,7 +72,8 @@ pub struct Ticket {
     pub is_appointment: Option<bool>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A case (办件); `Default` is a case of nothing, for literals that name only what they set.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Case {
     pub case_id: String,
     pub hall_id: String,
@@ -100,7 +101,8 @@ pub struct Case {
     pub ticket_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A rating (评价); `Default` is a rating of nothing, for literals that name only what they set.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rating {
     pub rating_id: String,
     pub case_id: Option<String>,
@@ -137,6 +139,29 @@ pub struct Denial {
     pub notice_served_at: Option<Ts>,
     pub filed_at: Option<Ts>,
     pub archived: Option<bool>,
+}
+
+impl Denial {
+    /// The denial registered for case `c` (refused or denied), decided at `decided`: with its
+    /// reason, legal basis and approval, archived, its notice not served nor the filing made yet.
+    pub fn of_case(c: &Case, register_id: String, decided: Ts, reason: &str, legal_basis: &str, approval_type: &str, approver: String) -> Denial {
+        Denial {
+            register_id,
+            case_id: c.case_id.clone(),
+            hall_id: c.hall_id.clone(),
+            item_code: Some(c.item_code.clone()),
+            applicant_name: c.applicant_name.clone(),
+            denial_type: if c.outcome == label::REFUSED { label::REFUSED } else { label::DENIED },
+            decided_at: decided,
+            reason: Some(reason.to_string()),
+            legal_basis: Some(legal_basis.to_string()),
+            approval_type: Some(approval_type.to_string()),
+            approver: Some(approver),
+            notice_served_at: None,
+            filed_at: None,
+            archived: Some(true),
+        }
+    }
 }
 
 /// One cell as the generator means it; the writers decide how it is spelt.

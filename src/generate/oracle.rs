@@ -157,6 +157,14 @@ impl<'a> Oracle<'a> {
         v.filter(|x| *x <= self.t)
     }
 
+    /// Whether something due by `by` was late at T: done after it, or not done by T and T past it.
+    fn late(&self, done: Option<Ts>, by: Ts) -> bool {
+        match self.seen(done) {
+            Some(x) => x > by,
+            None => self.t > by,
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn finding(
         &self,
@@ -280,11 +288,7 @@ impl<'a> Oracle<'a> {
         };
         if overdue {
             let notify_by = eod(self.cal.add_workdays(deadline, 1));
-            let late = match self.seen(c.overdue_notified_at) {
-                Some(n) => n > notify_by,
-                None => self.t > notify_by,
-            };
-            if late {
+            if self.late(c.overdue_notified_at, notify_by) {
                 out.push(f("time_limit.overdue_not_notified", Some(notify_by), month_of(notify_by)));
             }
         }
@@ -330,19 +334,11 @@ impl<'a> Oracle<'a> {
         }
         let decided = d.decided_at.date();
         let notice_by = eod(self.cal.add_workdays(decided, self.p.notice_within_workdays));
-        let notice_late = match self.seen(d.notice_served_at) {
-            Some(n) => n > notice_by,
-            None => self.t > notice_by,
-        };
-        if notice_late {
+        if self.late(d.notice_served_at, notice_by) {
             out.push(f("denial.notice_late", Some(notice_by), month_of(notice_by)));
         }
         let file_by = eod(self.cal.add_workdays(decided, self.p.filing_within_workdays));
-        let filing_late = match self.seen(d.filed_at) {
-            Some(x) => x > file_by,
-            None => self.t > file_by,
-        };
-        if filing_late {
+        if self.late(d.filed_at, file_by) {
             out.push(f("denial.filing_late", Some(file_by), month_of(file_by)));
         }
         if d.archived != Some(true) && self.t > file_by {
@@ -403,11 +399,7 @@ impl<'a> Oracle<'a> {
         };
         let deadline = extended.unwrap_or(original);
         let rectified = self.seen(r.rectified_at);
-        let rect_late = match rectified {
-            Some(x) => x > deadline,
-            None => self.t > deadline,
-        };
-        if rect_late {
+        if self.late(r.rectified_at, deadline) {
             out.push(f("rating.rectification_late", Some(deadline), month_of(deadline)));
         }
         if rectified.is_some() && self.seen(r.feedback_at).is_none() {

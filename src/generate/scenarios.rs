@@ -61,6 +61,11 @@ pub fn random_item(rng: &mut ChaCha8Rng) -> &'static Item {
     &ITEMS[0]
 }
 
+/// The value of the first share whose cumulative bound the draw `x` (in [0, 1)) falls below, else `last`.
+pub fn by_share<T: Copy>(x: f64, shares: &[(f64, T)], last: T) -> T {
+    shares.iter().find(|(bound, _)| x < *bound).map_or(last, |&(_, v)| v)
+}
+
 /// A queue wait in seconds: mostly a few minutes, now and then long (integer arithmetic only,
 /// so a seed gives the same waits on every platform).
 pub fn wait_seconds(rng: &mut ChaCha8Rng) -> i64 {
@@ -349,14 +354,7 @@ impl<'a> Gen<'a> {
             outcome: label::OPEN,
             supplement_requests: if self.rng.random_bool(0.5) { None } else { Some(0) },
             rongque: if self.rng.random_bool(0.5) { None } else { Some(false) },
-            supplement_due: None,
-            supplement_received_at: None,
-            extension_days: None,
-            extension_reason: None,
-            extension_approver: None,
-            extension_approved_at: None,
-            overdue_notified_at: None,
-            ticket_id: None,
+            ..Default::default()
         }
     }
 
@@ -377,22 +375,11 @@ impl<'a> Gen<'a> {
         let register_id = self.register_id(h);
         let approval_type = if self.rng.random_bool(0.7) { label::LEADER } else { label::MEETING };
         let approver = names::denial_approver(&mut self.rng, approval_type);
-        Denial {
-            register_id,
-            case_id: c.case_id.clone(),
-            hall_id: c.hall_id.clone(),
-            item_code: Some(c.item_code.clone()),
-            applicant_name: c.applicant_name.clone(),
-            denial_type: if c.outcome == label::REFUSED { label::REFUSED } else { label::DENIED },
-            decided_at: decided,
-            reason: Some(self.pick(DENIAL_REASONS).to_string()),
-            legal_basis: Some(self.pick(LEGAL_BASES).to_string()),
-            approval_type: Some(approval_type.to_string()),
-            approver: Some(approver),
-            notice_served_at: Some(self.time_in(notice_day, 9, 17)),
-            filed_at: Some(self.time_in(file_day, 9, 17)),
-            archived: Some(true),
-        }
+        let (reason, basis) = (self.pick(DENIAL_REASONS), self.pick(LEGAL_BASES));
+        let mut d = Denial::of_case(c, register_id, decided, reason, basis, approval_type, approver);
+        d.notice_served_at = Some(self.time_in(notice_day, 9, 17));
+        d.filed_at = Some(self.time_in(file_day, 9, 17));
+        d
     }
 
     fn new_rating(&mut self, h: usize, wi: Option<usize>, rated: Ts, level: &'static str) -> Rating {
@@ -425,13 +412,7 @@ impl<'a> Gen<'a> {
             rated_at: rated,
             level,
             comment,
-            verified_at: None,
-            verification_result: None,
-            rectify_due_extended: None,
-            rectify_extension_reason: None,
-            rectify_extension_reported_at: None,
-            rectified_at: None,
-            feedback_at: None,
+            ..Default::default()
         }
     }
 
@@ -508,15 +489,7 @@ impl<'a> Gen<'a> {
         let issued = self.time_in(d, 8, 16);
         let wait_s = wait_seconds(&mut self.rng);
         let x: f64 = self.rng.random();
-        let status = if x < 0.905 {
-            label::SERVED
-        } else if x < 0.955 {
-            label::NO_SHOW
-        } else if x < 0.99 {
-            label::CANCELLED
-        } else {
-            label::NEVER_CALLED
-        };
+        let status = by_share(x, &[(0.905, label::SERVED), (0.955, label::NO_SHOW), (0.99, label::CANCELLED)], label::NEVER_CALLED);
         let called = matches!(status, l if l == label::SERVED || l == label::NO_SHOW).then(|| issued + Duration::seconds(wait_s));
         let finished =
             (status == label::SERVED).then(|| called.expect("served is called") + Duration::seconds(self.rng.random_range(180..1500)));
@@ -573,15 +546,7 @@ impl<'a> Gen<'a> {
     fn ordinary_course(&mut self, c: &mut Case) {
         let acc = c.accepted_at;
         let x: f64 = self.rng.random();
-        c.outcome = if x < 0.93 {
-            label::DONE
-        } else if x < 0.97 {
-            label::RETURNED
-        } else if x < 0.99 {
-            label::DENIED
-        } else {
-            label::REFUSED
-        };
+        c.outcome = by_share(x, &[(0.93, label::DONE), (0.97, label::RETURNED), (0.99, label::DENIED)], label::REFUSED);
         if c.outcome == label::REFUSED {
             c.completed_at = Some(acc + Duration::minutes(self.rng.random_range(10..40)));
             return;
@@ -863,6 +828,14 @@ impl<'a> Gen<'a> {
     }
 
     pub fn planted_ratings(&mut self) {
+        self.planted_verifications();
+        self.planted_excluded_reviews();
+        self.planted_rectification_deadlines();
+        self.planted_feedback_and_later_exports();
+    }
+
+    /// Bad reviews verified in time to the second or late, without a result, never, or only after T.
+    fn planted_verifications(&mut self) {
         let aug3 = ymd(2026, 8, 3);
         // In time to the second, then one second late.
         for k in 0..2 {
@@ -923,6 +896,12 @@ impl<'a> Gen<'a> {
             self.expect("rating.verification_late", &id, true, "verified after T reads as unverified");
             self.expect("rating.rectification_late", &id, false, "a verification after T confirms nothing");
         }
+    }
+
+    /// 误评 and 恶意差评: excluded from the counts, whether verified in time or late; a 误评 recorded only
+    /// after T still counts at T.
+    fn planted_excluded_reviews(&mut self) {
+        let aug3 = ymd(2026, 8, 3);
         // 误评 in time: excluded, no rectification needed.
         for _ in 0..2 {
             let h = self.any_hall();
@@ -955,6 +934,11 @@ impl<'a> Gen<'a> {
             self.push_rating(r);
             self.expect("rating.verification_late", &id, true, "误评 recorded after T");
         }
+    }
+
+    /// Rectifications late, never made, extended (reported in time or late), overrun, and to the second.
+    fn planted_rectification_deadlines(&mut self) {
+        let aug3 = ymd(2026, 8, 3);
         // Rectification: late, never, extension reported in time / late, after the extension.
         for kind in ["late", "never", "ext_ok", "ext_reported_late", "ext_overrun", "at_deadline", "deadline_plus_1s"] {
             let h = self.any_hall();
@@ -1009,6 +993,12 @@ impl<'a> Gen<'a> {
             };
             self.expect("rating.rectification_late", &id, present, what);
         }
+    }
+
+    /// Rectified without written feedback or with it only after T; confirmed so late that the 15 days
+    /// run past T; and a verification the later export completes.
+    fn planted_feedback_and_later_exports(&mut self) {
+        let aug3 = ymd(2026, 8, 3);
         // Rectified without written feedback; feedback only after T.
         for k in 0..3 {
             let h = self.any_hall();
@@ -1066,14 +1056,20 @@ impl<'a> Gen<'a> {
     }
 
     pub fn planted_cases(&mut self) {
+        self.planted_calendar_cases();
+        self.planted_extensions();
+        self.planted_overdue_notices();
+        self.planted_refusals();
+        self.planted_late_exports();
+        self.planted_rongque();
+        self.planted_repeat_supplements();
+    }
+
+    /// Cases whose deadlines the calendar moves: National Day, and the 调休 weekend days that work.
+    fn planted_calendar_cases(&mut self) {
         let outpatient = item("门诊费用报销");
         let inpatient = item("住院费用报销");
         let basis = item("参保单位缴费基数申报");
-        let transfer = item("转移接续手续办理");
-        let immediate = item("单位参保登记");
-        let remote = item("异地就医备案（异地长期居住人员）");
-        let maternity = item("生育津贴支付");
-        let designation = item("医疗机构申请定点协议管理");
 
         // National Day: accepted 09-30, 10 working days → 10-20 (10-10 works).
         for late in [false, true] {
@@ -1128,6 +1124,16 @@ impl<'a> Gen<'a> {
                 self.expect("time_limit.overdue_not_notified", &id, false, "told on 10-13");
             }
         }
+    }
+
+    /// Extensions of a case accepted 10-09 (unextended deadline 10-22): approved on 10-22 (valid),
+    /// on 10-23 (invalid), after T (reads missing: invalid), without approver.
+    fn planted_extensions(&mut self) {
+        let outpatient = item("门诊费用报销");
+        let transfer = item("转移接续手续办理");
+        let immediate = item("单位参保登记");
+        let maternity = item("生育津贴支付");
+
         // Extensions of a case accepted 10-09 (unextended deadline 10-22): approved on 10-22
         // (valid), on 10-23 (invalid), after T (reads missing: invalid), without approver.
         for kind in ["on_deadline", "day_after"] {
@@ -1190,6 +1196,15 @@ impl<'a> Gen<'a> {
             let id = self.push_case(c);
             self.expect("time_limit.invalid_extension", &id, false, "a 即办件's extension fields are ignored");
         }
+    }
+
+    /// Open cases past their deadline, told or not (to the second), completed only after T, or due soon.
+    fn planted_overdue_notices(&mut self) {
+        let outpatient = item("门诊费用报销");
+        let basis = item("参保单位缴费基数申报");
+        let transfer = item("转移接续手续办理");
+        let remote = item("异地就医备案（异地长期居住人员）");
+
         // Open past the deadline: not told; told in time.
         for told in [false, true] {
             let h = self.any_hall();
@@ -1255,6 +1270,13 @@ impl<'a> Gen<'a> {
             self.expect("time_limit.due_soon", &id, soon, if soon { "due 11-02 and open at T" } else { "due 11-03" });
             self.expect("time_limit.overdue_open", &id, false, "not yet overdue");
         }
+    }
+
+    /// Refused at the door (不予受理): late (no time limit applies), and recorded only after T (open at
+    /// T, so it does).
+    fn planted_refusals(&mut self) {
+        let outpatient = item("门诊费用报销");
+        let immediate = item("单位参保登记");
         // Refused at the door (不予受理), late: no time limit applies.
         {
             let h = self.any_hall();
@@ -1293,6 +1315,14 @@ impl<'a> Gen<'a> {
             self.expect("denial.outcome_mismatch", &rid, true, "register row decided before T, case still open at T");
             self.expect("denial.unregistered", &id, false, "not a denial at T");
         }
+    }
+
+    /// 办理中 with a completion time before T, a denial (不予批准) done late, and an open case a later
+    /// export completes on its deadline day.
+    fn planted_late_exports(&mut self) {
+        let outpatient = item("门诊费用报销");
+        let inpatient = item("住院费用报销");
+        let designation = item("医疗机构申请定点协议管理");
         // 办理中 with a completion time before T: completed for the time limits.
         {
             let h = self.any_hall();
@@ -1335,6 +1365,13 @@ impl<'a> Gen<'a> {
             self.expect("time_limit.overdue_open", &id, false, "open in the 10-15 export, completed in the 11-03 one");
             self.expect("time_limit.overdue_completed", &id, false, "completed on its deadline date");
         }
+
+    }
+
+    /// 容缺受理: accepted with a promise to supply the missing material by a due date.
+    fn planted_rongque(&mut self) {
+        let outpatient = item("门诊费用报销");
+        let inpatient = item("住院费用报销");
 
         // 容缺受理.
         let rongque_case = |g: &mut Gen| {
@@ -1407,6 +1444,12 @@ impl<'a> Gen<'a> {
             self.expect("rongque.no_due_date", &id, false, "not 容缺");
         }
 
+    }
+
+    /// 一次性告知: sent back two and three times; once is fine.
+    fn planted_repeat_supplements(&mut self) {
+        let maternity = item("生育津贴支付");
+
         // 一次性告知: sent back two and three times; once is fine.
         for n in [2i64, 3, 1] {
             let h = self.any_hall();
@@ -1461,6 +1504,14 @@ impl<'a> Gen<'a> {
     }
 
     pub fn planted_denials(&mut self) {
+        self.planted_denial_deadlines();
+        self.planted_incomplete_registers();
+        self.planted_register_mismatches();
+        self.planted_complete_registers();
+    }
+
+    /// The notice and filing deadlines of denials, on the calendar's working Saturday and to the second.
+    fn planted_denial_deadlines(&mut self) {
         let sep30 = ymd(2026, 9, 30);
         // 2026-09-30: the notice deadline is 10-10 (a working Saturday), filing 10-13.
         for late in [false, true] {
@@ -1496,6 +1547,10 @@ impl<'a> Gen<'a> {
                 if late { "served one second late" } else { "served at 23:59:59 of the deadline" },
             );
         }
+    }
+
+    /// Register rows missing an approval, a reason, a legal basis or the archiving.
+    fn planted_incomplete_registers(&mut self) {
         // Approval: another signer, no approver, no approval type.
         for kind in ["科室负责人", "no_approver", "no_type"] {
             let h = self.any_hall();
@@ -1559,6 +1614,10 @@ impl<'a> Gen<'a> {
             self.expect("denial.filing_late", &rid, false, "filing due 11-04, after T");
             self.expect("denial.not_archived", &rid, false, "filing deadline after T");
         }
+    }
+
+    /// Register rows and cases that do not match: no such case, a granted case, no row, a row only after T.
+    fn planted_register_mismatches(&mut self) {
         // A register row whose case is not in the cases table.
         {
             let h = self.any_hall();
@@ -1610,6 +1669,10 @@ impl<'a> Gen<'a> {
             });
             self.expect("denial.unregistered", &cid, true, "its register row is decided after T");
         }
+    }
+
+    /// Rows a later export completes, and a complete row.
+    fn planted_complete_registers(&mut self) {
         // The later export completes the filing.
         {
             let h = self.hall_ab();
@@ -1757,8 +1820,16 @@ impl<'a> Gen<'a> {
     }
 
     pub fn bad_rows(&mut self) {
+        self.bad_ticket_rows();
+        self.bad_case_rows();
+        self.bad_rating_rows();
+        self.bad_denial_rows();
+    }
+
+    /// Ticket rows the exports write wrong, each to be quarantined for its reason.
+    fn bad_ticket_rows(&mut self) {
+        let (aug, sep, oct, nov) = bad_row_days();
         use crate::contract::Table::*;
-        let (aug, sep, oct, nov) = (ymd(2026, 8, 20), ymd(2026, 9, 16), ymd(2026, 10, 21), ymd(2026, 11, 2));
         // tickets
         let mut t = self.fresh_ticket(aug);
         t.called_at = Some(t.issued_at - Duration::minutes(5));
@@ -1800,6 +1871,12 @@ impl<'a> Gen<'a> {
         self.w.bad.push(BadRow { file: FileId::T4, row: Row::Line(line), reason: "unreadable_row" });
         self.w.duplicates.push(FileId::T1);
 
+    }
+
+    /// Case rows the exports write wrong, each to be quarantined for its reason.
+    fn bad_case_rows(&mut self) {
+        let (aug, sep, oct, _) = bad_row_days();
+        use crate::contract::Table::*;
         // cases
         let h = self.hall_ab();
         let mut c = self.fresh_case(h, sep);
@@ -1843,6 +1920,12 @@ impl<'a> Gen<'a> {
         self.bad(FileId::C3, cells, "bad_value");
         self.w.duplicates.push(FileId::C3);
 
+    }
+
+    /// Rating rows the exports write wrong, each to be quarantined for its reason.
+    fn bad_rating_rows(&mut self) {
+        let (aug, sep, oct, _) = bad_row_days();
+        use crate::contract::Table::*;
         // ratings
         let h = self.any_hall();
         let r = self.fresh_rating(h, aug);
@@ -1875,6 +1958,12 @@ impl<'a> Gen<'a> {
         self.bad(FileId::R3, r.cells(), "conflicting_duplicate");
         self.bad(FileId::R3, r2.cells(), "conflicting_duplicate");
 
+    }
+
+    /// Register rows the exports write wrong, each to be quarantined for its reason.
+    fn bad_denial_rows(&mut self) {
+        let (aug, _, oct, _) = bad_row_days();
+        use crate::contract::Table::*;
         // denials
         let h = self.hall_ab();
         let d = self.fresh_denial(h, aug);
@@ -1976,4 +2065,9 @@ pub fn build(rng: ChaCha8Rng, cal: &Calendar) -> (World, ChaCha8Rng) {
     g.late_responses();
     g.assessment_bottom();
     (g.w, g.rng)
+}
+
+/// The days the bad rows fall on: one in each month of the exports (August to November).
+fn bad_row_days() -> (NaiveDate, NaiveDate, NaiveDate, NaiveDate) {
+    (ymd(2026, 8, 20), ymd(2026, 9, 16), ymd(2026, 10, 21), ymd(2026, 11, 2))
 }

@@ -31,25 +31,11 @@ fn case(id: &str, ty: &'static str, p: Option<i64>, acc: &str) -> Case {
         window_id: Some("W01".into()),
         staff_id: Some("S1".into()),
         item_code: "YB-0501".into(),
-        item_name: None,
         case_type: ty,
         promised_days: p,
-        applicant_name: None,
-        applicant_id_no: None,
-        applicant_phone: None,
         accepted_at: ts(acc),
-        completed_at: None,
         outcome: label::OPEN,
-        supplement_requests: None,
-        rongque: None,
-        supplement_due: None,
-        supplement_received_at: None,
-        extension_days: None,
-        extension_reason: None,
-        extension_approver: None,
-        extension_approved_at: None,
-        overdue_notified_at: None,
-        ticket_id: None,
+        ..Default::default()
     }
 }
 
@@ -117,13 +103,7 @@ fn oracle_ratings_denials_queue_and_rankings_on_literal_values() {
         rated_at: ts(at),
         level,
         comment: None,
-        verified_at: None,
-        verification_result: None,
-        rectify_due_extended: None,
-        rectify_extension_reason: None,
-        rectify_extension_reported_at: None,
-        rectified_at: None,
-        feedback_at: None,
+        ..Default::default()
     };
     let mut r = Records::default();
     let mut v = rating("exact", Some("W1"), "2026-10-12 10:00:00", label::UNSATISFIED);

@@ -16,6 +16,7 @@
 pub mod answer;
 #[cfg(test)]
 mod fuzz;
+mod merge;
 pub mod parse;
 pub mod quarantine;
 pub mod read;
@@ -32,7 +33,7 @@ use datafusion::arrow::row::{RowConverter, Rows, SortField};
 use encoding_rs::Encoding;
 
 use crate::contract::{NumericLevels, Table, TableSpec};
-use crate::store::{StoreError, Warehouse};
+use crate::store::{Snapshot, StoreError, Txn, Warehouse};
 pub use quarantine::{FileReport, QuarantineRow};
 use read::{Aliases, Format};
 
@@ -305,12 +306,67 @@ fn read_file(
     let keys: Vec<Rows> = parts.batches.iter().map(|b| key_rows(kconv, b, spec)).collect();
     let mut quarantine = parser.quarantine;
     let mut keep = vec![true; parts.num_rows()];
-    let mut superseded = 0u64;
     if let Some(known) = known {
         refuse_unknown_findings(&parts, spec, known, &mut keep, &mut quarantine, &source);
     }
 
-    // Rows sharing a key inside this file: identical ones collapse, differing ones all go.
+    let superseded = settle_duplicates(spec, &parts, &keys, conv, &source, &mut keep, &mut quarantine);
+    quarantine.sort_by_key(|q| q.line);
+    let report = FileReport {
+        file: source,
+        format: probe.format.as_str().into(),
+        encoding: probe.encoding.map(|e| e.name().to_string()),
+        sheet: info.sheet,
+        hash: probe.hash.clone(),
+        rows_read: parser.rows_read,
+        superseded,
+        quarantined: quarantine.len() as u64,
+        unknown_headers: info.unknown_headers,
+        title_rows_skipped: info.title_rows_skipped as u64,
+        ..Default::default()
+    };
+    Ok(FileRows { report, parts, keys, keep, quarantine })
+}
+
+/// Rows sharing a key inside one file: identical ones collapse (counted as superseded, returned),
+/// differing ones all go to quarantine.
+fn settle_duplicates(spec: &TableSpec, parts: &Parts, keys: &[Rows], conv: &RowConverter, source: &str, keep: &mut [bool], quarantine: &mut Vec<QuarantineRow>) -> u64 {
+    let mut superseded = 0u64;
+    for g in duplicate_groups(parts, keys, keep) {
+        let members: Vec<u32> = g.iter().map(|&i| i as u32).collect();
+        let rows = data_rows_of_parts(conv, parts, spec, &members);
+        let identical = (1..g.len()).all(|n| rows.row(n) == rows.row(0));
+        if identical {
+            for &i in &g[1..] {
+                keep[i] = false;
+                superseded += 1;
+            }
+        } else {
+            let where_: Vec<String> = g.iter().map(|&i| parts.line(spec, i).to_string()).collect();
+            let group = parts.take(&members);
+            for (n, &i) in g.iter().enumerate() {
+                keep[i] = false;
+                quarantine.push(QuarantineRow {
+                    file: source.to_string(),
+                    line: parts.line(spec, i),
+                    reason: "conflicting_duplicate".into(),
+                    column: None,
+                    message: format!(
+                        "主键 {} 在本文件第 {} 行出现且内容不同 (the file contradicts itself for this key)",
+                        show_key(&key_string(&group, spec, n)),
+                        where_.join("、")
+                    ),
+                    key: Some(show_key(&key_string(&group, spec, n))),
+                    raw: row_json(&group, spec, n),
+                });
+            }
+        }
+    }
+    superseded
+}
+
+/// The rows still kept that share a key with an earlier one, grouped (first row first), in order.
+fn duplicate_groups(parts: &Parts, keys: &[Rows], keep: &[bool]) -> Vec<Vec<usize>> {
     let mut first: FastMap<&[u8], usize> = fast_map(parts.num_rows());
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for (p, k) in keys.iter().enumerate() {
@@ -330,54 +386,9 @@ fn read_file(
             }
         }
     }
-    drop(first);
     let mut group_list: Vec<Vec<usize>> = groups.into_values().collect();
     group_list.sort();
-    for g in group_list {
-        let members: Vec<u32> = g.iter().map(|&i| i as u32).collect();
-        let rows = data_rows_of_parts(conv, &parts, spec, &members);
-        let identical = (1..g.len()).all(|n| rows.row(n) == rows.row(0));
-        if identical {
-            for &i in &g[1..] {
-                keep[i] = false;
-                superseded += 1;
-            }
-        } else {
-            let where_: Vec<String> = g.iter().map(|&i| parts.line(spec, i).to_string()).collect();
-            let group = parts.take(&members);
-            for (n, &i) in g.iter().enumerate() {
-                keep[i] = false;
-                quarantine.push(QuarantineRow {
-                    file: source.clone(),
-                    line: parts.line(spec, i),
-                    reason: "conflicting_duplicate".into(),
-                    column: None,
-                    message: format!(
-                        "主键 {} 在本文件第 {} 行出现且内容不同 (the file contradicts itself for this key)",
-                        show_key(&key_string(&group, spec, n)),
-                        where_.join("、")
-                    ),
-                    key: Some(show_key(&key_string(&group, spec, n))),
-                    raw: row_json(&group, spec, n),
-                });
-            }
-        }
-    }
-    quarantine.sort_by_key(|q| q.line);
-    let report = FileReport {
-        file: source,
-        format: probe.format.as_str().into(),
-        encoding: probe.encoding.map(|e| e.name().to_string()),
-        sheet: info.sheet,
-        hash: probe.hash.clone(),
-        rows_read: parser.rows_read,
-        superseded,
-        quarantined: quarantine.len() as u64,
-        unknown_headers: info.unknown_headers,
-        title_rows_skipped: info.title_rows_skipped as u64,
-        ..Default::default()
-    };
-    Ok(FileRows { report, parts, keys, keep, quarantine })
+    group_list
 }
 
 /// Passes rows on to the parser and counts them on a progress spinner (drawn only in a terminal).
@@ -433,31 +444,85 @@ fn ingested_hashes(snapshot: &crate::store::Snapshot, table: Table) -> Result<Ha
 /// Ingests `opts.files` into `opts.table` as one all-or-nothing write.
 pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, IngestError> {
     let spec = opts.table.spec();
+    let aliases = alias_columns(spec, opts);
+    let lock = wh.lock()?;
+    let mut txn = wh.begin(&lock)?;
+    let ingest_id = txn.meta.next_ingest_id;
+    let base = txn.staged();
+    let conv = data_converter(spec);
+    let kconv = key_converter(spec);
+    let mut batch = read_batch(opts, &base, ingest_id, &aliases, &conv, &kconv)?;
+    let (winners, superseded) = batch_winners(&batch.files);
+    let t = std::time::Instant::now();
+    let stored = base.files(opts.table.name())?;
+    let mut rewrite = txn.rewrite_table(opts.table.name())?;
+    let merged = merge::Merge::new(spec, &batch.files, &conv, &kconv).run(&stored, &winners, &base.dir, &mut rewrite)?;
+    drop(winners);
+    let log_rows = response_log_rows(opts.table, &batch.files, &merged.unchanged);
+    let quarantined = tally(&mut batch.files, superseded, &merged);
+    let rewrote = rewrite.finish(&spec.schema())?;
+    tracing::debug!(rows = merged.table_rows, rewrote, secs = t.elapsed().as_secs_f64(), "merged with the warehouse and written");
+    let reports = batch.reports();
+    debug_assert!(reports.iter().all(FileReport::reconciles));
+    let snapshot = commit(txn, opts.table, ingest_id, &reports, &log_rows, &quarantined)?;
+    Ok(IngestReport {
+        ingest_id,
+        table: opts.table,
+        snapshot: snapshot.id,
+        files: reports,
+        quarantine_by_reason: by_reason(&quarantined),
+        quarantine_sample: quarantined.into_iter().take(20).collect(),
+        records_after: merged.table_rows as u64,
+    })
+}
+
+/// The extra headers a user mapped, to the index of the contract column each names (a column
+/// the table does not have is left out).
+fn alias_columns(spec: &TableSpec, opts: &IngestOptions) -> Aliases {
     let mut aliases: Aliases = HashMap::new();
     for (h, c) in &opts.aliases {
         if let Some(i) = spec.index_of(c) {
             aliases.insert(h.clone(), i);
         }
     }
-    let lock = wh.lock()?;
-    let mut txn = wh.begin(&lock)?;
-    let ingest_id = txn.meta.next_ingest_id;
-    let base = txn.staged();
-    let previously = if opts.force { HashMap::new() } else { ingested_hashes(&base, opts.table)? };
-    let known = if opts.table == Table::Responses { Some(known_findings(&base)?) } else { None };
-    let conv = data_converter(spec);
-    let kconv = key_converter(spec);
+    aliases
+}
 
-    // Read every file first: a whole-file problem anywhere stops the batch before any write.
-    let mut files: Vec<FileRows> = Vec::new();
-    let mut reports: Vec<FileReport> = Vec::new();
+/// The batch as read: the files read, the reports of those skipped, and the order they were given in.
+struct Batch {
+    files: Vec<FileRows>,
+    skipped: Vec<FileReport>,
+    /// Per file given: `Some` when it was read (its index in `files`), `None` when skipped.
+    order: Vec<Option<usize>>,
+}
+
+impl Batch {
+    /// The files' reports in the order the files were given.
+    fn reports(&self) -> Vec<FileReport> {
+        let mut read = self.files.iter().map(|f| f.report.clone());
+        let mut skipped = self.skipped.iter().cloned();
+        self.order
+            .iter()
+            .map(|o| match o {
+                Some(_) => read.next().expect("one report per read file"),
+                None => skipped.next().expect("one report per skipped file"),
+            })
+            .collect()
+    }
+}
+
+/// Reads every file first: a whole-file problem anywhere stops the batch before any write. A file
+/// whose content was ingested before, or came earlier in the batch, is skipped, not read again.
+fn read_batch(opts: &IngestOptions, base: &Snapshot, ingest_id: i64, aliases: &Aliases, conv: &RowConverter, kconv: &RowConverter) -> Result<Batch, IngestError> {
+    let previously = if opts.force { HashMap::new() } else { ingested_hashes(base, opts.table)? };
+    let known = if opts.table == Table::Responses { Some(known_findings(base)?) } else { None };
+    let mut batch = Batch { files: Vec::new(), skipped: Vec::new(), order: Vec::new() };
     let mut seen_in_batch: HashMap<String, usize> = HashMap::new();
-    let mut order: Vec<Option<usize>> = Vec::new();
     for path in &opts.files {
         let probe = read::probe(path, opts.encoding)?;
         let skipped_as = previously.get(&probe.hash).copied().or_else(|| seen_in_batch.get(&probe.hash).map(|_| ingest_id));
         if let Some(prev) = skipped_as {
-            reports.push(FileReport {
+            batch.skipped.push(FileReport {
                 file: path.display().to_string(),
                 format: probe.format.as_str().into(),
                 encoding: probe.encoding.map(|e| e.name().to_string()),
@@ -465,18 +530,22 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
                 skipped_as_ingest: Some(prev),
                 ..Default::default()
             });
-            order.push(None);
+            batch.order.push(None);
             continue;
         }
         let t = std::time::Instant::now();
-        let fr = read_file(opts, path, &probe, ingest_id, &aliases, &conv, &kconv, known.as_ref())?;
+        let fr = read_file(opts, path, &probe, ingest_id, aliases, conv, kconv, known.as_ref())?;
         tracing::debug!(file = %path.display(), rows = fr.parts.num_rows(), secs = t.elapsed().as_secs_f64(), "read");
-        seen_in_batch.insert(probe.hash.clone(), files.len());
-        order.push(Some(files.len()));
-        files.push(fr);
+        seen_in_batch.insert(probe.hash.clone(), batch.files.len());
+        batch.order.push(Some(batch.files.len()));
+        batch.files.push(fr);
     }
+    Ok(batch)
+}
 
-    // Across the batch, the later file's record wins.
+/// Across the batch, the later file's record wins: the winners in key order, and the rows (file,
+/// row) a later file superseded.
+fn batch_winners(files: &[FileRows]) -> (Vec<merge::Winner<'_>>, Vec<(usize, usize)>) {
     let mut winner: FastMap<&[u8], (usize, usize)> = fast_map(files.iter().map(|f| f.parts.num_rows()).sum());
     let mut superseded_rows: Vec<(usize, usize)> = Vec::new();
     for (f, fr) in files.iter().enumerate() {
@@ -492,173 +561,31 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
             }
         }
     }
-
-    // Against the warehouse, part by part in key order: identical records stay as stored,
-    // differing ones are replaced, new ones go in their place. A part no new key falls into is
-    // kept as it is; one that changes is rewritten on its own, so the table is never in memory
-    // whole. The stored parts are sorted by key and follow each other in key order.
-    let t = std::time::Instant::now();
-    let mut winners: Vec<(&[u8], usize, usize)> = winner.iter().map(|(k, &(f, i))| (*k, f, i)).collect();
+    let mut winners: Vec<merge::Winner<'_>> = winner.iter().map(|(k, &(f, i))| (*k, f, i)).collect();
     winners.sort_unstable_by(|a, b| a.0.cmp(b.0));
-    drop(winner);
-    let schema = spec.schema();
-    let mut unchanged: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.parts.num_rows()]).collect();
-    let mut replaced: Vec<Vec<bool>> = files.iter().map(|f| vec![false; f.parts.num_rows()]).collect();
-    // Every batch rows may come from: the files' parts first, then the stored part at hand.
-    let file_refs: Vec<&RecordBatch> = files.iter().flat_map(|f| f.parts.batches.iter()).collect();
-    let mut file_base = Vec::with_capacity(files.len());
-    let mut n = 0;
-    for f in &files {
-        file_base.push(n);
-        n += f.parts.batches.len();
+    (winners, superseded_rows)
+}
+
+/// For responses, every version loaded (a record superseded within the batch included), but none
+/// unchanged: the rows `response_log` takes.
+fn response_log_rows(table: Table, files: &[FileRows], unchanged: &[Vec<bool>]) -> Vec<RecordBatch> {
+    if table != Table::Responses {
+        return Vec::new();
     }
-    let new_pos = |f: usize, i: usize| {
-        let (p, r) = files[f].parts.locate(i);
-        (file_base[f] + p, r)
-    };
-    let stored = base.files(opts.table.name())?;
-    let key_cols = spec.key_indices();
-    let mut rewrite = txn.rewrite_table(opts.table.name())?;
-    let mut table_rows = 0usize;
-    let mut w = 0usize;
-    for (pi, part) in stored.iter().enumerate() {
-        let last = pi + 1 == stored.len();
-        // The part's keys only, to see whether any new key falls into its range.
-        let key_batches = crate::store::read_parquet_columns(part, &key_cols)?;
-        let kb: Vec<Rows> = key_batches
-            .iter()
-            .map(|b| kconv.convert_columns(b.columns()).expect("key columns are text"))
-            .collect();
-        let part_rows: usize = key_batches.iter().map(|b| b.num_rows()).sum();
-        let within = match kb.iter().rev().find(|r| r.num_rows() > 0) {
-            Some(r) => {
-                let max = r.row(r.num_rows() - 1);
-                w + winners[w..].partition_point(|x| x.0 <= max.data())
-            }
-            None => w,
-        };
-        // The last part also takes the keys beyond every stored one — unless they are many (a
-        // bulk load of new records): those become parts of their own after it, and the last
-        // part is left as it is, not read and written again.
-        let end = if last && winners.len() - within < append_rows() { winners.len() } else { within };
-        let range = &winners[w..end];
-        w = end;
-        if range.is_empty() {
-            rewrite.keep(part)?;
-            table_rows += part_rows;
-            continue;
-        }
-        // Walk the stored keys and the new ones together, both in key order.
-        let old_keys: Vec<(usize, usize)> = kb.iter().enumerate().flat_map(|(b, r)| (0..r.num_rows()).map(move |i| (b, i))).collect();
-        enum Item {
-            Old(usize, usize),
-            New(usize, usize),
-            Both(usize, usize, usize, usize),
-        }
-        let mut items = Vec::with_capacity(old_keys.len() + range.len());
-        let (mut a, mut b) = (0, 0);
-        while a < old_keys.len() || b < range.len() {
-            let ord = match (old_keys.get(a), range.get(b)) {
-                (Some(&(ob, oi)), Some(nw)) => kb[ob].row(oi).data().cmp(nw.0),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, _) => std::cmp::Ordering::Greater,
-            };
-            match ord {
-                std::cmp::Ordering::Less => {
-                    items.push(Item::Old(old_keys[a].0, old_keys[a].1));
-                    a += 1;
-                }
-                std::cmp::Ordering::Greater => {
-                    items.push(Item::New(range[b].1, range[b].2));
-                    b += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    items.push(Item::Both(old_keys[a].0, old_keys[a].1, range[b].1, range[b].2));
-                    a += 1;
-                    b += 1;
-                }
-            }
-        }
-        drop(kb);
-        // The whole part, now that it may change.
-        let old_batches = crate::store::read_parquet(part)?;
-        let mut refs: Vec<&RecordBatch> = file_refs.clone();
-        let old_base = refs.len();
-        refs.extend(old_batches.iter());
-        // Stored records that come again: compared column by column with the new ones.
-        let both: Vec<(usize, usize, usize, usize)> = items.iter().filter_map(|it| if let Item::Both(ob, oi, f, i) = it { Some((*ob, *oi, *f, *i)) } else { None }).collect();
-        let mut same = vec![false; both.len()];
-        if !both.is_empty() {
-            let olds: Vec<(usize, usize)> = both.iter().map(|&(ob, oi, _, _)| (old_base + ob, oi)).collect();
-            let news: Vec<(usize, usize)> = both.iter().map(|&(_, _, f, i)| new_pos(f, i)).collect();
-            let ob = datafusion::arrow::compute::interleave_record_batch(&refs, &olds).map_err(|e| StoreError::Arrow { path: part.clone(), source: e })?;
-            let nb = datafusion::arrow::compute::interleave_record_batch(&refs, &news).map_err(|e| StoreError::Arrow { path: part.clone(), source: e })?;
-            let or = conv.convert_columns(&ob.columns()[..spec.columns.len()]).expect("columns match the converter");
-            let nr = conv.convert_columns(&nb.columns()[..spec.columns.len()]).expect("columns match the converter");
-            for k in 0..both.len() {
-                same[k] = or.row(k) == nr.row(k);
-                let (_, _, f, i) = both[k];
-                if same[k] {
-                    unchanged[f][i] = true;
-                } else {
-                    replaced[f][i] = true;
-                }
-            }
-        }
-        let any_new = items.iter().any(|it| matches!(it, Item::New(..)));
-        if !any_new && same.iter().all(|s| *s) {
-            rewrite.keep(part)?;
-            table_rows += part_rows;
-            continue;
-        }
-        let mut k = 0;
-        let positions: Vec<(usize, usize)> = items
-            .iter()
-            .map(|it| match *it {
-                Item::Old(ob, oi) => (old_base + ob, oi),
-                Item::New(f, i) => new_pos(f, i),
-                Item::Both(ob, oi, f, i) => {
-                    let keep_old = same[k];
-                    k += 1;
-                    if keep_old { (old_base + ob, oi) } else { new_pos(f, i) }
-                }
-            })
-            .collect();
-        table_rows += positions.len();
-        let out: Vec<RecordBatch> = positions
-            .chunks(part_size(positions.len()))
-            .map(|c| datafusion::arrow::compute::interleave_record_batch(&refs, c))
-            .collect::<Result<_, _>>()
-            .map_err(|e| StoreError::Arrow { path: part.clone(), source: e })?;
-        rewrite.write(&schema, &out)?;
-    }
-    if w < winners.len() {
-        // A table's first records, or many beyond every stored key: new parts after the stored.
-        let positions: Vec<(usize, usize)> = winners[w..].iter().map(|&(_, f, i)| new_pos(f, i)).collect();
-        table_rows += positions.len();
-        let out: Vec<RecordBatch> = positions
-            .chunks(part_size(positions.len()))
-            .map(|c| datafusion::arrow::compute::interleave_record_batch(&file_refs, c))
-            .collect::<Result<_, _>>()
-            .map_err(|e| StoreError::Arrow { path: base.dir.clone(), source: e })?;
-        rewrite.write(&schema, &out)?;
-    }
-    drop(winners);
-    drop(file_refs);
-    // Every version loaded (a record superseded within the batch included), but none unchanged.
-    let log_rows: Vec<RecordBatch> = if opts.table == Table::Responses {
-        files
-            .iter()
-            .enumerate()
-            .filter_map(|(f, fr)| {
-                let idx: Vec<u32> = (0..fr.parts.num_rows()).filter(|&i| fr.keep[i] && !unchanged[f][i]).map(|i| i as u32).collect();
-                (!idx.is_empty()).then(|| fr.parts.take(&idx))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    for (f, i) in superseded_rows {
+    files
+        .iter()
+        .enumerate()
+        .filter_map(|(f, fr)| {
+            let idx: Vec<u32> = (0..fr.parts.num_rows()).filter(|&i| fr.keep[i] && !unchanged[f][i]).map(|i| i as u32).collect();
+            (!idx.is_empty()).then(|| fr.parts.take(&idx))
+        })
+        .collect()
+}
+
+/// What became of every row read, counted in its file's report: superseded by a later file, or
+/// loaded as a new, updated or unchanged record. Returns the batch's quarantined rows.
+fn tally(files: &mut [FileRows], superseded: Vec<(usize, usize)>, merged: &merge::Merged) -> Vec<QuarantineRow> {
+    for (f, i) in superseded {
         files[f].keep[i] = false;
         files[f].report.superseded += 1;
     }
@@ -667,9 +594,9 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
         for i in 0..fr.parts.num_rows() {
             if fr.keep[i] {
                 fr.report.loaded += 1;
-                if unchanged[f][i] {
+                if merged.unchanged[f][i] {
                     fr.report.unchanged_records += 1;
-                } else if replaced[f][i] {
+                } else if merged.replaced[f][i] {
                     fr.report.updated_records += 1;
                 } else {
                     fr.report.new_records += 1;
@@ -678,49 +605,37 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
         }
         all_quarantine.extend(fr.quarantine.iter().cloned());
     }
-    let rewrote = rewrite.finish(&schema)?;
-    tracing::debug!(rows = table_rows, rewrote, secs = t.elapsed().as_secs_f64(), "merged with the warehouse and written");
-    // Reports in the order the files were given.
-    let mut final_reports = Vec::new();
-    let mut file_reports = files.iter().map(|f| f.report.clone());
-    let mut skipped = reports.into_iter();
-    for o in &order {
-        match o {
-            Some(_) => final_reports.push(file_reports.next().expect("one report per read file")),
-            None => final_reports.push(skipped.next().expect("one report per skipped file")),
-        }
-    }
-    debug_assert!(final_reports.iter().all(FileReport::reconciles));
+    all_quarantine
+}
 
+/// Stores what the ingest leaves beside the table — the responses' versions, the quarantined rows,
+/// the files' reports — and commits the snapshot.
+fn commit(mut txn: Txn<'_>, table: Table, ingest_id: i64, reports: &[FileReport], log_rows: &[RecordBatch], quarantined: &[QuarantineRow]) -> Result<Snapshot, StoreError> {
     crate::store::failpoint("after_table_write")?;
+    let file = format!("ingest-{ingest_id:06}.parquet");
     if !log_rows.is_empty() {
-        txn.add_file(crate::store::schemas::RESPONSE_LOG, &format!("ingest-{ingest_id:06}.parquet"), &schema, &log_rows)?;
+        txn.add_file(crate::store::schemas::RESPONSE_LOG, &file, &table.spec().schema(), log_rows)?;
     }
-    if !all_quarantine.is_empty() {
-        let qb = quarantine::quarantine_batch(ingest_id, opts.table.name(), &all_quarantine);
-        txn.add_file("quarantine", &format!("ingest-{ingest_id:06}.parquet"), &quarantine::quarantine_schema(), &[qb])?;
+    if !quarantined.is_empty() {
+        let qb = quarantine::quarantine_batch(ingest_id, table.name(), quarantined);
+        txn.add_file("quarantine", &file, &quarantine::quarantine_schema(), &[qb])?;
     }
     let now = values::ts_micros(crate::clock::now_china());
-    let ib = quarantine::ingests_batch(ingest_id, opts.table.name(), now, &final_reports);
-    txn.add_file("ingests", &format!("ingest-{ingest_id:06}.parquet"), &quarantine::ingests_schema(), &[ib])?;
+    let ib = quarantine::ingests_batch(ingest_id, table.name(), now, reports);
+    txn.add_file("ingests", &file, &quarantine::ingests_schema(), &[ib])?;
     txn.meta.next_ingest_id = ingest_id + 1;
-    let snap = txn.commit()?;
+    txn.commit()
+}
 
+/// The quarantined rows counted by reason, in reason order.
+fn by_reason(quarantined: &[QuarantineRow]) -> Vec<(String, u64)> {
     let mut by_reason: HashMap<String, u64> = HashMap::new();
-    for q in &all_quarantine {
+    for q in quarantined {
         *by_reason.entry(q.reason.clone()).or_default() += 1;
     }
     let mut by_reason: Vec<(String, u64)> = by_reason.into_iter().collect();
     by_reason.sort();
-    Ok(IngestReport {
-        ingest_id,
-        table: opts.table,
-        snapshot: snap.id,
-        files: final_reports,
-        quarantine_sample: all_quarantine.into_iter().take(20).collect(),
-        quarantine_by_reason: by_reason,
-        records_after: table_rows as u64,
-    })
+    by_reason
 }
 
 /// Rows per part file of a table.

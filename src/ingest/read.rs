@@ -309,60 +309,13 @@ type Chunk = Vec<(u64, csv::StringRecord)>;
 /// work run on two cores. Chunks of records go back to the reader to be refilled.
 pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
     let file = &probe.path;
-    // Sniff the delimiter from the first line: tab when it has more tabs than commas.
-    let mut first = Vec::new();
-    BufReader::new(decoded_reader(probe)?)
-        .read_until(b'\n', &mut first)
-        .map_err(|e| IngestError::Unreadable { file: file.clone(), reason: e.to_string() })?;
-    let tabs = first.iter().filter(|b| **b == b'\t').count();
-    let commas = first.iter().filter(|b| **b == b',').count();
-    let ext_tsv = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-    let delim = if ext_tsv || tabs > commas { b'\t' } else { b',' };
+    let delim = sniff_delimiter(probe)?;
     let csv_err = |e: csv::Error| IngestError::Unreadable { file: file.clone(), reason: e.to_string() };
 
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk, csv::Error>>(4);
         let (back_tx, back_rx) = std::sync::mpsc::channel::<Chunk>();
-        let producer = scope.spawn(move || -> Result<(), IngestError> {
-            // Start again from the top with the delimiter known.
-            let lines = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
-            let reader = LineCounter { inner: decoded_reader(probe)?, state: lines.clone() };
-            let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(reader);
-            loop {
-                let mut chunk = back_rx.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
-                let mut n = 0;
-                let mut failed = None;
-                while n < CHUNK {
-                    if n == chunk.len() {
-                        chunk.push((0, csv::StringRecord::new()));
-                    }
-                    let (line, rec) = &mut chunk[n];
-                    match csv.read_record(rec) {
-                        Ok(true) => {
-                            *line = rec.position().map_or(0, |p| lines.borrow_mut().line_at(p.byte()));
-                            n += 1;
-                        }
-                        Ok(false) => break,
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-                chunk.truncate(n);
-                let end = n < CHUNK;
-                if n > 0 && tx.send(Ok(chunk)).is_err() {
-                    return Ok(()); // the parser stopped: nothing more to read
-                }
-                if let Some(e) = failed {
-                    let _ = tx.send(Err(e));
-                    return Ok(());
-                }
-                if end {
-                    return Ok(());
-                }
-            }
-        });
+        let producer = scope.spawn(move || split_records(probe, delim, &tx, &back_rx));
 
         let mut parse = CsvRows { spec, aliases, file, state: HeaderState::Looking { pending: Vec::new(), skipped: 0 }, info: None };
         let mut result: Result<(), IngestError> = Ok(());
@@ -392,6 +345,63 @@ pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut d
         parse.finish(sink)?;
         Ok(ReadInfo { unknown_headers: parse.info.take().unwrap_or_default(), title_rows_skipped: parse.skipped(), sheet: None, delimiter: Some(delim as char) })
     })
+}
+
+/// The delimiter, sniffed from the first line: tab for a `.tsv` file or when the line has more
+/// tabs than commas, else comma.
+fn sniff_delimiter(probe: &Probe) -> Result<u8, IngestError> {
+    let file = &probe.path;
+    let mut first = Vec::new();
+    BufReader::new(decoded_reader(probe)?)
+        .read_until(b'\n', &mut first)
+        .map_err(|e| IngestError::Unreadable { file: file.clone(), reason: e.to_string() })?;
+    let tabs = first.iter().filter(|b| **b == b'\t').count();
+    let commas = first.iter().filter(|b| **b == b',').count();
+    let ext_tsv = file.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
+    Ok(if ext_tsv || tabs > commas { b'\t' } else { b',' })
+}
+
+/// The reading thread's half of [`read_csv`]: the file from the top with the delimiter known,
+/// decoded and split into records sent in chunks with their line numbers (chunks come back on
+/// `back` to be refilled); a CSV error is sent after the records before it.
+fn split_records(probe: &Probe, delim: u8, tx: &std::sync::mpsc::SyncSender<Result<Chunk, csv::Error>>, back: &std::sync::mpsc::Receiver<Chunk>) -> Result<(), IngestError> {
+    let lines = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
+    let reader = LineCounter { inner: decoded_reader(probe)?, state: lines.clone() };
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(reader);
+    loop {
+        let mut chunk = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let mut n = 0;
+        let mut failed = None;
+        while n < CHUNK {
+            if n == chunk.len() {
+                chunk.push((0, csv::StringRecord::new()));
+            }
+            let (line, rec) = &mut chunk[n];
+            match csv.read_record(rec) {
+                Ok(true) => {
+                    *line = rec.position().map_or(0, |p| lines.borrow_mut().line_at(p.byte()));
+                    n += 1;
+                }
+                Ok(false) => break,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        chunk.truncate(n);
+        let end = n < CHUNK;
+        if n > 0 && tx.send(Ok(chunk)).is_err() {
+            return Ok(()); // the parser stopped: nothing more to read
+        }
+        if let Some(e) = failed {
+            let _ = tx.send(Err(e));
+            return Ok(());
+        }
+        if end {
+            return Ok(());
+        }
+    }
 }
 
 enum HeaderState {
@@ -693,13 +703,13 @@ fn raw_sheet_row(spec: &TableSpec, header: &[String], map: &HeaderMap, fields: &
     serde_json::Value::Object(m).to_string()
 }
 
+/// Reads a JSON Lines export: one object a line, keyed by the contract's names or headers (or a
+/// user's aliases). A line that is no JSON object is unreadable; a file of nothing but such lines
+/// is refused for them.
 pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
     let file = &probe.path;
     let reader = BufReader::with_capacity(1 << 20, decoded_reader(probe)?);
-    let mut seen = vec![false; spec.columns.len()];
-    let mut unknown: Vec<String> = Vec::new();
-    // Each key's column, and whether only a user's alias names it.
-    let mut key_target: HashMap<String, (Option<usize>, bool)> = HashMap::new();
+    let mut keys = JsonKeys { seen: vec![false; spec.columns.len()], unknown: Vec::new(), target: HashMap::new() };
     let mut any = false;
     // Whether any line was a JSON object, and the first line that was not (a file of nothing
     // but broken lines is refused for them, not for the columns they could not name).
@@ -727,45 +737,50 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
             }
         };
         objects = true;
-        let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
-        let mut filled: Vec<Option<&str>> = vec![None; spec.columns.len()];
-        let mut problem: Option<String> = None;
-        let mut numbers: Vec<String> = Vec::new();
-        // First pass: which column each key feeds.
-        let mut plan: Vec<(usize, &serde_json::Value)> = Vec::new();
-        for (k, v) in &obj {
-            let (target, _) = *key_target.entry(k.clone()).or_insert_with(|| {
-                let clean = k.trim();
-                match spec.resolve_header(clean) {
-                    Some(t) => (Some(t), false),
-                    None => (aliases.get(clean).copied(), true),
-                }
-            });
-            match target {
-                None => {
-                    if !unknown.contains(k) {
-                        unknown.push(k.clone());
-                    }
-                }
-                Some(t) => {
-                    if let Some(prev) = filled[t] {
-                        problem = Some(format!("keys `{prev}` and `{k}` both give {}", spec.columns[t].name));
-                    }
-                    filled[t] = Some(k.as_str());
-                    seen[t] = true;
-                    plan.push((t, v));
-                }
+        keys.object(spec, aliases, line_no, &text, &obj, sink);
+    }
+    if !any {
+        return Err(IngestError::Empty { file: file.clone() });
+    }
+    if let (false, Some(reason)) = (objects, first_bad) {
+        return Err(IngestError::Unreadable { file: file.clone(), reason });
+    }
+    for (i, c) in spec.columns.iter().enumerate() {
+        if c.required && !keys.seen[i] {
+            return Err(missing_column(spec, i, file, aliases));
+        }
+    }
+    Ok(ReadInfo { unknown_headers: keys.unknown, title_rows_skipped: 0, sheet: None, delimiter: None })
+}
+
+/// What a JSON Lines file's keys name, learnt line by line.
+struct JsonKeys {
+    /// The columns some key named.
+    seen: Vec<bool>,
+    /// Keys that name no column, in the order met.
+    unknown: Vec<String>,
+    /// Each key's column, and whether only a user's alias names it.
+    target: HashMap<String, (Option<usize>, bool)>,
+}
+
+impl JsonKeys {
+    /// One line's object: its values handed on as a row, or the line as unreadable when two keys
+    /// give one column or a value is nested.
+    fn object(&mut self, spec: &TableSpec, aliases: &Aliases, line_no: u64, text: &str, obj: &serde_json::Map<String, serde_json::Value>, sink: &mut dyn RowSink) {
+        let plan = match self.plan(spec, aliases, obj) {
+            Ok(plan) => plan,
+            Err(problem) => {
+                sink.unreadable(line_no, problem, jsonl_raw(spec, text, obj, &self.target));
+                return;
             }
-        }
-        if let Some(p) = problem {
-            sink.unreadable(line_no, p, jsonl_raw(spec, &text, &obj, &key_target));
-            continue;
-        }
+        };
+        let mut numbers: Vec<String> = Vec::new();
         for (_, v) in &plan {
             if let serde_json::Value::Number(n) = v {
                 numbers.push(n.to_string());
             }
         }
+        let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
         let mut ni = 0;
         let mut nested = None;
         for (t, v) in &plan {
@@ -785,23 +800,47 @@ pub fn read_jsonl(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut
             };
         }
         if let Some(col) = nested {
-            sink.unreadable(line_no, format!("{col}: a nested JSON value is not a {}", spec.columns.iter().find(|c| c.name == col).map_or("value", |c| c.ty.describe())), jsonl_raw(spec, &text, &obj, &key_target));
-            continue;
+            sink.unreadable(line_no, format!("{col}: a nested JSON value is not a {}", spec.columns.iter().find(|c| c.name == col).map_or("value", |c| c.ty.describe())), jsonl_raw(spec, text, obj, &self.target));
+            return;
         }
-        sink.row(line_no, &cells, &|| jsonl_raw(spec, &text, &obj, &key_target));
+        sink.row(line_no, &cells, &|| jsonl_raw(spec, text, obj, &self.target));
     }
-    if !any {
-        return Err(IngestError::Empty { file: file.clone() });
-    }
-    if let (false, Some(reason)) = (objects, first_bad) {
-        return Err(IngestError::Unreadable { file: file.clone(), reason });
-    }
-    for (i, c) in spec.columns.iter().enumerate() {
-        if c.required && !seen[i] {
-            return Err(missing_column(spec, i, file, aliases));
+
+    /// Which column each key of `obj` feeds, or why the line cannot be read (two keys give one
+    /// column); every key is learnt either way.
+    fn plan<'v>(&mut self, spec: &TableSpec, aliases: &Aliases, obj: &'v serde_json::Map<String, serde_json::Value>) -> Result<Vec<(usize, &'v serde_json::Value)>, String> {
+        let mut filled: Vec<Option<&str>> = vec![None; spec.columns.len()];
+        let mut problem: Option<String> = None;
+        let mut plan: Vec<(usize, &serde_json::Value)> = Vec::new();
+        for (k, v) in obj {
+            let (target, _) = *self.target.entry(k.clone()).or_insert_with(|| {
+                let clean = k.trim();
+                match spec.resolve_header(clean) {
+                    Some(t) => (Some(t), false),
+                    None => (aliases.get(clean).copied(), true),
+                }
+            });
+            match target {
+                None => {
+                    if !self.unknown.contains(k) {
+                        self.unknown.push(k.clone());
+                    }
+                }
+                Some(t) => {
+                    if let Some(prev) = filled[t] {
+                        problem = Some(format!("keys `{prev}` and `{k}` both give {}", spec.columns[t].name));
+                    }
+                    filled[t] = Some(k.as_str());
+                    self.seen[t] = true;
+                    plan.push((t, v));
+                }
+            }
+        }
+        match problem {
+            Some(p) => Err(p),
+            None => Ok(plan),
         }
     }
-    Ok(ReadInfo { unknown_headers: unknown, title_rows_skipped: 0, sheet: None, delimiter: None })
 }
 
 /// A JSON line as quarantine keeps it: as written, unless a key names its column only through a

@@ -111,27 +111,49 @@ pub struct RankBar {
     pub unsatisfied: i64,
 }
 
-/// Horizontal bars: satisfied (green) and unsatisfied (red) votes per window, best first.
-pub fn ranking(title: &str, bars: &[RankBar], satisfied_label: &str, unsatisfied_label: &str) -> Result<Vec<u8>, ChartError> {
+/// A white canvas of `w`×`h` pixels that `draw` draws on, as PNG.
+fn canvas(size: (u32, u32), draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Result<(), ChartError>) -> Result<Vec<u8>, ChartError> {
     ensure_registered()?;
-    let (w, h) = (720u32, (90 + 34 * bars.len().max(1)) as u32);
+    let (w, h) = size;
     let mut buf = vec![255u8; (w * h * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_err)?;
+        draw(&root)?;
+        root.present().map_err(draw_err)?;
+    }
+    png(&buf, w, h)
+}
+
+/// A chart titled `title` on `root`, with `x_area` and `y_area` pixels for the axes' labels.
+fn titled<'a, 'b, DB: DrawingBackend>(root: &'a DrawingArea<DB, plotters::coord::Shift>, title: &str, x_area: u32, y_area: u32) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(root);
+    builder.caption(drawable(title), font(20.0)).margin(12).x_label_area_size(x_area).y_label_area_size(y_area);
+    builder
+}
+
+/// The series' legend, upper right.
+fn legend<'a, DB: DrawingBackend + 'a, CT: plotters::coord::CoordTranslate>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), ChartError> {
+    chart
+        .configure_series_labels()
+        .label_font(font(13.0))
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(draw_err)
+}
+
+/// Horizontal bars: satisfied (green) and unsatisfied (red) votes per window, best first.
+pub fn ranking(title: &str, bars: &[RankBar], satisfied_label: &str, unsatisfied_label: &str) -> Result<Vec<u8>, ChartError> {
+    canvas((720u32, (90 + 34 * bars.len().max(1)) as u32), |root| {
         let max = bars.iter().map(|b| b.satisfied.max(b.unsatisfied)).max().unwrap_or(1).max(1);
         let labels: Vec<String> = bars.iter().map(|b| drawable(&b.label)).collect();
         let n = bars.len().max(1);
         // Window names (`5号窗口（异地就医备案）`) need more room than ids; 7.5 px per half-width.
         let widest = labels.iter().map(|l| crate::output::text_width(l)).max().unwrap_or(0);
         let label_area = (widest as f64 * 7.5 + 16.0).clamp(110.0, 320.0) as u32;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(drawable(title), font(20.0))
-            .margin(12)
-            .x_label_area_size(28)
-            .y_label_area_size(label_area)
-            .build_cartesian_2d(0i64..(max + max / 3 + 2), (0..n).into_segmented())
-            .map_err(draw_err)?;
+        let mut chart = titled(root, title, 28, label_area).build_cartesian_2d(0i64..(max + max / 3 + 2), (0..n).into_segmented()).map_err(draw_err)?;
         chart
             .configure_mesh()
             .disable_y_mesh()
@@ -169,35 +191,16 @@ pub fn ranking(title: &str, bars: &[RankBar], satisfied_label: &str, unsatisfied
             .map_err(draw_err)?
             .label(drawable(unsatisfied_label))
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], RED_.filled()));
-        chart
-            .configure_series_labels()
-            .label_font(font(13.0))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(draw_err)?;
-        root.present().map_err(draw_err)?;
-    }
-    png(&buf, w, h)
+        legend(&mut chart)?;
+        Ok(())
+    })
 }
 
 /// Mean wait (minutes) by hour of day, with the explanation threshold as a line.
 pub fn wait_by_hour(title: &str, hours: &[(i64, f64)], threshold_min: f64, threshold_label: &str, y_label: &str, x_label: &str) -> Result<Vec<u8>, ChartError> {
-    ensure_registered()?;
-    let (w, h) = (720u32, 320u32);
-    let mut buf = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err)?;
+    canvas((720u32, 320u32), |root| {
         let maxy = hours.iter().map(|(_, v)| *v).fold(threshold_min * 1.2, f64::max);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(drawable(title), font(20.0))
-            .margin(12)
-            .x_label_area_size(34)
-            .y_label_area_size(50)
-            .build_cartesian_2d((6i64..21i64).into_segmented(), 0f64..maxy * 1.05)
-            .map_err(draw_err)?;
+        let mut chart = titled(root, title, 34, 50).build_cartesian_2d((6i64..21i64).into_segmented(), 0f64..maxy * 1.05).map_err(draw_err)?;
         chart
             .configure_mesh()
             .disable_x_mesh()
@@ -219,38 +222,19 @@ pub fn wait_by_hour(title: &str, hours: &[(i64, f64)], threshold_min: f64, thres
             .map_err(draw_err)?
             .label(drawable(threshold_label))
             .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED_.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .label_font(font(13.0))
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(draw_err)?;
-        root.present().map_err(draw_err)?;
-    }
-    png(&buf, w, h)
+        legend(&mut chart)?;
+        Ok(())
+    })
 }
 
 /// A rate per month (0..1) as a line with points, e.g. 按时办结率 over twelve months.
 pub fn trend(title: &str, points: &[(String, f64)], y_label: &str) -> Result<Vec<u8>, ChartError> {
-    ensure_registered()?;
-    let (w, h) = (720u32, 300u32);
-    let mut buf = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(draw_err)?;
+    canvas((720u32, 300u32), |root| {
         let n = points.len().max(1);
         let miny = points.iter().map(|(_, v)| *v).fold(1.0, f64::min);
         let lo = ((miny * 100.0 / 10.0).floor() * 10.0 / 100.0).clamp(0.0, 0.9);
         let labels: Vec<String> = points.iter().map(|(m, _)| m.clone()).collect();
-        let mut chart = ChartBuilder::on(&root)
-            .caption(drawable(title), font(20.0))
-            .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(56)
-            .build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..1.02f64)
-            .map_err(draw_err)?;
+        let mut chart = titled(root, title, 30, 56).build_cartesian_2d(-0.5f64..(n as f64 - 0.5), lo..1.02f64).map_err(draw_err)?;
         chart
             .configure_mesh()
             .light_line_style(WHITE)
@@ -274,9 +258,8 @@ pub fn trend(title: &str, points: &[(String, f64)], y_label: &str) -> Result<Vec
         chart
             .draw_series(points.iter().enumerate().map(|(i, (_, v))| Text::new(format!("{:.1}%", v * 100.0), (i as f64 + 0.05, *v + 0.01), font(11.0))))
             .map_err(draw_err)?;
-        root.present().map_err(draw_err)?;
-    }
-    png(&buf, w, h)
+        Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -19,98 +19,119 @@ use crate::store::Warehouse;
 pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, as_of: NaiveDateTime) -> Result<Vec<Rendered>, ReportError> {
     let s = Session::open(settings, wh, as_of, true).await?;
     let halls = s.halls().await?;
-    // "Since yesterday": from the start of the previous working day.
-    let prev_workday = settings.calendar.add_workdays(as_of.date(), -1);
-    let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
-    // "Within a working day": by the end of the next working day (as time_limit.due_soon reads it).
-    let next_end = crate::engine::ts_literal(settings.calendar.add_workdays(as_of.date(), 1).and_hms_opt(23, 59, 59).expect("end of day"));
-    let date = as_of.format("%Y-%m-%d").to_string();
-    let mut out = Vec::new();
     let list = s.with_districts(offices(settings, opts.office.as_deref(), &halls)?).await?;
     let mut all: Vec<(Office, Option<String>)> = list.iter().cloned().map(|o| (o, None)).collect();
     if opts.office.is_none() {
         all.extend(leader_offices(&s.names));
     }
-    let pb = crate::progress::items(all.len() as u64, format!("daily {date}"));
+    let daily = Daily { settings, s: &s, opts, as_of, date: as_of.format("%Y-%m-%d").to_string(), bounds: bounds(settings, as_of), list: &list };
+    let pb = crate::progress::items(all.len() as u64, format!("daily {}", daily.date));
+    let mut out = Vec::new();
     for (office, greeting) in all {
         pb.inc(1);
-        let en = office.language == "en";
-        let v = vars(settings, as_of, &office.halls, None, &[("since", since.clone()), ("next_workday_end", next_end.clone())]);
-        let mut rows = warnings(&s, settings, &v).await?;
-        if rows.iter().all(Vec::is_empty) {
-            out.push(Rendered { office, files: Vec::new(), message: None, posts: Vec::new() });
-            continue;
-        }
-        let hide_staff = mask_staff(settings, &office);
+        out.push(daily.office(office, greeting).await?);
+    }
+    pb.finish_and_clear();
+    Ok(out)
+}
+
+/// The bounds of the warning's lists, as the queries' variables: "since yesterday", from the start
+/// of the previous working day (`since`), and "within a working day", by the end of the next
+/// working day (`next_workday_end`, as time_limit.due_soon reads it).
+fn bounds(settings: &Settings, as_of: NaiveDateTime) -> [(&'static str, String); 2] {
+    let prev_workday = settings.calendar.add_workdays(as_of.date(), -1);
+    let since = crate::engine::ts_literal(prev_workday.and_hms_opt(0, 0, 0).expect("midnight"));
+    let next_end = crate::engine::ts_literal(settings.calendar.add_workdays(as_of.date(), 1).and_hms_opt(23, 59, 59).expect("end of day"));
+    [("since", since), ("next_workday_end", next_end)]
+}
+
+/// One day's warning, rendered office by office.
+struct Daily<'a> {
+    settings: &'a Settings,
+    s: &'a Session,
+    opts: &'a Request,
+    as_of: NaiveDateTime,
+    date: String,
+    bounds: [(&'static str, String); 2],
+    /// The offices asked for (the hall robots' offices are found among them).
+    list: &'a [Office],
+}
+
+impl Daily<'_> {
+    /// The warning of the halls `halls`, names labelled as `office` may see them.
+    async fn warnings(&self, halls: &[String], hide_staff: bool) -> Result<[Vec<Map<String, Value>>; 4], ReportError> {
+        let v = vars(self.settings, self.as_of, halls, None, &self.bounds);
+        let mut rows = warnings(self.s, self.settings, &v).await?;
         for r in rows.iter_mut() {
-            s.names.label_rows(r, hide_staff);
+            self.s.names.label_rows(r, hide_staff);
+        }
+        Ok(rows)
+    }
+
+    fn render(&self, lang: &str, html: bool, data: &Value) -> Result<String, ReportError> {
+        render::render("daily", lang, html, data, self.opts.templates.as_deref())
+    }
+
+    /// One office's warning (greeted by `greeting`), its files written; nothing when it has
+    /// nothing to warn about.
+    async fn office(&self, office: Office, greeting: Option<String>) -> Result<Rendered, ReportError> {
+        let (settings, s, date) = (self.settings, self.s, self.date.as_str());
+        let en = office.language == "en";
+        let hide_staff = mask_staff(settings, &office);
+        let rows = self.warnings(&office.halls, hide_staff).await?;
+        if rows.iter().all(Vec::is_empty) {
+            return Ok(Rendered { office, files: Vec::new(), message: None, posts: Vec::new() });
         }
         let hidden = masked(rows.clone());
         let shown = if office.show_personal_data { rows } else { hidden.clone() };
         let who = super::monthly::subject_name(&s.names, &office, en);
-        let view = View { id: &office.id, name: &office.name, who: &who, names: &s.names, greeting: greeting.as_deref(), halls: &office.halls, en, date: &date, as_of };
+        let view = View { id: &office.id, name: &office.name, who: &who, names: &s.names, greeting: greeting.as_deref(), halls: &office.halls, en, date, as_of: self.as_of };
         let data = view.data(shown, !office.show_personal_data);
         let lang = office.language.as_str();
-        let html = render::render("daily", lang, true, &data, opts.templates.as_deref())?;
-        let text = render::render("daily", lang, false, &data, opts.templates.as_deref())?;
-        let dir = opts.out.join(&office.id);
+        let html = self.render(lang, true, &data)?;
+        let text = self.render(lang, false, &data)?;
+        let dir = self.opts.out.join(&office.id);
         let hp = dir.join(format!("daily-{date}.html"));
         let tp = dir.join(format!("daily-{date}.txt"));
         write(&hp, html.as_bytes())?;
         write(&tp, text.as_bytes())?;
         let subject = view.subject(&data);
-        let post = |hall: Option<String>, webhook: &crate::config::Webhook, title: String, text: String| Post {
-            office_id: office.id.clone(),
-            hall,
-            webhook: webhook.clone(),
-            report: "daily".into(),
-            period: date.clone(),
-            title,
-            text,
-            files: vec![hp.clone()],
-            en,
-        };
         let mut posts = Vec::new();
         if let Some(hook) = &office.webhook {
             // A group reads the post: masked even when the office's own mail shows personal data.
-            let text = if office.show_personal_data { render::render("daily", lang, false, &view.data(hidden, true), opts.templates.as_deref())? } else { text.clone() };
-            posts.push(post(None, hook, subject.clone(), text));
+            let text = if office.show_personal_data { self.render(lang, false, &view.data(hidden, true))? } else { text.clone() };
+            posts.push(self.post(&office, None, hook, subject.clone(), text, &hp));
         }
-        // A hall leader's own mail has no robots of its own (the hall's robot posts from its office).
-        let robots = if office.id.starts_with(LEADER_PREFIX) { Vec::new() } else { hall_robots(settings, &list, &office) };
-        for h in robots {
-            let hv = vars(settings, as_of, std::slice::from_ref(&h.hall), None, &[("since", since.clone()), ("next_workday_end", next_end.clone())]);
-            let mut rows = warnings(&s, settings, &hv).await?;
-            for r in rows.iter_mut() {
-                s.names.label_rows(r, hide_staff);
-            }
-            let rows = masked(rows);
+        posts.extend(self.hall_posts(&office, view, hide_staff, &hp).await?);
+        let message = Message::for_office(&office, "daily", date.to_string(), subject, text, html);
+        Ok(Rendered { office, files: vec![hp, tp], message: Some(message), posts })
+    }
+
+    /// The posts of the office's hall robots, each with its hall's warning alone (masked); none
+    /// for a hall leader's own mail (the hall's robot posts from its office).
+    async fn hall_posts(&self, office: &Office, view: View<'_>, hide_staff: bool, hp: &std::path::Path) -> Result<Vec<Post>, ReportError> {
+        let mut posts = Vec::new();
+        if office.id.starts_with(LEADER_PREFIX) {
+            return Ok(posts);
+        }
+        for h in hall_robots(self.settings, self.list, office) {
+            let rows = masked(self.warnings(std::slice::from_ref(&h.hall), hide_staff).await?);
             if rows.iter().all(Vec::is_empty) {
                 continue;
             }
-            let hall = s.names.hall(&h.hall);
-            let name = if en { format!("{} · hall {hall}", office.name) } else { format!("{} · 大厅 {hall}", office.name) };
+            let hall = self.s.names.hall(&h.hall);
+            let name = if view.en { format!("{} · hall {hall}", office.name) } else { format!("{} · 大厅 {hall}", office.name) };
             let hall_view = View { name: &name, who: &name, greeting: None, halls: std::slice::from_ref(&h.hall), ..view };
             let data = hall_view.data(rows, true);
-            let text = render::render("daily", lang, false, &data, opts.templates.as_deref())?;
-            posts.push(post(Some(h.hall.clone()), &h.webhook, hall_view.subject(&data), text));
+            let text = self.render(office.language.as_str(), false, &data)?;
+            posts.push(self.post(office, Some(h.hall.clone()), &h.webhook, hall_view.subject(&data), text, hp));
         }
-        let message = Message {
-            office_id: office.id.clone(),
-            report: "daily".into(),
-            period: date.clone(),
-            to: office.to.clone(),
-            cc: office.cc.clone(),
-            subject,
-            text,
-            html,
-            inline: Vec::new(),
-            attachments: Vec::new(),
-        };
-        out.push(Rendered { office, files: vec![hp, tp], message: Some(message), posts });
+        Ok(posts)
     }
-    pb.finish_and_clear();
-    Ok(out)
+
+    fn post(&self, office: &Office, hall: Option<String>, webhook: &crate::config::Webhook, title: String, text: String, hp: &std::path::Path) -> Post {
+        Post { office_id: office.id.clone(), hall, webhook: webhook.clone(), report: "daily".into(), period: self.date.clone(), title, text, files: vec![hp.to_path_buf()], en: office.language == "en" }
+    }
 }
 
 /// The prefix of the office id a hall leader's own warning goes under (`hall-370102`), so the
@@ -124,19 +145,7 @@ fn leader_offices(names: &Names) -> Vec<(Office, Option<String>)> {
         .leaders()
         .into_iter()
         .map(|(id, h)| {
-            let office = Office {
-                id: format!("{LEADER_PREFIX}{id}"),
-                name: names.hall(&id),
-                halls: vec![id],
-                districts: Vec::new(),
-                to: h.leader_email.into_iter().collect(),
-                cc: Vec::new(),
-                language: "zh-CN".into(),
-                show_personal_data: false,
-                webhook: None,
-                doc_number: None,
-                addressee: None,
-            };
+            let office = Office::mail_only(format!("{LEADER_PREFIX}{id}"), names.hall(&id), vec![id], h.leader_email.into_iter().collect());
             (office, h.leader_name.map(|n| format!("{n}：您好！以下是本大厅今日的预警事项。")))
         })
         .collect()

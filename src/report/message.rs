@@ -36,6 +36,13 @@ pub struct Message {
     pub attachments: Vec<Attachment>,
 }
 
+impl Message {
+    /// A report's message to an office's recipients, with no inline images or attachments yet.
+    pub fn for_office(office: &crate::config::Office, report: &str, period: String, subject: String, text: String, html: String) -> Message {
+        Message { office_id: office.id.clone(), report: report.into(), period, to: office.to.clone(), cc: office.cc.clone(), subject, text, html, inline: Vec::new(), attachments: Vec::new() }
+    }
+}
+
 /// What a group-chat robot posts (企业微信 or 钉钉): the office's robot, or one hall's robot
 /// with only that hall's findings. Always masked (a group is read by many); the text is the
 /// report's text body (the daily warning) or a one-paragraph summary (the monthly report), made

@@ -188,21 +188,9 @@ pub const DEFAULT_OFFICE: &str = "all";
 /// configured — one office for all halls in the data, delivered to the outbox only.
 pub fn offices(settings: &Settings, only: Option<&str>, all_halls: &[String]) -> Result<Vec<Office>, ReportError> {
     let list = if settings.config.offices.is_empty() {
-        vec![Office {
-            id: DEFAULT_OFFICE.into(),
-            name: "全部大厅".into(),
-            halls: all_halls.to_vec(),
-            districts: Vec::new(),
-            // A placeholder address (.invalid never resolves): with no offices configured the
-            // reports go to the outbox for a trial, addressed so the ledger can record them.
-            to: vec!["supervisor@windowwatch.invalid".into()],
-            cc: Vec::new(),
-            language: "zh-CN".into(),
-            show_personal_data: false,
-            webhook: None,
-            doc_number: None,
-            addressee: None,
-        }]
+        // A placeholder address (.invalid never resolves): with no offices configured the
+        // reports go to the outbox for a trial, addressed so the ledger can record them.
+        vec![Office::mail_only(DEFAULT_OFFICE.into(), "全部大厅".into(), all_halls.to_vec(), vec!["supervisor@windowwatch.invalid".into()])]
     } else {
         settings.config.offices.clone()
     };

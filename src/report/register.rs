@@ -158,54 +158,10 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
         let reg = office_register(settings, &s, &office.halls, month, as_of, who).await?;
         let xlsx = reg.xlsx()?;
 
-        let dir = opts.out.join(&office.id);
         let name = format!("否定备案登记表-{}-{month}", office.id);
-        let mut files = Vec::new();
-        match format {
-            RegisterFormat::Xlsx => {
-                let p = dir.join(format!("{name}.xlsx"));
-                write(&p, &xlsx)?;
-                files.push(p);
-            }
-            RegisterFormat::Csv => {
-                let p1 = dir.join(format!("{name}.csv"));
-                let p2 = dir.join(format!("{name}-未登记.csv"));
-                let (c1, c2) = reg.csv()?;
-                write(&p1, &c1)?;
-                write(&p2, &c2)?;
-                files.push(p1);
-                files.push(p2);
-            }
-            RegisterFormat::Docx | RegisterFormat::Pdf => {
-                let f = if format == RegisterFormat::Docx { DocFormat::Docx } else { DocFormat::Pdf };
-                let doc = document(&office, month, as_of, &reg.rows, &reg.unregistered, reg.named);
-                let p = dir.join(format!("{name}.{}", f.ext()));
-                write(&p, &super::document::write(&doc, f, &settings.config.document_fonts)?)?;
-                files.push(p);
-            }
-        }
-        let OfficeRegister { rows, unregistered, .. } = reg;
-        let complete = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(true)).count();
-        let problem_rows: Vec<&Map<String, Value>> = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(false)).collect();
-        let unregistered_rows: Vec<Value> = unregistered
-            .iter()
-            .map(|r| {
-                let mut m = r.clone();
-                m.insert("past".into(), Value::String(cell(get(r, "past_filing_deadline"))));
-                Value::Object(m)
-            })
-            .collect();
-        let data = json!({
-            "office": {"id": office.id, "name": office.name},
-            "month": month.to_string(), "month_label": month.zh(),
-            "as_of": as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
-            "halls": s.names.halls_text(&office.halls, if en { ", " } else { "、" }),
-            "masked": !office.show_personal_data,
-            "rows": rows.len(), "complete": complete,
-            "completeness": pct(if rows.is_empty() { None } else { Some(complete as f64 / rows.len() as f64) }),
-            "unregistered": unregistered.len(),
-            "problem_rows": problem_rows, "unregistered_rows": unregistered_rows,
-        });
+        let doc = || document(&office, month, as_of, &reg.rows, &reg.unregistered, reg.named);
+        let files = write_files(settings, &opts.out.join(&office.id), &name, &reg, &xlsx, format, doc)?;
+        let data = data(&s.names, &office, month, as_of, reg);
         let lang = office.language.as_str();
         let html = render::render("register", lang, true, &data, opts.templates.as_deref())?;
         let text = render::render("register", lang, false, &data, opts.templates.as_deref())?;
@@ -214,20 +170,66 @@ pub async fn render_all(settings: &Settings, wh: &Warehouse, opts: &Request, mon
         } else {
             format!("【否定备案登记表】{} {}", super::monthly::subject_name(&s.names, &office, en), month.zh())
         };
-        let message = Message {
-            office_id: office.id.clone(),
-            report: "register".into(),
-            period: month.to_string(),
-            to: office.to.clone(),
-            cc: office.cc.clone(),
-            subject,
-            text,
-            html,
-            inline: Vec::new(),
-            attachments: vec![Attachment { filename: format!("{name}.xlsx"), content_type: XLSX_MIME.into(), bytes: xlsx }],
-        };
+        let mut message = Message::for_office(&office, "register", month.to_string(), subject, text, html);
+        message.attachments.push(Attachment { filename: format!("{name}.xlsx"), content_type: XLSX_MIME.into(), bytes: xlsx });
         out.push(Rendered { office, files, message: Some(message), posts: Vec::new() });
     }
     pb.finish_and_clear();
     Ok(out)
+}
+
+/// Writes the register's files in `format` into `dir`, named `name` (XLSX: the workbook already
+/// made, `xlsx`; DOCX and PDF: the document `doc` makes); returns their paths.
+fn write_files(settings: &Settings, dir: &std::path::Path, name: &str, reg: &OfficeRegister, xlsx: &[u8], format: RegisterFormat, doc: impl FnOnce() -> Document) -> Result<Vec<std::path::PathBuf>, ReportError> {
+    let mut files = Vec::new();
+    match format {
+        RegisterFormat::Xlsx => {
+            let p = dir.join(format!("{name}.xlsx"));
+            write(&p, xlsx)?;
+            files.push(p);
+        }
+        RegisterFormat::Csv => {
+            let p1 = dir.join(format!("{name}.csv"));
+            let p2 = dir.join(format!("{name}-未登记.csv"));
+            let (c1, c2) = reg.csv()?;
+            write(&p1, &c1)?;
+            write(&p2, &c2)?;
+            files.push(p1);
+            files.push(p2);
+        }
+        RegisterFormat::Docx | RegisterFormat::Pdf => {
+            let f = if format == RegisterFormat::Docx { DocFormat::Docx } else { DocFormat::Pdf };
+            let p = dir.join(format!("{name}.{}", f.ext()));
+            write(&p, &super::document::write(&doc(), f, &settings.config.document_fonts)?)?;
+            files.push(p);
+        }
+    }
+    Ok(files)
+}
+
+/// The register's summary as the templates read it: counts, the incomplete rows, the unregistered denials.
+fn data(names: &super::names::Names, office: &crate::config::Office, month: Month, as_of: chrono::NaiveDateTime, reg: OfficeRegister) -> Value {
+    let en = office.language == "en";
+    let OfficeRegister { rows, unregistered, .. } = reg;
+    let complete = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(true)).count();
+    let problem_rows: Vec<&Map<String, Value>> = rows.iter().filter(|r| get(r, "complete").as_bool() == Some(false)).collect();
+    let unregistered_rows: Vec<Value> = unregistered
+        .iter()
+        .map(|r| {
+            let mut m = r.clone();
+            m.insert("past".into(), Value::String(cell(get(r, "past_filing_deadline"))));
+            Value::Object(m)
+        })
+        .collect();
+    json!({
+        "office": {"id": office.id, "name": office.name},
+        "month": month.to_string(), "month_label": month.zh(),
+        "as_of": as_of.format("%Y-%m-%d %H:%M:%S").to_string(),
+        "halls": names.halls_text(&office.halls, if en { ", " } else { "、" }),
+        "masked": !office.show_personal_data,
+        "rows": rows.len(), "complete": complete,
+        "completeness": pct(if rows.is_empty() { None } else { Some(complete as f64 / rows.len() as f64) }),
+        "unregistered": unregistered.len(),
+        "problem_rows": problem_rows, "unregistered_rows": unregistered_rows,
+    })
 }

@@ -34,7 +34,7 @@ use crate::store::Warehouse;
 /// Runs the daemon until SIGTERM/SIGINT. Returns when every job has stopped.
 pub fn serve(settings: Settings) -> Result<(), ScheduleError> {
     crate::progress::disable();
-    let _lock = ServeLock::acquire(&settings.config.data_dir, settings.config.file.as_deref())?;
+    let _lock = ServeLock::acquire(&crate::store::local_root(&settings.config.data_dir)?, settings.config.file.as_deref())?;
     let specs = JobSpec::all(&settings.config)?;
     if specs.is_empty() {
         return Err(ScheduleError::NoJobs {
@@ -61,7 +61,7 @@ async fn run(settings: Arc<Settings>, wh: Warehouse, specs: Vec<JobSpec>) -> Res
 
     // The heartbeat for `windowwatch health` (container and Kubernetes probes).
     let running: Arc<Mutex<Option<String>>> = Arc::default();
-    spawn_heartbeat(&settings, running.clone())?;
+    spawn_heartbeat(wh.root(), running.clone())?;
 
     let (tx, mut rx) = mpsc::unbounded_channel::<usize>();
     let mut sched = start_scheduler(&specs, &tx).await?;
@@ -77,9 +77,9 @@ async fn run(settings: Arc<Settings>, wh: Warehouse, specs: Vec<JobSpec>) -> Res
 }
 
 /// Writes the heartbeat now, then every [`super::health::EVERY`], naming the running job.
-fn spawn_heartbeat(settings: &Settings, running: Arc<Mutex<Option<String>>>) -> Result<(), ScheduleError> {
-    super::health::beat(&settings.config.data_dir, None)?;
-    let data = settings.config.data_dir.clone();
+fn spawn_heartbeat(data: &std::path::Path, running: Arc<Mutex<Option<String>>>) -> Result<(), ScheduleError> {
+    super::health::beat(data, None)?;
+    let data = data.to_path_buf();
     tokio::spawn(async move {
         loop {
             let now = running.lock().expect("running job").clone();

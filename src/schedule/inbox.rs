@@ -223,6 +223,38 @@ pub fn pause_millis(name: &str) -> Option<u64> {
     (n == name).then(|| ms.parse().ok()).flatten()
 }
 
+/// One settled file ingested into the table its name (or, with `sniff`, its header) says: the
+/// table and report, or why the file is rejected. A warehouse failure is not the file's fault:
+/// an error of the run, the file left for the next one.
+fn ingest_file(job: &str, spec: &InboxSpec, cfg: &IngestConfig, wh: &Warehouse, path: &std::path::Path, name: &str) -> Result<Result<(Table, ingest::IngestReport), String>, JobError> {
+    let table = match by_name(spec, name) {
+        Some(t) => Ok(t),
+        None if spec.sniff => sniff_table(path, &cfg.aliases),
+        None => Err(SniffError::NoTable { file: path.to_path_buf(), why: vec!["no name pattern matches and sniff = false".into()] }),
+    };
+    Ok(match table {
+        Err(SniffError::Ingest(IngestError::Store(e))) => return Err(JobError::Store(e)),
+        Err(e) => Err(e.to_string()),
+        Ok(table) => {
+            tracing::info!(job, file = %name, table = table.name(), "ingesting");
+            let opts = IngestOptions {
+                table,
+                files: vec![path.to_path_buf()],
+                encoding: None,
+                sheet: None,
+                numeric_levels: cfg.numeric_levels,
+                aliases: cfg.aliases.get(&table).map(|m| m.clone().into_iter().collect()).unwrap_or_default(),
+                force: false,
+            };
+            match ingest::ingest(wh, &opts) {
+                Ok(r) => Ok((table, r)),
+                Err(IngestError::Store(e)) => return Err(JobError::Store(e)),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    })
+}
+
 /// One inbox run: takes every settled file, in the order they arrived. Blocking (file and
 /// warehouse I/O); the daemon runs it on a blocking thread.
 pub fn run(
@@ -261,33 +293,7 @@ pub fn run(
                 continue;
             }
         }
-        let table = match by_name(spec, &name) {
-            Some(t) => Ok(t),
-            None if spec.sniff => sniff_table(&f.path, &cfg.aliases),
-            None => Err(SniffError::NoTable { file: f.path.clone(), why: vec!["no name pattern matches and sniff = false".into()] }),
-        };
-        let result = match table {
-            Err(SniffError::Ingest(IngestError::Store(e))) => return Err(JobError::Store(e)),
-            Err(e) => Err(e.to_string()),
-            Ok(table) => {
-                tracing::info!(job, file = %name, table = table.name(), "ingesting");
-                let opts = IngestOptions {
-                    table,
-                    files: vec![f.path.clone()],
-                    encoding: None,
-                    sheet: None,
-                    numeric_levels: cfg.numeric_levels,
-                    aliases: cfg.aliases.get(&table).map(|m| m.clone().into_iter().collect()).unwrap_or_default(),
-                    force: false,
-                };
-                match ingest::ingest(wh, &opts) {
-                    Ok(r) => Ok((table, r)),
-                    // Not the file's fault: leave it for the next run.
-                    Err(IngestError::Store(e)) => return Err(JobError::Store(e)),
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-        };
+        let result = ingest_file(job, spec, cfg, wh, &f.path, &name)?;
         match result {
             Ok((table, r)) => {
                 let t = r.total();

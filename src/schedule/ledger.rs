@@ -149,7 +149,7 @@ pub fn read(snapshot: Option<&Snapshot>) -> Result<Vec<RunRecord>, StoreError> {
         };
         let (Some(sched), Some(start), Some(end)) = (ts("scheduled_at"), ts("started_at"), ts("finished_at")) else { return Err(corrupt()) };
         let (Some(rows), Some(mails), Some(folded), Some(pid)) = (int("rows"), int("mails"), int("folded"), int("pid")) else { return Err(corrupt()) };
-        let opt = |a: &StringArray, i: usize| if a.is_null(i) { None } else { Some(a.value(i).to_string()) };
+        let opt = crate::store::text_at;
         for i in 0..b.num_rows() {
             out.push(RunRecord {
                 job: job.value(i).to_string(),

@@ -274,12 +274,30 @@ fn process_alive(pid: u32) -> bool {
     pid == std::process::id() || !Path::new("/proc/self").exists() || Path::new("/proc").join(pid.to_string()).exists()
 }
 
+/// The text at row `i` of a stored text column, `None` where it is null.
+pub fn text_at(a: &datafusion::arrow::array::StringArray, i: usize) -> Option<String> {
+    use datafusion::arrow::array::Array;
+    if a.is_null(i) { None } else { Some(a.value(i).to_string()) }
+}
+
+/// The folder a warehouse at `data` lives in on this machine: `data` itself, or for a bucket
+/// (`s3://bucket/prefix`) its local copy, the bucket connected (its files are fetched when the
+/// warehouse is opened). Settings name the warehouse; opening it is where the bucket is met.
+pub fn local_root(data: &Path) -> Result<PathBuf, StoreError> {
+    #[cfg(feature = "s3")]
+    if remote::is_url(data) {
+        return remote::Remote::connect(&data.to_string_lossy());
+    }
+    Ok(data.to_path_buf())
+}
+
 impl Warehouse {
-    /// Opens (creating if needed) the warehouse at `root` (for a bucket: its local copy, brought
-    /// up to the bucket first).
-    pub fn open(root: &Path) -> Result<Warehouse, StoreError> {
-        fs::create_dir_all(root.join("snapshots")).map_err(io(root))?;
-        Warehouse::attach(root)
+    /// Opens (creating if needed) the warehouse at `data`: a folder, or a bucket (`s3://…`), opened
+    /// at its local copy brought up to the bucket first.
+    pub fn open(data: &Path) -> Result<Warehouse, StoreError> {
+        let root = local_root(data)?;
+        fs::create_dir_all(root.join("snapshots")).map_err(io(&root))?;
+        Warehouse::attach(&root)
     }
 
     fn attach(root: &Path) -> Result<Warehouse, StoreError> {
@@ -295,8 +313,10 @@ impl Warehouse {
         Ok(Warehouse { root: root.to_path_buf() })
     }
 
-    /// Opens an existing warehouse without creating anything.
-    pub fn open_existing(root: &Path) -> Result<Warehouse, StoreError> {
+    /// Opens an existing warehouse without creating anything (a bucket's local copy is brought up
+    /// to the bucket, as [`Warehouse::open`] does).
+    pub fn open_existing(data: &Path) -> Result<Warehouse, StoreError> {
+        let root = &local_root(data)?;
         #[cfg(feature = "s3")]
         if std::fs::canonicalize(root).ok().and_then(|r| remote::for_cache(&r)).is_some() {
             return Warehouse::open(root);
@@ -706,7 +726,7 @@ mod tests {
         // A write that is dropped before commit changes nothing and leaves no temporary.
         let (_, b2) = batch(&[9]);
         let mut t = wh.begin(&lock).unwrap();
-        t.replace_table("t", &schema, &[b2.clone()], 10).unwrap();
+        t.replace_table("t", &schema, std::slice::from_ref(&b2), 10).unwrap();
         drop(t);
         let cur = wh.current().unwrap().unwrap();
         assert_eq!(cur, s1);
@@ -717,7 +737,7 @@ mod tests {
         // A later commit links unchanged tables and keeps only a few snapshots.
         for _ in 0..6 {
             let mut t = wh.begin(&lock).unwrap();
-            t.add_file("log", &format!("x-{}.parquet", t.staged().id), &schema, &[b2.clone()]).unwrap();
+            t.add_file("log", &format!("x-{}.parquet", t.staged().id), &schema, std::slice::from_ref(&b2)).unwrap();
             t.commit().unwrap();
         }
         let cur = wh.current().unwrap().unwrap();

@@ -77,6 +77,11 @@ impl Remote {
     /// Connects to `s3://bucket/prefix` and registers its cache folder, which the warehouse is then
     /// opened at (returned).
     pub fn connect(url: &str) -> Result<PathBuf, StoreError> {
+        // Once per process: the warehouse is opened again and again (the daemon's jobs), the client
+        // and its pooled connections stay.
+        if let Some(cache) = REMOTES.get().and_then(|m| m.lock().ok()?.values().find(|r| r.url == url).map(|r| r.cache.clone())) {
+            return Ok(cache);
+        }
         let rest = url.strip_prefix("s3://").ok_or_else(|| err(url, "expected s3://bucket/prefix"))?;
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {

@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use windowwatch::store::Warehouse;
@@ -189,4 +190,51 @@ pub fn declare_part_size(bytes: &mut [u8], name: &str, size: u32) {
         }
         at = h + 4;
     }
+}
+
+/// A server a test starts on loopback (`serve-sql`, `serve-web`, the Python SMTP and robot
+/// servers): it announces itself on the first line of its standard output, and is killed when
+/// dropped.
+pub struct Served {
+    pub child: Child,
+    /// Held open: the Python servers stop when their standard input closes.
+    _stdin: Option<ChildStdin>,
+}
+
+impl Served {
+    /// Spawns `cmd` with its standard output piped; returns it with that first line.
+    pub fn start(cmd: &mut Command) -> (Served, String) {
+        let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap_or_else(|e| panic!("starting {}: {e} (run scripts/test)", cmd.get_program().to_string_lossy()));
+        let stdin = child.stdin.take();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        (Served { child, _stdin: stdin }, line)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The port a server's first line names after `prefix` (`READY `, `listening on 127.0.0.1:`).
+pub fn port_after(line: &str, prefix: &str) -> Option<u16> {
+    line.split(prefix).nth(1)?.chars().take_while(char::is_ascii_digit).collect::<String>().parse().ok()
+}
+
+/// Tells a test server how to answer: it reads the rules file `path` on every request.
+pub fn set_rules(path: &Path, rules: &serde_json::Value) {
+    std::fs::write(path, serde_json::to_vec(rules).unwrap()).unwrap();
+}
+
+/// The `.json` files a test server recorded into `dir`, in name order (none when it wrote none).
+pub fn recorded(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
+        Err(_) => Vec::new(),
+    };
+    files.sort();
+    files
 }

@@ -6,9 +6,9 @@
 //! These tests need `WINDOWWATCH_TEST_PYTHON` (set by `scripts/test`); without it they fail, they
 //! never skip.
 
-use std::io::{BufRead, BufReader, Cursor};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Once;
 use std::time::{Duration, Instant};
 
@@ -19,7 +19,7 @@ use windowwatch::deliver::ledger::{self, Entry};
 use windowwatch::deliver::{self, Attachment, Backoff, DeliverError, DeliverOptions, DeliveryReport, InlineImage, Message, Outcome};
 use windowwatch::store::Warehouse;
 
-use crate::common::{Env, batches_to_maps};
+use crate::common::{Env, Served, batches_to_maps, port_after, recorded, set_rules};
 
 const USER: &str = "jiandu";
 /// The password the tests put in the environment; no output may ever contain it.
@@ -66,8 +66,7 @@ fn certs(env: &Env) -> Certs {
 }
 
 struct Server {
-    child: Child,
-    _stdin: ChildStdin,
+    served: Served,
     port: u16,
     dir: PathBuf,
     rules: PathBuf,
@@ -101,29 +100,20 @@ impl Server {
         if let Some(p) = password {
             cmd.args(["--user", USER, "--password", p]);
         }
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(log);
-        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("starting {}: {e} (run scripts/test)", python()));
-        let stdin = child.stdin.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port: u16 = line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok()).unwrap_or_else(|| {
+        let (served, line) = Served::start(cmd.stdin(Stdio::piped()).stderr(log));
+        let port = port_after(&line, "READY ").unwrap_or_else(|| {
             let log = std::fs::read_to_string(env.path(&format!("smtp-{name}.log"))).unwrap_or_default();
             panic!("the test SMTP server did not start (got {line:?}); is aiosmtpd installed? run scripts/test\n{log}")
         });
-        Server { child, _stdin: stdin, port, dir, rules }
+        Server { served, port, dir, rules }
     }
 
     fn set_rules(&self, rules: serde_json::Value) {
-        std::fs::write(&self.rules, serde_json::to_vec(&rules).unwrap()).unwrap();
+        set_rules(&self.rules, &rules);
     }
 
     fn received(&self) -> Vec<Received> {
-        let mut metas: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {
-            Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
-            Err(_) => Vec::new(),
-        };
-        metas.sort();
-        metas
+        recorded(&self.dir)
             .iter()
             .map(|m| {
                 let v: serde_json::Value = serde_json::from_slice(&std::fs::read(m).unwrap()).unwrap();
@@ -156,13 +146,6 @@ impl Server {
             *m.entry(r.rcpt_tos[0].clone()).or_default() += 1;
         }
         m
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -578,7 +561,7 @@ async fn a_server_that_goes_away_mid_run_stops_the_run_and_the_next_run_finishes
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // The mail server dies while c waits: c is retried (the server stays down), d is not tried.
-    server.child.kill().unwrap();
+    server.served.child.kill().unwrap();
     let r = run.await.unwrap().unwrap();
     assert_eq!(
         outcomes(&r),

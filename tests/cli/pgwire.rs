@@ -2,25 +2,17 @@
 //! SCRAM logins, the simple and the extended protocol, read-only, an office login that sees
 //! only its halls, masked personal data.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls, SimpleQueryMessage};
 
-use crate::common::Env;
+use crate::common::{Env, Served, port_after};
 use crate::reports::{CONFIG, IDS, PHONES, seed};
 
 struct Server {
-    child: Child,
+    _served: Served,
     port: u16,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn start(env: &Env) -> Server {
@@ -28,20 +20,17 @@ fn start(env: &Env) -> Server {
         "{CONFIG}\n[sql]\n[[sql.users]]\nname = \"analyst\"\npassword_env = \"WW_TEST_ANALYST\"\n\n[[sql.users]]\nname = \"yi-analyst\"\npassword_env = \"WW_TEST_YI\"\noffice = \"yi\"\n\n[[sql.users]]\nname = \"nopass\"\npassword_env = \"WW_TEST_UNSET\"\n"
     );
     env.write("windowwatch.toml", config);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_windowwatch"))
+    let (served, line) = Served::start(
+        Command::new(env!("CARGO_BIN_EXE_windowwatch"))
         .current_dir(env.dir.path())
         .args(["--data", env.data().to_str().unwrap(), "serve-sql", "--listen", "127.0.0.1:0", "--as-of", "2026-11-01 00:00:00"])
         .env("WW_TEST_ANALYST", "s3cret-analyst")
         .env("WW_TEST_YI", "s3cret-yi")
         .env_remove("WW_TEST_UNSET")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.split("listening on 127.0.0.1:").nth(1).and_then(|s| s.split_whitespace().next()).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no address in {line:?}"));
-    Server { child, port }
+        .stderr(Stdio::inherit()),
+    );
+    let port = port_after(&line, "listening on 127.0.0.1:").unwrap_or_else(|| panic!("no address in {line:?}"));
+    Server { _served: served, port }
 }
 
 async fn connect(port: u16, user: &str, password: &str) -> Result<Client, tokio_postgres::Error> {

@@ -4,13 +4,12 @@
 //! halls, masked, goes once per period, a refusal is recorded and posted by the next run, and no
 //! URL or secret ever shows in the output.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::common::{Env, Run};
+use crate::common::{Env, Run, Served, port_after, recorded, set_rules};
 
 const TOKEN_JIA: &str = "tokJIA0c7e5d1f9a";
 const SECRET_JIA: &str = "SECjia-5f2b9e-签名";
@@ -41,8 +40,7 @@ url_env = "WW_ROBOT_H02"
 "#;
 
 struct Robot {
-    child: Child,
-    _stdin: ChildStdin,
+    _served: Served,
     port: u16,
     dir: PathBuf,
     rules: PathBuf,
@@ -64,22 +62,18 @@ impl Robot {
         let python = std::env::var("WINDOWWATCH_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
         let dir = env.path("robot");
         let rules = env.path("robot-rules.json");
-        let mut child = Command::new(&python)
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/robot_server.py"))
-            .arg("--dir")
-            .arg(&dir)
-            .arg("--rules")
-            .arg(&rules)
-            .args(["--secret", secret])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {python}: {e}"));
-        let stdin = child.stdin.take().unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().strip_prefix("READY ").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("the robot did not start: {line:?}"));
-        Robot { child, _stdin: stdin, port, dir, rules }
+        let (served, line) = Served::start(
+            Command::new(&python)
+                .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/robot_server.py"))
+                .arg("--dir")
+                .arg(&dir)
+                .arg("--rules")
+                .arg(&rules)
+                .args(["--secret", secret])
+                .stdin(Stdio::piped()),
+        );
+        let port = port_after(&line, "READY ").unwrap_or_else(|| panic!("the robot did not start: {line:?}"));
+        Robot { _served: served, port, dir, rules }
     }
 
     /// The environment a run needs: the robots' URLs (carrying their keys) and the secret.
@@ -95,16 +89,11 @@ impl Robot {
     }
 
     fn set_rules(&self, rules: Value) {
-        std::fs::write(&self.rules, serde_json::to_vec(&rules).unwrap()).unwrap();
+        set_rules(&self.rules, &rules);
     }
 
     fn posts(&self) -> Vec<Post> {
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(&self.dir) {
-            Ok(rd) => rd.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
-            Err(_) => Vec::new(),
-        };
-        files.sort();
-        files
+        recorded(&self.dir)
             .iter()
             .map(|f| {
                 let v: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
@@ -119,13 +108,6 @@ impl Robot {
                 }
             })
             .collect()
-    }
-}
-
-impl Drop for Robot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

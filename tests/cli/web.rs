@@ -2,23 +2,23 @@
 //! guessing, what an office's supervisor may see, escaping, masking, the XLSX export), and in a
 //! real headless Chromium driven through chromedriver (tests/web_browser.py).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use crate::common::Env;
+use crate::common::{Env, Served, port_after};
 use crate::reports::{CONFIG, IDS, PHONES, file_text, seed};
 
 struct Server {
-    child: Child,
+    _served: Served,
     port: u16,
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A server started by `cmd` that names its workspace (`http://127.0.0.1:PORT/`) on its first line.
+fn serving(cmd: &mut Command) -> Server {
+    let (served, line) = Served::start(cmd);
+    let port = port_after(&line, "http://127.0.0.1:").unwrap_or_else(|| panic!("no address in {line:?}"));
+    Server { _served: served, port }
 }
 
 /// `windowwatch passwd` with `pw` on standard input.
@@ -79,20 +79,15 @@ fn start(env: &Env) -> Server {
 
 /// `serve-web` with more environment (e.g. `WINDOWWATCH_NOW`).
 fn start_with(env: &Env, vars: &[(&str, &str)]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_windowwatch"))
-        .current_dir(env.dir.path())
-        .args(["--data", env.data().to_str().unwrap(), "serve-web", "--listen", "127.0.0.1:0"])
-        .env("WW_TEST_WEB_YI", "yi-s3cret")
-        .envs(vars.iter().copied())
-        .envs(ROLE_LOGINS.iter().map(|(_, _, var, pw)| (*var, *pw)))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.split("http://127.0.0.1:").nth(1).and_then(|s| s.split('/').next()).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no address in {line:?}"));
-    Server { child, port }
+    serving(
+        Command::new(env!("CARGO_BIN_EXE_windowwatch"))
+            .current_dir(env.dir.path())
+            .args(["--data", env.data().to_str().unwrap(), "serve-web", "--listen", "127.0.0.1:0"])
+            .env("WW_TEST_WEB_YI", "yi-s3cret")
+            .envs(vars.iter().copied())
+            .envs(ROLE_LOGINS.iter().map(|(_, _, var, pw)| (*var, *pw)))
+            .stderr(Stdio::inherit()),
+    )
 }
 
 struct Resp {
@@ -567,18 +562,7 @@ fn serve_runs_the_workspace_beside_the_scheduler_when_web_logins_are_configured(
     let env = workspace();
     let config = std::fs::read_to_string(env.path("windowwatch.toml")).unwrap().replace("[web]\n", "[web]\nlisten = \"127.0.0.1:0\"\n");
     env.write("windowwatch.toml", format!("{config}\n[[jobs]]\ntype = \"check\"\ncron = \"0 0 7 * * *\"\n"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_windowwatch"))
-        .current_dir(env.dir.path())
-        .args(["--data", env.data().to_str().unwrap(), "serve"])
-        .env_remove("WINDOWWATCH_NOW")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port = line.split("http://127.0.0.1:").nth(1).and_then(|s| s.split('/').next()).and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no address in {line:?}"));
-    let server = Server { child, port };
+    let server = serving(Command::new(env!("CARGO_BIN_EXE_windowwatch")).current_dir(env.dir.path()).args(["--data", env.data().to_str().unwrap(), "serve"]).env_remove("WINDOWWATCH_NOW").stderr(Stdio::null()));
     let jia = login(server.port, "jia", "jia-s3cret").unwrap_or_else(|r| panic!("{} {}", r.status, r.text()));
     assert!(http(server.port, "GET", "/", &jia, None).text().contains("数据截至 2026-11-01 00:00:00"));
 }
