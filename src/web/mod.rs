@@ -55,6 +55,8 @@ pub struct App {
     /// The denial registers read (per access, snapshot, instant and month): each evaluates the
     /// register's rules in a report session.
     registers: Kept<crate::report::register::OfficeRegister>,
+    /// The run a snapshot shows at an instant (its `check_runs` read once).
+    runs: Kept<Option<data::Run>>,
     /// Held while an answer or a decision is checked and recorded: one write at a time.
     writes: tokio::sync::Mutex<()>,
     /// The report session the register was last read in (per snapshot and instant).
@@ -91,7 +93,7 @@ impl<T> Kept<T> {
 impl App {
     pub fn new(settings: Arc<Settings>) -> App {
         let auth = auth::Auth::new(&settings.config);
-        App { settings, auth, contexts: Mutex::new(HashMap::new()), findings: Kept::new(), registers: Kept::new(), writes: tokio::sync::Mutex::new(()), reports: tokio::sync::Mutex::new(None) }
+        App { settings, auth, contexts: Mutex::new(HashMap::new()), findings: Kept::new(), registers: Kept::new(), runs: Kept::new(), writes: tokio::sync::Mutex::new(()), reports: tokio::sync::Mutex::new(None) }
     }
 
     fn cached(&self, key: &str) -> Option<SessionContext> {

@@ -87,7 +87,9 @@ pub(super) async fn open(app: &App, login: &Login, q: &HashMap<String, String>) 
     let s = &app.settings;
     let dir = &s.config.data_dir;
     let snapshot = if dir.join("snapshots").is_dir() { crate::store::Warehouse::open(dir).and_then(|w| w.current()).map_err(internal)? } else { None };
-    let run = data::pick_run(snapshot.as_ref(), at).map_err(internal)?;
+    // A snapshot never changes: its run at an instant is read once.
+    let run_key = format!("{:?}|{at:?}", snapshot.as_ref().map(|s| s.id));
+    let run = **app.runs.cell(&run_key).get_or_try_init(|| async { data::pick_run(snapshot.as_ref(), at).map(Arc::new) }).await.map_err(internal)?;
     let data_as_of = match (run, login.english) {
         (Some(r), false) => format!("数据截至 {}（检查批次 #{}）", r.as_of.format("%Y-%m-%d %H:%M:%S"), r.id),
         (Some(r), true) => format!("Data as of {} (check run #{})", r.as_of.format("%Y-%m-%d %H:%M:%S"), r.id),
@@ -354,17 +356,15 @@ pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
             Ok(d) => d,
             Err(e) => return internal(e),
         };
-        let total = match df.clone().count().await {
-            Ok(n) => n,
+        // One execution: the filtered rows in order, counted, the page cut out of them.
+        let schema = Arc::new(df.schema().as_arrow().clone());
+        let all = match df.collect().await.and_then(|b| Ok(datafusion::arrow::compute::concat_batches(&schema, &b)?)) {
+            Ok(b) => b,
             Err(e) => return internal(e),
         };
-        let rows = match df.limit((page - 1) * PAGE_SIZE, Some(PAGE_SIZE)) {
-            Ok(d) => match d.collect().await {
-                Ok(b) => data::text_rows(&b),
-                Err(e) => return internal(e),
-            },
-            Err(e) => return internal(e),
-        };
+        let total = all.num_rows();
+        let from = ((page - 1) * PAGE_SIZE).min(total);
+        let rows = data::text_rows(&[all.slice(from, PAGE_SIZE.min(total - from))]);
         let mut pairs = f.pairs();
         pairs.push(("as_of", &o.as_of_param));
         let counted = if login.english { format!("{total} findings, page {page}") } else { format!("共 {total} 条，第 {page} 页") };
