@@ -1,7 +1,9 @@
 //! The monthly supervision report (月度监督通报) of one month, one per office: headline figures
 //! with their change against the previous month (环比), the window ranking of each hall with
-//! 文明窗口 / most-unsatisfied / consecutive-bottom marked, staff figures, the queue, and every red
-//! finding grouped by rule with the clause of the standard it breaks.
+//! 文明窗口 / most-unsatisfied / consecutive-bottom marked, staff figures, the queue, and the red
+//! findings grouped by rule with the clause of the standard it breaks: the body lists the first
+//! `[reports] findings_per_rule` of each rule and counts the rest, the XLSX/CSV attachments hold
+//! every one, written as the query streams so that a month of a million findings fits in memory.
 //!
 //! A group robot gets one paragraph of the key figures (the office's, or its hall's alone) and
 //! where the report is.
