@@ -63,27 +63,35 @@ pub struct App {
     reports: tokio::sync::Mutex<Option<(String, Arc<crate::report::Session>)>>,
 }
 
-/// Contexts (and runs' findings) kept at most; a map starts over when it is full.
+/// Contexts (and the runs a snapshot shows) kept at most; a map starts over when it is full.
 const CONTEXTS_KEPT: usize = 64;
 
+/// Runs' findings and registers kept at most: each holds a whole run's findings (or a month's
+/// register) of an office, so fewer of them — a page per earlier `?as_of=` instant must not
+/// pile up a province's findings 64 times over.
+const FINDINGS_KEPT: usize = 8;
+
 /// What the pages work out once and share, per key: the first page that asks works it out, the
-/// others wait for it; at most [`CONTEXTS_KEPT`] keys (the map starts over when full).
-struct Kept<T>(Mutex<HashMap<String, Cell<T>>>);
+/// others wait for it; at most `limit` keys (the map starts over when full).
+struct Kept<T> {
+    cells: Mutex<HashMap<String, Cell<T>>>,
+    limit: usize,
+}
 
 type Cell<T> = Arc<tokio::sync::OnceCell<Arc<T>>>;
 
 impl<T> Kept<T> {
-    fn new() -> Kept<T> {
-        Kept(Mutex::new(HashMap::new()))
+    fn new(limit: usize) -> Kept<T> {
+        Kept { cells: Mutex::new(HashMap::new()), limit }
     }
 
     /// The cell the value of `key` is (or will be) kept in.
     fn cell(&self, key: &str) -> Cell<T> {
-        let Ok(mut m) = self.0.lock() else { return Cell::default() };
+        let Ok(mut m) = self.cells.lock() else { return Cell::default() };
         if let Some(c) = m.get(key) {
             return Arc::clone(c);
         }
-        if m.len() >= CONTEXTS_KEPT {
+        if m.len() >= self.limit {
             m.clear();
         }
         Arc::clone(m.entry(key.to_string()).or_default())
@@ -93,7 +101,7 @@ impl<T> Kept<T> {
 impl App {
     pub fn new(settings: Arc<Settings>) -> App {
         let auth = auth::Auth::new(&settings.config);
-        App { settings, auth, contexts: Mutex::new(HashMap::new()), findings: Kept::new(), registers: Kept::new(), runs: Kept::new(), writes: tokio::sync::Mutex::new(()), reports: tokio::sync::Mutex::new(None) }
+        App { settings, auth, contexts: Mutex::new(HashMap::new()), findings: Kept::new(FINDINGS_KEPT), registers: Kept::new(FINDINGS_KEPT), runs: Kept::new(CONTEXTS_KEPT), writes: tokio::sync::Mutex::new(()), reports: tokio::sync::Mutex::new(None) }
     }
 
     fn cached(&self, key: &str) -> Option<SessionContext> {
