@@ -33,15 +33,7 @@ bottom AS (
     FROM (SELECT r.*, MAX(hall_rank) OVER (PARTITION BY hall_id, month) AS last_rank FROM ranked r) x
     WHERE hall_rank = last_rank AND hall_windows >= 2
 ),
-streaks AS (
-    -- Gaps and islands: months in a row at the bottom share month_index - their row number.
-    SELECT b.*, month_index - ROW_NUMBER() OVER (PARTITION BY hall_id, window_id ORDER BY month_index) AS streak
-    FROM bottom b
-),
-counted AS (
-    SELECT s.*, ROW_NUMBER() OVER (PARTITION BY hall_id, window_id, streak ORDER BY month_index) AS months_in_a_row
-    FROM streaks s
-)
+{{> months_in_a_row}}
 SELECT hall_id, window_id, CAST(NULL AS VARCHAR) AS staff_id, concat(hall_id, '/', window_id) AS entity_id,
     CAST(NULL AS TIMESTAMP) AS due_at,
     month,
