@@ -54,11 +54,6 @@ pub fn findings_schema() -> SchemaRef {
     Arc::new(Schema::new(finding_fields()))
 }
 
-
-
-
-
-
 /// The variables SQL templates see: `as_of`, `as_of_date`, every profile parameter, and the
 /// assessment's scale as SQL: `assessment_points` (a query of `rule`, `points`),
 /// `assessment_grade` (the grade of a column `score`) and `assessment_findings` (the findings
@@ -510,13 +505,13 @@ struct Previous {
 fn previous_run(snapshot: Option<&Snapshot>) -> Result<Previous, CheckError> {
     let mut previous = Previous { run: None, first: HashMap::new() };
     let Some(s) = snapshot else { return Ok(previous) };
-    let Some((id, at)) = last_run(&s.read("check_runs")?) else { return Ok(previous) };
+    let Some((id, at)) = last_run(&s.read("check_runs")?).map_err(|m| StoreError::Corrupt { path: s.table_dir("check_runs"), message: m })? else { return Ok(previous) };
     previous.run = Some((id, micros_to_naive(at)));
     let f = s.table_dir("findings").join(format!("run-{id:06}.parquet"));
     if f.exists() {
         for b in crate::store::read_parquet(&f)? {
             let keys = finding_keys(&b, 2);
-            let first = b.column_by_name("first_run_id").expect("first_run_id").as_any().downcast_ref::<Int64Array>().expect("i64").clone();
+            let first = b.column_by_name("first_run_id").and_then(|c| c.as_any().downcast_ref::<Int64Array>()).cloned().ok_or_else(|| StoreError::Corrupt { path: f.clone(), message: "no first_run_id column of 64-bit integers".into() })?;
             for (i, k) in keys.into_iter().enumerate() {
                 previous.first.insert(k, first.value(i));
             }
@@ -525,19 +520,20 @@ fn previous_run(snapshot: Option<&Snapshot>) -> Result<Previous, CheckError> {
     Ok(previous)
 }
 
-/// The run with the highest id among the recorded runs: (id, as-of in microseconds).
-fn last_run(runs: &[RecordBatch]) -> Option<(i64, i64)> {
+/// The run with the highest id among the recorded runs: (id, as-of in microseconds); an error
+/// when the runs' first two columns are not (run_id, as_of) as the warehouse writes them.
+fn last_run(runs: &[RecordBatch]) -> Result<Option<(i64, i64)>, String> {
     let mut last: Option<(i64, i64)> = None;
     for b in runs {
-        let id = b.column(0).as_any().downcast_ref::<Int64Array>().expect("run_id");
-        let at = b.column(1).as_any().downcast_ref::<TimestampMicrosecondArray>().expect("as_of");
+        let id = b.columns().first().and_then(|c| c.as_any().downcast_ref::<Int64Array>()).ok_or("run_id is not a column of 64-bit integers")?;
+        let at = b.columns().get(1).and_then(|c| c.as_any().downcast_ref::<TimestampMicrosecondArray>()).ok_or("as_of is not a column of timestamps")?;
         for i in 0..b.num_rows() {
             if last.is_none_or(|(l, _)| id.value(i) > l) {
                 last = Some((id.value(i), at.value(i)));
             }
         }
     }
-    last
+    Ok(last)
 }
 
 /// What a run's record holds beside the run itself.
