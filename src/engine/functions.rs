@@ -291,6 +291,13 @@ mod tests {
         datafusion::arrow::util::display::array_value_to_string(t.column(0), 0).unwrap()
     }
 
+    /// Each query's one value, as text, is the one given beside it.
+    async fn answers(ctx: &SessionContext, cases: &[(&str, &str)]) {
+        for (sql, want) in cases {
+            assert_eq!(one(ctx, sql).await, *want, "{sql}");
+        }
+    }
+
     /// A context with the functions over the built-in calendar.
     fn with_functions() -> SessionContext {
         let ctx = SessionContext::new();
@@ -302,14 +309,20 @@ mod tests {
     async fn working_day_functions_follow_the_2026_holidays() {
         let ctx = with_functions();
         // 2026-09-30 (Wed) + 3 working days: 10-01..10-07 are the National Day holiday, 10-10 (Sat) is 调休.
-        assert_eq!(one(&ctx, "SELECT add_workdays(TIMESTAMP '2026-09-30 16:00:00', 3)").await, "2026-10-10 23:59:59");
-        assert_eq!(one(&ctx, "SELECT add_workdays(DATE '2026-09-30', 1)").await, "2026-10-08 23:59:59");
-        assert_eq!(one(&ctx, "SELECT add_workdays('2026/10/9', 0)").await, "2026-10-09 23:59:59");
-        assert_eq!(one(&ctx, "SELECT is_workday(DATE '2026-10-10')").await, "true");
-        assert_eq!(one(&ctx, "SELECT is_workday(TIMESTAMP '2026-10-05 10:00:00')").await, "false");
-        assert_eq!(one(&ctx, "SELECT workdays_between(DATE '2026-09-30', DATE '2026-10-10')").await, "3");
-        assert_eq!(one(&ctx, "SELECT workdays_between(DATE '2026-10-10', DATE '2026-09-30')").await, "-3");
-        assert_eq!(one(&ctx, "SELECT CAST(add_workdays(NULL, 3) AS VARCHAR) IS NULL").await, "true");
+        answers(
+            &ctx,
+            &[
+                ("SELECT add_workdays(TIMESTAMP '2026-09-30 16:00:00', 3)", "2026-10-10 23:59:59"),
+                ("SELECT add_workdays(DATE '2026-09-30', 1)", "2026-10-08 23:59:59"),
+                ("SELECT add_workdays('2026/10/9', 0)", "2026-10-09 23:59:59"),
+                ("SELECT is_workday(DATE '2026-10-10')", "true"),
+                ("SELECT is_workday(TIMESTAMP '2026-10-05 10:00:00')", "false"),
+                ("SELECT workdays_between(DATE '2026-09-30', DATE '2026-10-10')", "3"),
+                ("SELECT workdays_between(DATE '2026-10-10', DATE '2026-09-30')", "-3"),
+                ("SELECT CAST(add_workdays(NULL, 3) AS VARCHAR) IS NULL", "true"),
+            ],
+        )
+        .await;
         let e = ctx.sql("SELECT is_workday('next tuesday')").await.unwrap().collect().await.unwrap_err();
         assert!(e.to_string().contains("is not a date"), "{e}");
     }
@@ -425,9 +438,15 @@ mod tests {
     #[tokio::test]
     async fn masks_match_the_reports() {
         let ctx = with_functions();
-        assert_eq!(one(&ctx, "SELECT mask_id('110101199001011234')").await, "110101********1234");
-        assert_eq!(one(&ctx, "SELECT mask_phone('13800138000')").await, "138****8000");
-        assert_eq!(one(&ctx, "SELECT mask_name('欧阳修')").await, "欧阳*");
-        assert_eq!(one(&ctx, "SELECT mask_text('电话13800138000请回电')").await, "电话138****8000请回电");
+        answers(
+            &ctx,
+            &[
+                ("SELECT mask_id('110101199001011234')", "110101********1234"),
+                ("SELECT mask_phone('13800138000')", "138****8000"),
+                ("SELECT mask_name('欧阳修')", "欧阳*"),
+                ("SELECT mask_text('电话13800138000请回电')", "电话138****8000请回电"),
+            ],
+        )
+        .await;
     }
 }

@@ -8,8 +8,6 @@
 //! Cases, ratings and denials come in an earlier export (2026-10-15) and a later one
 //! (2026-11-03) that overlap; the later one is ingested after and supersedes by key.
 
-use chrono::NaiveDate;
-
 use super::model::{Case, Denial, Rating, Ticket, Ts, at, ymd};
 use super::writers::{BoolForm, CaseTypeStyle, DateForm, Encoding, Format, Headers, LevelStyle, Missing, Style, TsForm};
 use crate::contract::{NumericLevels, Table};
@@ -243,10 +241,6 @@ fn denials_files(roles: &Roles) -> Vec<FileSpec> {
     v
 }
 
-fn month_start(d: NaiveDate) -> bool {
-    d >= ymd(2026, 9, 1)
-}
-
 /// The ticket file of a ticket (tickets have no overlapping exports).
 pub fn ticket_file(t: &Ticket) -> FileId {
     use chrono::Datelike;
@@ -263,28 +257,14 @@ pub fn case_files(c: &Case, roles: &Roles) -> Vec<FileId> {
     if c.hall_id == roles.c {
         return vec![FileId::C3];
     }
-    let mut v = Vec::new();
-    if c.accepted_at <= early() {
-        v.push(FileId::C1);
-    }
-    if c.accepted_at >= overlap_start() && month_start(c.accepted_at.date()) {
-        v.push(FileId::C2);
-    }
-    v
+    overlapping(c.accepted_at, FileId::C1, FileId::C2)
 }
 
 pub fn rating_files(r: &Rating, route: Route) -> Vec<FileId> {
     if route == Route::Device {
         return vec![FileId::R2];
     }
-    let mut v = Vec::new();
-    if r.rated_at <= early() {
-        v.push(FileId::R1);
-    }
-    if r.rated_at >= overlap_start() {
-        v.push(FileId::R3);
-    }
-    v
+    overlapping(r.rated_at, FileId::R1, FileId::R3)
 }
 
 pub fn denial_files(d: &Denial, route: Route, roles: &Roles) -> Vec<FileId> {
@@ -294,12 +274,18 @@ pub fn denial_files(d: &Denial, route: Route, roles: &Roles) -> Vec<FileId> {
     if route == Route::Supplement {
         return vec![FileId::D4];
     }
+    overlapping(d.decided_at, FileId::D1, FileId::D2)
+}
+
+/// A record made at `t` in the two overlapping exports of its table: the early one (taken at
+/// `early()`) when made by then, the later one when made from `overlap_start()` on.
+fn overlapping(t: Ts, early_file: FileId, later_file: FileId) -> Vec<FileId> {
     let mut v = Vec::new();
-    if d.decided_at <= early() {
-        v.push(FileId::D1);
+    if t <= early() {
+        v.push(early_file);
     }
-    if d.decided_at >= overlap_start() {
-        v.push(FileId::D2);
+    if t >= overlap_start() {
+        v.push(later_file);
     }
     v
 }

@@ -27,11 +27,23 @@ use crate::contract::Table;
 /// Mixed into the set's seed for this stream.
 const STREAM: u64 = 0x05EC_04D5_u64;
 
-pub struct Inspection {
+/// What an inspection or a complaint is and whom it is about: its id, the hall, and the window
+/// and staff member where it names them — the first four columns of both files.
+pub struct Subject {
     pub id: String,
     pub hall: String,
     pub window: Option<String>,
     pub staff: Option<String>,
+}
+
+impl Subject {
+    fn cells(&self) -> Vec<Val> {
+        vec![Val::Text(self.id.clone()), Val::Text(self.hall.clone()), opt_text(&self.window), opt_text(&self.staff)]
+    }
+}
+
+pub struct Inspection {
+    pub about: Subject,
     pub at: Ts,
     pub violation: bool,
     pub rectify_by: Option<NaiveDate>,
@@ -39,10 +51,7 @@ pub struct Inspection {
 }
 
 pub struct Complaint {
-    pub id: String,
-    pub hall: String,
-    pub window: Option<String>,
-    pub staff: Option<String>,
+    pub about: Subject,
     pub received: Ts,
     pub level: Option<&'static str>,
     pub substantiated: Option<bool>,
@@ -105,7 +114,8 @@ impl Gen<'_> {
     fn inspection(&mut self, p: usize, at: Ts, violation: bool, rectify_by: Option<NaiveDate>, rectified_at: Option<Ts>) -> String {
         let (hall, window, staff) = self.pool[p].clone();
         let id = self.next_id("XC");
-        self.set.inspections.push(Inspection { id: id.clone(), hall, window: Some(window), staff: Some(staff), at, violation, rectify_by, rectified_at });
+        let about = Subject { id: id.clone(), hall, window: Some(window), staff: Some(staff) };
+        self.set.inspections.push(Inspection { about, at, violation, rectify_by, rectified_at });
         id
     }
 
@@ -114,7 +124,8 @@ impl Gen<'_> {
         let (hall, window, staff) = self.pool[p].clone();
         let id = self.next_id("TS");
         let (window, staff) = if named { (Some(window), Some(staff)) } else { (None, None) };
-        self.set.complaints.push(Complaint { id: id.clone(), hall, window, staff, received, level, substantiated, replied, notified });
+        let about = Subject { id: id.clone(), hall, window, staff };
+        self.set.complaints.push(Complaint { about, received, level, substantiated, replied, notified });
         id
     }
 
@@ -366,23 +377,24 @@ pub fn findings(set: &RecordSet, cal: &Calendar, t: Ts) -> Vec<Finding> {
             month,
         }
     };
+    let about = |rule: &str, s: &Subject, due: Option<Ts>, month: String| f(rule, &s.hall, s.window.as_ref(), s.staff.as_ref(), &s.id, due, month);
     // Violations per (staff, year), in time order.
     let mut per_year: BTreeMap<(&str, i32), Vec<&Inspection>> = BTreeMap::new();
     for i in set.inspections.iter().filter(|i| i.at <= t) {
         if let (true, Some(due)) = (i.violation, i.rectify_by.map(eod)) {
             let done = seen(i.rectified_at);
             if done.is_some_and(|d| d > due) || (done.is_none() && t > due) {
-                out.push(f("inspection.rectification_late", &i.hall, i.window.as_ref(), i.staff.as_ref(), &i.id, Some(due), month_of(due)));
+                out.push(about("inspection.rectification_late", &i.about, Some(due), month_of(due)));
             }
         }
-        if let (true, Some(s)) = (i.violation, &i.staff) {
+        if let (true, Some(s)) = (i.violation, &i.about.staff) {
             per_year.entry((s.as_str(), i.at.year())).or_default().push(i);
         }
     }
     for ((s, _), mut v) in per_year {
-        v.sort_by(|a, b| (a.at, &a.id).cmp(&(b.at, &b.id)));
+        v.sort_by(|a, b| (a.at, &a.about.id).cmp(&(b.at, &b.about.id)));
         if let Some(nth) = v.get(REPEAT_COUNT - 1) {
-            let hall = staff_hall.get(s).copied().unwrap_or(nth.hall.as_str());
+            let hall = staff_hall.get(s).copied().unwrap_or(nth.about.hall.as_str());
             out.push(f("staff.inspection_repeat", hall, None, Some(&s.to_string()), s, None, month_of(nth.at)));
         }
     }
@@ -390,13 +402,13 @@ pub fn findings(set: &RecordSet, cal: &Calendar, t: Ts) -> Vec<Finding> {
         let due = eod(cal.add_workdays(c.received.date(), REPLY_WORKDAYS));
         let (replied, told) = (seen(c.replied), seen(c.notified));
         if replied.is_some_and(|r| r > due) || (replied.is_none() && t > due) {
-            out.push(f("complaint.reply_late", &c.hall, c.window.as_ref(), c.staff.as_ref(), &c.id, Some(due), month_of(due)));
+            out.push(about("complaint.reply_late", &c.about, Some(due), month_of(due)));
         }
         if replied.is_some() && (told.is_some_and(|r| r > due) || (told.is_none() && t > due)) {
-            out.push(f("complaint.result_not_notified", &c.hall, c.window.as_ref(), c.staff.as_ref(), &c.id, Some(due), month_of(due)));
+            out.push(about("complaint.result_not_notified", &c.about, Some(due), month_of(due)));
         }
-        if c.substantiated == Some(true) && c.staff.is_some() {
-            out.push(f("staff.complaint_substantiated", &c.hall, c.window.as_ref(), c.staff.as_ref(), &c.id, None, month_of(c.received)));
+        if c.substantiated == Some(true) && c.about.staff.is_some() {
+            out.push(about("staff.complaint_substantiated", &c.about, None, month_of(c.received)));
         }
     }
     // Attendance of the months ended by T, summed per staff and year in month order.
@@ -505,11 +517,8 @@ fn rows(set: &RecordSet, spec: &Spec, rng: &mut ChaCha8Rng) -> Vec<Row> {
                 let found = if rng.random_bool(0.5) { Val::Raw(if i.violation { "有" } else { "无" }.into()) } else { Val::Bool(i.violation) };
                 let kind = if i.violation && rng.random_bool(0.5) { "值班巡查" } else { ["巡查", "暗访", "抽查"][rng.random_range(0..3)] };
                 let item = if i.violation { Val::Label(["擅离职守", "服务态度", "不按规定转办"][rng.random_range(0..3)]) } else { Val::Null };
-                out.push(Row::Cells(vec![
-                    Val::Text(i.id.clone()),
-                    Val::Text(i.hall.clone()),
-                    opt_text(&i.window),
-                    opt_text(&i.staff),
+                let mut cells = i.about.cells();
+                cells.extend([
                     Val::Ts(i.at),
                     Val::Label(kind),
                     Val::Text(super::names::leader(rng)),
@@ -518,7 +527,8 @@ fn rows(set: &RecordSet, spec: &Spec, rng: &mut ChaCha8Rng) -> Vec<Row> {
                     Val::Null,
                     i.rectify_by.map_or(Val::Null, Val::Date),
                     opt_ts(i.rectified_at),
-                ]));
+                ]);
+                out.push(Row::Cells(cells));
             }
         }
         Table::Complaints => {
@@ -526,18 +536,16 @@ fn rows(set: &RecordSet, spec: &Spec, rng: &mut ChaCha8Rng) -> Vec<Row> {
                 // An export before the reply shows the complaint still open: the later file wins.
                 let shown = |v: Option<Ts>| v.filter(|v| *v <= x);
                 let channel = ["电话", "网络", "意见箱", "现场", "12345"][rng.random_range(0..5)];
-                out.push(Row::Cells(vec![
-                    Val::Text(c.id.clone()),
-                    Val::Text(c.hall.clone()),
-                    opt_text(&c.window),
-                    opt_text(&c.staff),
+                let mut cells = c.about.cells();
+                cells.extend([
                     Val::Ts(c.received),
                     Val::Label(channel),
                     c.level.map_or(Val::Null, Val::Label),
                     if shown(c.replied).is_some() { c.substantiated.map_or(Val::Null, Val::Bool) } else { Val::Null },
                     opt_ts(shown(c.replied)),
                     opt_ts(shown(c.notified)),
-                ]));
+                ]);
+                out.push(Row::Cells(cells));
             }
         }
         Table::Attendance => {
@@ -588,7 +596,8 @@ mod tests {
     }
 
     fn violation(staff: &str, at: Ts) -> Inspection {
-        Inspection { id: format!("{staff}-{at}"), hall: "H9".into(), window: None, staff: Some(staff.into()), at, violation: true, rectify_by: None, rectified_at: None }
+        let about = Subject { id: format!("{staff}-{at}"), hall: "H9".into(), window: None, staff: Some(staff.into()) };
+        Inspection { about, at, violation: true, rectify_by: None, rectified_at: None }
     }
 
     fn of<'a>(f: &'a [Finding], rule: &str) -> Vec<(&'a str, &'a str, Option<&'a str>)> {
@@ -614,10 +623,7 @@ mod tests {
     fn reply_period_skips_the_national_day_holiday_and_ends_at_the_end_of_the_deadline_day() {
         // Received Tue 29 Sep 2026: 30 Sep, 8, 9, 10 (调休 Saturday) and 12 October.
         let c = |id: &str, replied: Ts| Complaint {
-            id: id.into(),
-            hall: "H1".into(),
-            window: None,
-            staff: None,
+            about: Subject { id: id.into(), hall: "H1".into(), window: None, staff: None },
             received: at(ymd(2026, 9, 29), 10, 0, 0),
             level: None,
             substantiated: None,

@@ -827,6 +827,24 @@ impl<'a> Gen<'a> {
         self.planted_rating(h, m, lo.max(ml), hi.min(mh), excluded)
     }
 
+    /// A bad review planted in any hall between `lo` and `hi` (`plant_between`), completed by
+    /// `shape` and pushed: its id, for the expectations.
+    fn plant_review(&mut self, lo: NaiveDate, hi: NaiveDate, excluded: bool, shape: impl FnOnce(&mut Self, &mut Rating)) -> String {
+        let h = self.any_hall();
+        let mut r = self.plant_between(h, lo, hi, excluded);
+        shape(self, &mut r);
+        let id = r.rating_id.clone();
+        self.push_rating(r);
+        id
+    }
+
+    /// What the planted record `id` is meant to produce (or not): (rule, present, what) each.
+    fn expect_all(&mut self, id: &str, intents: &[(&'static str, bool, &'static str)]) {
+        for (rule, present, what) in intents {
+            self.expect(rule, id, *present, what);
+        }
+    }
+
     pub fn planted_ratings(&mut self) {
         self.planted_verifications();
         self.planted_excluded_reviews();
@@ -838,40 +856,28 @@ impl<'a> Gen<'a> {
     fn planted_verifications(&mut self) {
         let aug3 = ymd(2026, 8, 3);
         // In time to the second, then one second late.
-        for k in 0..2 {
-            let h = self.any_hall();
-            let mut r = self.plant_between(h, ymd(2026, 9, 1), ymd(2026, 10, 20), false);
-            let late = k == 1;
-            r.verified_at = Some(r.rated_at + Duration::hours(24) + Duration::seconds(late as i64));
-            r.verification_result = Some(label::CONFIRMED);
-            let fixed = r.verified_at.expect("set") + Duration::days(3);
-            r.rectified_at = Some(fixed);
-            r.feedback_at = Some(fixed + Duration::days(1));
-            let id = r.rating_id.clone();
-            self.push_rating(r);
-            if late {
-                self.expect("rating.verification_late", &id, true, "verified 24 h + 1 s after rating");
-            } else {
-                self.expect("rating.verification_late", &id, false, "verified exactly 24 h after rating");
-            }
-            self.expect("rating.rectification_late", &id, false, "rectified in 3 days");
-            self.expect("rating.feedback_missing", &id, false, "feedback given");
+        for late in [false, true] {
+            let id = self.plant_review(ymd(2026, 9, 1), ymd(2026, 10, 20), false, |_, r| {
+                let v = r.rated_at + Duration::hours(24) + Duration::seconds(late as i64);
+                r.verified_at = Some(v);
+                r.verification_result = Some(label::CONFIRMED);
+                r.rectified_at = Some(v + Duration::days(3));
+                r.feedback_at = Some(v + Duration::days(4));
+            });
+            let what = if late { "verified 24 h + 1 s after rating" } else { "verified exactly 24 h after rating" };
+            self.expect_all(
+                &id,
+                &[("rating.verification_late", late, what), ("rating.rectification_late", false, "rectified in 3 days"), ("rating.feedback_missing", false, "feedback given")],
+            );
         }
         // Verified, but no result recorded.
         for _ in 0..2 {
-            let h = self.any_hall();
-            let mut r = self.plant_between(h, aug3, ymd(2026, 10, 20), false);
-            r.verified_at = Some(r.rated_at + Duration::hours(5));
-            let id = r.rating_id.clone();
-            self.push_rating(r);
+            let id = self.plant_review(aug3, ymd(2026, 10, 20), false, |_, r| r.verified_at = Some(r.rated_at + Duration::hours(5)));
             self.expect("rating.verification_late", &id, true, "verified without a result");
         }
         // Never verified.
         for _ in 0..2 {
-            let h = self.any_hall();
-            let r = self.plant_between(h, aug3, ymd(2026, 10, 28), false);
-            let id = r.rating_id.clone();
-            self.push_rating(r);
+            let id = self.plant_review(aug3, ymd(2026, 10, 28), false, |_, _| {});
             self.expect("rating.verification_late", &id, true, "never verified");
         }
         // Rated late on 2026-10-31 by phone app: T is not past rated_at + 24 h.
@@ -886,16 +892,11 @@ impl<'a> Gen<'a> {
             self.expect("rating.verification_late", &id, false, "unverified but rated_at + 24 h is after T");
         }
         // Verified (属实) only after T: no verification at T, so not confirmed either.
-        {
-            let h = self.any_hall();
-            let mut r = self.plant_between(h, ymd(2026, 10, 19), ymd(2026, 10, 28), false);
-            r.verified_at = Some(self.time_in(ymd(2026, 11, 2), 9, 12));
+        let id = self.plant_review(ymd(2026, 10, 19), ymd(2026, 10, 28), false, |g, r| {
+            r.verified_at = Some(g.time_in(ymd(2026, 11, 2), 9, 12));
             r.verification_result = Some(label::CONFIRMED);
-            let id = r.rating_id.clone();
-            self.push_rating(r);
-            self.expect("rating.verification_late", &id, true, "verified after T reads as unverified");
-            self.expect("rating.rectification_late", &id, false, "a verification after T confirms nothing");
-        }
+        });
+        self.expect_all(&id, &[("rating.verification_late", true, "verified after T reads as unverified"), ("rating.rectification_late", false, "a verification after T confirms nothing")]);
     }
 
     /// 误评 and 恶意差评: excluded from the counts, whether verified in time or late; a 误评 recorded only
@@ -904,36 +905,24 @@ impl<'a> Gen<'a> {
         let aug3 = ymd(2026, 8, 3);
         // 误评 in time: excluded, no rectification needed.
         for _ in 0..2 {
-            let h = self.any_hall();
-            let mut r = self.plant_between(h, aug3, ymd(2026, 10, 28), true);
-            r.verified_at = Some(r.rated_at + Duration::hours(3));
-            r.verification_result = Some(label::MISTAKEN);
-            let id = r.rating_id.clone();
-            self.push_rating(r);
-            self.expect("rating.verification_late", &id, false, "误评 verified in time");
-            self.expect("rating.rectification_late", &id, false, "误评 needs no rectification");
+            let id = self.plant_review(aug3, ymd(2026, 10, 28), true, |_, r| {
+                r.verified_at = Some(r.rated_at + Duration::hours(3));
+                r.verification_result = Some(label::MISTAKEN);
+            });
+            self.expect_all(&id, &[("rating.verification_late", false, "误评 verified in time"), ("rating.rectification_late", false, "误评 needs no rectification")]);
         }
         // 恶意差评 verified late: a late verification, still excluded.
-        {
-            let h = self.any_hall();
-            let mut r = self.plant_between(h, aug3, ymd(2026, 10, 28), true);
+        let id = self.plant_review(aug3, ymd(2026, 10, 28), true, |_, r| {
             r.verified_at = Some(r.rated_at + Duration::hours(30));
             r.verification_result = Some(label::MALICIOUS);
-            let id = r.rating_id.clone();
-            self.push_rating(r);
-            self.expect("rating.verification_late", &id, true, "恶意差评 verified after 30 h");
-            self.expect("rating.rectification_late", &id, false, "恶意差评 needs no rectification");
-        }
+        });
+        self.expect_all(&id, &[("rating.verification_late", true, "恶意差评 verified after 30 h"), ("rating.rectification_late", false, "恶意差评 needs no rectification")]);
         // 误评 recorded only after T: at T it is an unverified, counted, bad review.
-        {
-            let h = self.any_hall();
-            let mut r = self.plant_between(h, ymd(2026, 10, 26), ymd(2026, 10, 30), false);
-            r.verified_at = Some(self.time_in(ymd(2026, 11, 2), 9, 12));
+        let id = self.plant_review(ymd(2026, 10, 26), ymd(2026, 10, 30), false, |g, r| {
+            r.verified_at = Some(g.time_in(ymd(2026, 11, 2), 9, 12));
             r.verification_result = Some(label::MISTAKEN);
-            let id = r.rating_id.clone();
-            self.push_rating(r);
-            self.expect("rating.verification_late", &id, true, "误评 recorded after T");
-        }
+        });
+        self.expect("rating.verification_late", &id, true, "误评 recorded after T");
     }
 
     /// Rectifications late, never made, extended (reported in time or late), overrun, and to the second.
@@ -941,47 +930,8 @@ impl<'a> Gen<'a> {
         let aug3 = ymd(2026, 8, 3);
         // Rectification: late, never, extension reported in time / late, after the extension.
         for kind in ["late", "never", "ext_ok", "ext_reported_late", "ext_overrun", "at_deadline", "deadline_plus_1s"] {
-            let h = self.any_hall();
             let hi = if kind == "ext_overrun" { ymd(2026, 9, 20) } else { ymd(2026, 10, 5) };
-            let mut r = self.plant_between(h, aug3, hi, false);
-            let v = r.rated_at + Duration::hours(4);
-            r.verified_at = Some(v);
-            r.verification_result = Some(label::CONFIRMED);
-            let original = v.date() + Duration::days(15);
-            let extended = original + Duration::days(10);
-            let id = r.rating_id.clone();
-            let fb = |t: Ts| Some(t + Duration::days(1));
-            match kind {
-                "late" => {
-                    let t = at(original + Duration::days(2), 10, 0, 0);
-                    r.rectified_at = Some(t);
-                    r.feedback_at = fb(t);
-                }
-                "never" => {}
-                "ext_ok" | "ext_reported_late" | "ext_overrun" => {
-                    r.rectify_due_extended = Some(extended);
-                    r.rectify_extension_reason = Some("需协调信息中心升级叫号系统，延期整改".into());
-                    r.rectify_extension_reported_at =
-                        Some(if kind == "ext_reported_late" { at(original + Duration::days(1), 9, 0, 0) } else { at(original, 16, 0, 0) });
-                    let t = if kind == "ext_overrun" {
-                        at(extended + Duration::days(1), 10, 0, 0)
-                    } else {
-                        at(original + Duration::days(5), 10, 0, 0)
-                    };
-                    r.rectified_at = Some(t);
-                    r.feedback_at = fb(t);
-                }
-                "at_deadline" => {
-                    r.rectified_at = Some(eod(original));
-                    r.feedback_at = fb(eod(original));
-                }
-                _ => {
-                    let t = eod(original) + Duration::seconds(1);
-                    r.rectified_at = Some(t);
-                    r.feedback_at = fb(t);
-                }
-            }
-            self.push_rating(r);
+            let id = self.plant_review(aug3, hi, false, |_, r| Self::rectify(r, kind));
             let (present, what) = match kind {
                 "late" => (true, "rectified two days after the 15-day limit"),
                 "never" => (true, "confirmed, never rectified"),
@@ -995,38 +945,72 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// Planted bad review `r` confirmed 4 h after rating, rectified as `kind` of
+    /// `planted_rectification_deadlines` says: late, never, extended, at the limit or just past it.
+    fn rectify(r: &mut Rating, kind: &str) {
+        let v = r.rated_at + Duration::hours(4);
+        r.verified_at = Some(v);
+        r.verification_result = Some(label::CONFIRMED);
+        let original = v.date() + Duration::days(15);
+        let extended = original + Duration::days(10);
+        let fb = |t: Ts| Some(t + Duration::days(1));
+        match kind {
+            "late" => {
+                let t = at(original + Duration::days(2), 10, 0, 0);
+                r.rectified_at = Some(t);
+                r.feedback_at = fb(t);
+            }
+            "never" => {}
+            "ext_ok" | "ext_reported_late" | "ext_overrun" => {
+                r.rectify_due_extended = Some(extended);
+                r.rectify_extension_reason = Some("需协调信息中心升级叫号系统，延期整改".into());
+                r.rectify_extension_reported_at =
+                    Some(if kind == "ext_reported_late" { at(original + Duration::days(1), 9, 0, 0) } else { at(original, 16, 0, 0) });
+                let t = if kind == "ext_overrun" {
+                    at(extended + Duration::days(1), 10, 0, 0)
+                } else {
+                    at(original + Duration::days(5), 10, 0, 0)
+                };
+                r.rectified_at = Some(t);
+                r.feedback_at = fb(t);
+            }
+            "at_deadline" => {
+                r.rectified_at = Some(eod(original));
+                r.feedback_at = fb(eod(original));
+            }
+            _ => {
+                let t = eod(original) + Duration::seconds(1);
+                r.rectified_at = Some(t);
+                r.feedback_at = fb(t);
+            }
+        }
+    }
+
     /// Rectified without written feedback or with it only after T; confirmed so late that the 15 days
     /// run past T; and a verification the later export completes.
     fn planted_feedback_and_later_exports(&mut self) {
         let aug3 = ymd(2026, 8, 3);
         // Rectified without written feedback; feedback only after T.
-        for k in 0..3 {
-            let h = self.any_hall();
-            let after_t = k == 2;
+        for after_t in [false, false, true] {
             let (lo, hi) = if after_t { (ymd(2026, 10, 19), ymd(2026, 10, 23)) } else { (aug3, ymd(2026, 10, 20)) };
-            let mut r = self.plant_between(h, lo, hi, false);
-            let v = r.rated_at + Duration::hours(4);
-            r.verified_at = Some(v);
-            r.verification_result = Some(label::CONFIRMED);
-            r.rectified_at = Some(if after_t { at(ymd(2026, 10, 30), 10, 0, 0) } else { v + Duration::days(3) });
-            if after_t {
-                r.feedback_at = Some(at(ymd(2026, 11, 2), 10, 0, 0));
-            }
-            let id = r.rating_id.clone();
-            self.push_rating(r);
-            self.expect("rating.feedback_missing", &id, true, if after_t { "feedback after T" } else { "no written feedback" });
-            self.expect("rating.rectification_late", &id, false, "rectified in time");
+            let id = self.plant_review(lo, hi, false, |_, r| {
+                let v = r.rated_at + Duration::hours(4);
+                r.verified_at = Some(v);
+                r.verification_result = Some(label::CONFIRMED);
+                r.rectified_at = Some(if after_t { at(ymd(2026, 10, 30), 10, 0, 0) } else { v + Duration::days(3) });
+                if after_t {
+                    r.feedback_at = Some(at(ymd(2026, 11, 2), 10, 0, 0));
+                }
+            });
+            let what = if after_t { "feedback after T" } else { "no written feedback" };
+            self.expect_all(&id, &[("rating.feedback_missing", true, what), ("rating.rectification_late", false, "rectified in time")]);
         }
         // Confirmed late in October: the 15 days run past T.
-        {
-            let h = self.any_hall();
-            let mut r = self.plant_between(h, ymd(2026, 10, 22), ymd(2026, 10, 26), false);
+        let id = self.plant_review(ymd(2026, 10, 22), ymd(2026, 10, 26), false, |_, r| {
             r.verified_at = Some(r.rated_at + Duration::hours(4));
             r.verification_result = Some(label::CONFIRMED);
-            let id = r.rating_id.clone();
-            self.push_rating(r);
-            self.expect("rating.rectification_late", &id, false, "the rectification limit is after T");
-        }
+        });
+        self.expect("rating.rectification_late", &id, false, "the rectification limit is after T");
         // Rated 10-14, verified 10-15 after the early export: the later export completes it.
         {
             let h = self.hall_ab();

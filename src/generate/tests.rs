@@ -4,7 +4,7 @@
 //! province-scale truth against the in-memory oracle.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
 use datafusion::arrow::array::{Array, BooleanArray, Date32Array, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
@@ -319,16 +319,24 @@ fn record_rows(recs: Vec<Vec<Val>>, table: Table) -> BTreeMap<String, Vec<Option
         .collect()
 }
 
+/// A small set of `seed` generated under `dir/set` and ingested through the real ingest into
+/// `dir/wh`, and the same seed's sample in memory: the set's folder, its manifest, the sample,
+/// what each file's ingest reported and the warehouse's snapshot.
+fn ingested_set(dir: &Path, seed: u64, truth: bool) -> (PathBuf, Manifest, Sample, Vec<crate::ingest::IngestReport>, crate::store::Snapshot) {
+    let cal = Calendar::builtin();
+    let out = dir.join("set");
+    let m = generate(&GenerateOptions { out: out.clone(), seed, scale: "small".into(), truth }, &cal).unwrap();
+    let sample = write_sample(&dir.join("again"), seed, &cal).unwrap();
+    let wh = crate::store::Warehouse::open(&dir.join("wh")).unwrap();
+    let reports = m.ingest(&wh, &out, false).unwrap();
+    let snap = wh.current().unwrap().unwrap();
+    (out, m, sample, reports, snap)
+}
+
 #[test]
 fn files_read_back_through_the_real_ingest() {
-    let cal = Calendar::builtin();
     let dir = tmp();
-    let out = dir.path().join("set");
-    let m = generate(&GenerateOptions { out: out.clone(), seed: 7, scale: "small".into(), truth: true }, &cal).unwrap();
-    let sample = write_sample(&dir.path().join("again"), 7, &cal).unwrap();
-    let wh = crate::store::Warehouse::open(&dir.path().join("wh")).unwrap();
-    m.ingest(&wh, &out, false).unwrap();
-    let snap = wh.current().unwrap().unwrap();
+    let (out, m, sample, _, snap) = ingested_set(dir.path(), 7, true);
 
     // Quarantine: exactly the planted bad rows, at the planted lines, for the planted reasons.
     let mut got: Vec<(String, String, u64, String)> = Vec::new();
@@ -380,11 +388,8 @@ fn files_read_back_through_the_real_ingest() {
 /// headers throughout) read back through the real ingest into exactly the generator's roster.
 #[test]
 fn reference_files_read_back_through_the_real_ingest() {
-    let cal = Calendar::builtin();
     let dir = tmp();
-    let out = dir.path().join("set");
-    let m = generate(&GenerateOptions { out: out.clone(), seed: 11, scale: "small".into(), truth: false }, &cal).unwrap();
-    let sample = write_sample(&dir.path().join("again"), 11, &cal).unwrap();
+    let (out, m, sample, reports, snap) = ingested_set(dir.path(), 11, false);
     let forms: BTreeSet<(String, String, Option<String>)> =
         m.files.iter().filter(|f| Table::parse(&f.table).is_some_and(|t| Table::REFERENCE.contains(&t))).map(|f| (f.table.clone(), f.format.clone(), f.encoding.clone())).collect();
     let want_forms: BTreeSet<(String, String, Option<String>)> = [
@@ -399,10 +404,7 @@ fn reference_files_read_back_through_the_real_ingest() {
     assert_eq!(forms, want_forms);
     let staff_csv = encoding_rs::GB18030.decode(&std::fs::read(out.join("staff.csv")).unwrap()).0.into_owned();
     assert!(staff_csv.starts_with("工号,姓名,大厅编号,人员类别"), "{}", &staff_csv[..40]);
-    let wh = crate::store::Warehouse::open(&dir.path().join("wh")).unwrap();
-    let reports = m.ingest(&wh, &out, false).unwrap();
     assert!(reports.iter().filter(|r| Table::REFERENCE.contains(&r.table)).all(|r| r.quarantine_by_reason.is_empty()), "no reference row is quarantined");
-    let snap = wh.current().unwrap().unwrap();
     let r = &sample.roster;
     let expected: [(Table, Vec<Vec<Val>>); 3] = [
         (Table::Halls, r.halls.iter().map(|h| h.cells()).collect()),

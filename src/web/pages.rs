@@ -39,6 +39,10 @@ pub(super) fn message(status: StatusCode, title: &str, text: &str) -> Response {
     html_response(status, html::page(&f, &format!("<p class=\"err\">{}</p>", esc(text))))
 }
 
+/// A page, or the response that stands in for it: the login page to sign in first, the error
+/// page of what went wrong (`?` on a step's `Result`).
+pub(super) type Page = Result<Response, Response>;
+
 pub(super) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!("serve-web: {e}");
     message(StatusCode::INTERNAL_SERVER_ERROR, "出错了", "服务器内部错误，请稍后再试或联系管理员。")
@@ -248,17 +252,11 @@ fn change(now: i64, before: i64) -> String {
     format!("{:+.1}%", (now - before) as f64 * 100.0 / before as f64)
 }
 
-pub async fn overview(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Response {
-    let Some((s, login)) = signed_in(&app, &headers) else { return redirect("/login") };
-    let o = match open(&app, login, &q).await {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let body = match overview_body(&app, login, &o).await {
-        Ok(b) => b,
-        Err(e) => return internal(e),
-    };
-    html_response(StatusCode::OK, html::page(&frame("概览", &s, login, &o), &body))
+pub async fn overview(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Page {
+    let Some((s, login)) = signed_in(&app, &headers) else { return Err(redirect("/login")) };
+    let o = open(&app, login, &q).await?;
+    let body = overview_body(&app, login, &o).await.map_err(internal)?;
+    Ok(html_response(StatusCode::OK, html::page(&frame("概览", &s, login, &o), &body)))
 }
 
 /// The headline figures with 环比, the trend chart, the halls ranked.
@@ -338,30 +336,18 @@ fn filter_form(app: &App, login: &Login, f: &Filters, as_of: &str) -> String {
     h
 }
 
-pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Response {
-    let Some((s, login)) = signed_in(&app, &headers) else { return redirect("/login") };
-    let o = match open(&app, login, &q).await {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Page {
+    let Some((s, login)) = signed_in(&app, &headers) else { return Err(redirect("/login")) };
+    let o = open(&app, login, &q).await?;
     let f = Filters::from_query(&q);
     let page: usize = q.get("page").and_then(|p| p.parse().ok()).filter(|p| *p >= 1).unwrap_or(1);
     let mut body = filter_form(&app, login, &f, &o.as_of_param);
-    let rf = match run_findings(&app, login, &o).await {
-        Ok(rf) => rf,
-        Err(e) => return internal(e),
-    };
+    let rf = run_findings(&app, login, &o).await.map_err(internal)?;
     if let (Some(ctx), Some(rf)) = (&o.ctx, rf) {
-        let df = match data::findings(ctx, &rf, &f) {
-            Ok(d) => d,
-            Err(e) => return internal(e),
-        };
+        let df = data::findings(ctx, &rf, &f).map_err(internal)?;
         // One execution: the filtered rows in order, counted, the page cut out of them.
         let schema = Arc::new(df.schema().as_arrow().clone());
-        let all = match df.collect().await.and_then(|b| Ok(datafusion::arrow::compute::concat_batches(&schema, &b)?)) {
-            Ok(b) => b,
-            Err(e) => return internal(e),
-        };
+        let all = df.collect().await.and_then(|b| Ok(datafusion::arrow::compute::concat_batches(&schema, &b)?)).map_err(internal)?;
         let total = all.num_rows();
         let from = ((page - 1) * PAGE_SIZE).min(total);
         let rows = data::text_rows(&[all.slice(from, PAGE_SIZE.min(total - from))]);
@@ -388,78 +374,45 @@ pub async fn findings(State(app): State<Arc<App>>, headers: HeaderMap, Query(q):
     } else {
         body.push_str("<p>尚无检查结果。</p>");
     }
-    html_response(StatusCode::OK, html::page(&frame("发现", &s, login, &o), &body))
+    Ok(html_response(StatusCode::OK, html::page(&frame("发现", &s, login, &o), &body)))
 }
 
-pub async fn findings_xlsx(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Response {
-    let Some((_, login)) = signed_in(&app, &headers) else { return redirect("/login") };
-    let o = match open(&app, login, &q).await {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let rf = match run_findings(&app, login, &o).await {
-        Ok(rf) => rf,
-        Err(e) => return internal(e),
-    };
-    let (Some(ctx), Some(run), Some(rf)) = (&o.ctx, o.run, rf) else { return message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。") };
-    let df = match data::findings(ctx, &rf, &Filters::from_query(&q)).and_then(|d| d.limit(0, Some(EXPORT_ROWS))) {
-        Ok(d) => d,
-        Err(e) => return internal(e),
-    };
+pub async fn findings_xlsx(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Page {
+    let Some((_, login)) = signed_in(&app, &headers) else { return Err(redirect("/login")) };
+    let o = open(&app, login, &q).await?;
+    let rf = run_findings(&app, login, &o).await.map_err(internal)?;
+    let (Some(ctx), Some(run), Some(rf)) = (&o.ctx, o.run, rf) else { return Err(message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。")) };
+    let df = data::findings(ctx, &rf, &Filters::from_query(&q)).and_then(|d| d.limit(0, Some(EXPORT_ROWS))).map_err(internal)?;
     let schema = std::sync::Arc::new(df.schema().as_arrow().clone());
-    let batches = match df.collect().await {
-        Ok(b) => b,
-        Err(e) => return internal(e),
-    };
+    let batches = df.collect().await.map_err(internal)?;
     let heads: Vec<String> = data::FINDING_COLUMNS.iter().map(|(_, z)| z.to_string()).collect();
     let mut wb = rust_xlsxwriter::Workbook::new();
-    if let Err(e) = crate::output::add_sheets(&mut wb, Some("发现"), &schema, &batches, Some(&heads)) {
-        return internal(e);
-    }
-    match wb.save_to_buffer() {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"findings-run{}.xlsx\"", run.id)),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => internal(e),
-    }
+    crate::output::add_sheets(&mut wb, Some("发现"), &schema, &batches, Some(&heads)).map_err(internal)?;
+    let bytes = wb.save_to_buffer().map_err(internal)?;
+    let headers = [
+        (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+        (header::CONTENT_DISPOSITION, format!("attachment; filename=\"findings-run{}.xlsx\"", run.id)),
+    ];
+    Ok((headers, bytes).into_response())
 }
 
 // ---------------------------------------------------------------- a finding
 
-pub async fn finding(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Response {
-    let Some((s, login)) = signed_in(&app, &headers) else { return redirect("/login") };
-    let o = match open(&app, login, &q).await {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
+pub async fn finding(State(app): State<Arc<App>>, headers: HeaderMap, Query(q): Q) -> Page {
+    let Some((s, login)) = signed_in(&app, &headers) else { return Err(redirect("/login")) };
+    let o = open(&app, login, &q).await?;
     let rule = q.get("rule").cloned().unwrap_or_default();
     let id = q.get("id").cloned().unwrap_or_default();
     let month = q.get("month").cloned().unwrap_or_default();
-    let rf = match run_findings(&app, login, &o).await {
-        Ok(rf) => rf,
-        Err(e) => return internal(e),
-    };
-    let (Some(ctx), Some(rf)) = (&o.ctx, rf) else { return message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。") };
-    let fields = match data::finding(ctx, &rf, &rule, &id, &month).await {
-        Ok(f) => f,
-        Err(e) => return internal(e),
-    };
+    let rf = run_findings(&app, login, &o).await.map_err(internal)?;
+    let (Some(ctx), Some(rf)) = (&o.ctx, rf) else { return Err(message(StatusCode::NOT_FOUND, "无数据", "尚无检查结果。")) };
+    let fields = data::finding(ctx, &rf, &rule, &id, &month).await.map_err(internal)?;
     if fields.is_empty() {
-        return html_response(StatusCode::NOT_FOUND, html::page(&frame("没有这条发现", &s, login, &o), "<p class=\"err\">本批次中没有这条发现，或它不在您的查看范围内。</p>"));
+        return Err(html_response(StatusCode::NOT_FOUND, html::page(&frame("没有这条发现", &s, login, &o), "<p class=\"err\">本批次中没有这条发现，或它不在您的查看范围内。</p>")));
     }
-    let answers = match super::answer::section(&app, &s, login, &o, ctx, &fields).await {
-        Ok(h) => h,
-        Err(e) => return internal(e),
-    };
-    match detail_body(&app, ctx, &fields, &rule, &id, &answers).await {
-        Ok(body) => html_response(StatusCode::OK, html::page(&frame("发现详情", &s, login, &o), &body)),
-        Err(e) => internal(e),
-    }
+    let answers = super::answer::section(&app, &s, login, &o, ctx, &fields).await.map_err(internal)?;
+    let body = detail_body(&app, ctx, &fields, &rule, &id, &answers).await.map_err(internal)?;
+    Ok(html_response(StatusCode::OK, html::page(&frame("发现详情", &s, login, &o), &body)))
 }
 
 /// The finding, its answers, the deadline's arithmetic, the rule, the record.
