@@ -14,7 +14,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::layout::{FileId, Roles, Route};
-use super::model::{Case, Denial, Rating, Ticket, Ts, Val, at, eod, label, ymd};
+use super::model::{Case, Denial, Rating, Record, Ticket, Ts, Val, at, eod, label, ymd};
 use super::names;
 use super::writers::Row;
 use crate::calendar::Calendar;
@@ -324,6 +324,12 @@ impl<'a> Gen<'a> {
     }
 
     // ---- records with ordinary defaults -------------------------------------------------
+
+    /// A case of `item` in hall `h`, accepted on day `d` between 9 and 16 h.
+    fn case_on(&mut self, h: usize, d: NaiveDate, item: &'static Item) -> Case {
+        let accepted = self.time_in(d, 9, 16);
+        self.new_case(h, item, accepted)
+    }
 
     fn new_case(&mut self, h: usize, item: &'static Item, accepted: Ts) -> Case {
         let (_, w, s) = self.window(h);
@@ -838,13 +844,6 @@ impl<'a> Gen<'a> {
         id
     }
 
-    /// What the planted record `id` is meant to produce (or not): (rule, present, what) each.
-    fn expect_all(&mut self, id: &str, intents: &[(&'static str, bool, &'static str)]) {
-        for (rule, present, what) in intents {
-            self.expect(rule, id, *present, what);
-        }
-    }
-
     pub fn planted_ratings(&mut self) {
         self.planted_verifications();
         self.planted_excluded_reviews();
@@ -865,10 +864,9 @@ impl<'a> Gen<'a> {
                 r.feedback_at = Some(v + Duration::days(4));
             });
             let what = if late { "verified 24 h + 1 s after rating" } else { "verified exactly 24 h after rating" };
-            self.expect_all(
-                &id,
-                &[("rating.verification_late", late, what), ("rating.rectification_late", false, "rectified in 3 days"), ("rating.feedback_missing", false, "feedback given")],
-            );
+            self.expect("rating.verification_late", &id, late, what);
+            self.expect("rating.rectification_late", &id, false, "rectified in 3 days");
+            self.expect("rating.feedback_missing", &id, false, "feedback given");
         }
         // Verified, but no result recorded.
         for _ in 0..2 {
@@ -896,7 +894,8 @@ impl<'a> Gen<'a> {
             r.verified_at = Some(g.time_in(ymd(2026, 11, 2), 9, 12));
             r.verification_result = Some(label::CONFIRMED);
         });
-        self.expect_all(&id, &[("rating.verification_late", true, "verified after T reads as unverified"), ("rating.rectification_late", false, "a verification after T confirms nothing")]);
+        self.expect("rating.verification_late", &id, true, "verified after T reads as unverified");
+        self.expect("rating.rectification_late", &id, false, "a verification after T confirms nothing");
     }
 
     /// 误评 and 恶意差评: excluded from the counts, whether verified in time or late; a 误评 recorded only
@@ -909,14 +908,16 @@ impl<'a> Gen<'a> {
                 r.verified_at = Some(r.rated_at + Duration::hours(3));
                 r.verification_result = Some(label::MISTAKEN);
             });
-            self.expect_all(&id, &[("rating.verification_late", false, "误评 verified in time"), ("rating.rectification_late", false, "误评 needs no rectification")]);
+            self.expect("rating.verification_late", &id, false, "误评 verified in time");
+            self.expect("rating.rectification_late", &id, false, "误评 needs no rectification");
         }
         // 恶意差评 verified late: a late verification, still excluded.
         let id = self.plant_review(aug3, ymd(2026, 10, 28), true, |_, r| {
             r.verified_at = Some(r.rated_at + Duration::hours(30));
             r.verification_result = Some(label::MALICIOUS);
         });
-        self.expect_all(&id, &[("rating.verification_late", true, "恶意差评 verified after 30 h"), ("rating.rectification_late", false, "恶意差评 needs no rectification")]);
+        self.expect("rating.verification_late", &id, true, "恶意差评 verified after 30 h");
+        self.expect("rating.rectification_late", &id, false, "恶意差评 needs no rectification");
         // 误评 recorded only after T: at T it is an unverified, counted, bad review.
         let id = self.plant_review(ymd(2026, 10, 26), ymd(2026, 10, 30), false, |g, r| {
             r.verified_at = Some(g.time_in(ymd(2026, 11, 2), 9, 12));
@@ -1003,7 +1004,8 @@ impl<'a> Gen<'a> {
                 }
             });
             let what = if after_t { "feedback after T" } else { "no written feedback" };
-            self.expect_all(&id, &[("rating.feedback_missing", true, what), ("rating.rectification_late", false, "rectified in time")]);
+            self.expect("rating.feedback_missing", &id, true, what);
+            self.expect("rating.rectification_late", &id, false, "rectified in time");
         }
         // Confirmed late in October: the 15 days run past T.
         let id = self.plant_review(ymd(2026, 10, 22), ymd(2026, 10, 26), false, |_, r| {
@@ -1058,8 +1060,7 @@ impl<'a> Gen<'a> {
         // National Day: accepted 09-30, 10 working days → 10-20 (10-10 works).
         for late in [false, true] {
             let h = self.any_hall();
-            let acc = self.time_in(ymd(2026, 9, 30), 9, 16);
-            let mut c = self.new_case(h, if late { inpatient } else { outpatient }, acc);
+            let mut c = self.case_on(h, ymd(2026, 9, 30), if late { inpatient } else { outpatient });
             let dl = self.deadline(&c);
             assert_eq!(dl, ymd(2026, 10, 20), "calendar: 10 working days after 2026-09-30");
             c.completed_at = Some(if late { eod(dl) + Duration::seconds(1) } else { eod(dl) });
@@ -1078,8 +1079,7 @@ impl<'a> Gen<'a> {
         // 调休 Sunday 09-20 counts: accepted Friday 09-18, 5 working days → 09-24.
         {
             let h = self.any_hall();
-            let acc = self.time_in(ymd(2026, 9, 18), 9, 16);
-            let mut c = self.new_case(h, basis, acc);
+            let mut c = self.case_on(h, ymd(2026, 9, 18), basis);
             assert_eq!(self.deadline(&c), ymd(2026, 9, 24), "calendar: 09-20 is a working Sunday");
             c.completed_at = Some(self.time_in(ymd(2026, 9, 25), 9, 12));
             c.outcome = label::DONE;
@@ -1090,8 +1090,7 @@ impl<'a> Gen<'a> {
         // 调休 Saturday 10-10 counts: accepted 09-29, 5 working days → 10-12.
         for late in [false, true] {
             let h = self.any_hall();
-            let acc = self.time_in(ymd(2026, 9, 29), 9, 16);
-            let mut c = self.new_case(h, basis, acc);
+            let mut c = self.case_on(h, ymd(2026, 9, 29), basis);
             assert_eq!(self.deadline(&c), ymd(2026, 10, 12), "calendar: 10-10 is a working Saturday");
             let day = if late { ymd(2026, 10, 13) } else { ymd(2026, 10, 12) };
             c.completed_at = Some(self.time_in(day, 9, 17));
@@ -1122,8 +1121,7 @@ impl<'a> Gen<'a> {
         // (valid), on 10-23 (invalid), after T (reads missing: invalid), without approver.
         for kind in ["on_deadline", "day_after"] {
             let h = self.hall_ab();
-            let acc = self.time_in(ymd(2026, 10, 9), 9, 16);
-            let mut c = self.new_case(h, maternity, acc);
+            let mut c = self.case_on(h, ymd(2026, 10, 9), maternity);
             let unext = self.deadline(&c);
             assert_eq!(unext, ymd(2026, 10, 22));
             c.extension_days = Some(5);
@@ -1144,8 +1142,7 @@ impl<'a> Gen<'a> {
         }
         {
             let h = self.any_hall();
-            let acc = self.time_in(ymd(2026, 10, 20), 9, 16);
-            let mut c = self.new_case(h, transfer, acc);
+            let mut c = self.case_on(h, ymd(2026, 10, 20), transfer);
             c.extension_days = Some(10);
             c.extension_reason = Some(self.pick(EXTENSION_REASONS).to_string());
             c.extension_approver = Some(names::leader(&mut self.rng));
@@ -1157,12 +1154,11 @@ impl<'a> Gen<'a> {
         {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 8, 3), ymd(2026, 9, 10));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, outpatient, acc);
+            let mut c = self.case_on(h, d, outpatient);
             let dl = self.deadline(&c);
             c.extension_days = Some(5);
             c.extension_reason = Some(self.pick(EXTENSION_REASONS).to_string());
-            c.extension_approved_at = Some(at(self.cal.add_workdays(acc.date(), 7), 11, 0, 0));
+            c.extension_approved_at = Some(at(self.cal.add_workdays(d, 7), 11, 0, 0));
             c.completed_at = Some(self.time_in(dl, 9, 16));
             c.outcome = label::DONE;
             let id = self.push_case(c);
@@ -1171,11 +1167,10 @@ impl<'a> Gen<'a> {
         }
         {
             let h = self.any_hall();
-            let acc = self.time_in(ymd(2026, 10, 13), 9, 16);
-            let mut c = self.new_case(h, immediate, acc);
+            let mut c = self.case_on(h, ymd(2026, 10, 13), immediate);
             c.extension_days = Some(3);
             c.extension_reason = Some("系统升级".into());
-            c.completed_at = Some(acc + Duration::minutes(20));
+            c.completed_at = Some(c.accepted_at + Duration::minutes(20));
             c.outcome = label::DONE;
             let id = self.push_case(c);
             self.expect("time_limit.invalid_extension", &id, false, "a 即办件's extension fields are ignored");
@@ -1193,8 +1188,7 @@ impl<'a> Gen<'a> {
         for told in [false, true] {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 9, 7), ymd(2026, 9, 11));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, outpatient, acc);
+            let mut c = self.case_on(h, d, outpatient);
             let dl = self.deadline(&c);
             if told {
                 c.overdue_notified_at = Some(at(self.cal.add_workdays(dl, 1), 15, 0, 0));
@@ -1207,8 +1201,7 @@ impl<'a> Gen<'a> {
         for late in [false, true] {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 8, 3), ymd(2026, 9, 4));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, remote, acc);
+            let mut c = self.case_on(h, d, remote);
             let next = self.cal.add_workdays(d, 1);
             c.completed_at = Some(self.time_in(next, 9, 12));
             c.outcome = label::DONE;
@@ -1226,8 +1219,7 @@ impl<'a> Gen<'a> {
         // Completed after T: open at T.
         {
             let h = self.hall_ab();
-            let acc = self.time_in(ymd(2026, 10, 9), 9, 16);
-            let mut c = self.new_case(h, outpatient, acc);
+            let mut c = self.case_on(h, ymd(2026, 10, 9), outpatient);
             c.completed_at = Some(at(ymd(2026, 11, 2), 10, 0, 0));
             c.outcome = label::DONE;
             let id = self.push_case(c);
@@ -1242,8 +1234,7 @@ impl<'a> Gen<'a> {
             (ymd(2026, 10, 20), outpatient, false),
         ] {
             let h = self.any_hall();
-            let acc = self.time_in(acc_day, 9, 16);
-            let mut c = self.new_case(h, it, acc);
+            let mut c = self.case_on(h, acc_day, it);
             let dl = self.deadline(&c);
             assert_eq!(dl, if soon { ymd(2026, 11, 2) } else { ymd(2026, 11, 3) });
             if soon && it.days == Some(10) {
@@ -1265,8 +1256,7 @@ impl<'a> Gen<'a> {
         {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 8, 3), ymd(2026, 8, 14));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, outpatient, acc);
+            let mut c = self.case_on(h, d, outpatient);
             let dl = self.deadline(&c);
             c.completed_at = Some(self.time_in(self.cal.add_workdays(dl, 3), 9, 16));
             c.outcome = label::REFUSED;
@@ -1311,8 +1301,7 @@ impl<'a> Gen<'a> {
         {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 9, 1), ymd(2026, 9, 4));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, outpatient, acc);
+            let mut c = self.case_on(h, d, outpatient);
             let dl = self.deadline(&c);
             c.completed_at = Some(self.time_in(self.cal.add_workdays(dl, 4), 9, 16));
             c.outcome = label::OPEN;
@@ -1325,8 +1314,7 @@ impl<'a> Gen<'a> {
         {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 8, 10), ymd(2026, 8, 21));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, designation, acc);
+            let mut c = self.case_on(h, d, designation);
             let dl = self.deadline(&c);
             c.completed_at = Some(self.time_in(self.cal.add_workdays(dl, 2), 9, 16));
             c.outcome = label::DENIED;
@@ -1340,8 +1328,7 @@ impl<'a> Gen<'a> {
         {
             let h = self.hall_ab();
             let d = self.workday_in(ymd(2026, 9, 28), ymd(2026, 10, 9));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, inpatient, acc);
+            let mut c = self.case_on(h, d, inpatient);
             let dl = self.deadline(&c);
             c.completed_at = Some(at(dl, 15, 0, 0));
             c.outcome = label::DONE;
@@ -1361,8 +1348,7 @@ impl<'a> Gen<'a> {
         let rongque_case = |g: &mut Gen| {
             let h = g.any_hall();
             let d = g.workday_in(ymd(2026, 8, 3), ymd(2026, 10, 16));
-            let acc = g.time_in(d, 9, 16);
-            let mut c = g.new_case(h, outpatient, acc);
+            let mut c = g.case_on(h, d, outpatient);
             c.rongque = Some(true);
             let due = g.cal.add_workdays(d, 5);
             c.supplement_due = Some(due);
@@ -1373,8 +1359,7 @@ impl<'a> Gen<'a> {
         for _ in 0..2 {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 8, 3), ymd(2026, 10, 20));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, inpatient, acc);
+            let mut c = self.case_on(h, d, inpatient);
             c.rongque = Some(true);
             let id = self.push_case(c);
             self.expect("rongque.no_due_date", &id, true, "容缺 without a promised date for the material");
@@ -1399,8 +1384,7 @@ impl<'a> Gen<'a> {
         }
         {
             let h = self.any_hall();
-            let acc = self.time_in(ymd(2026, 10, 26), 9, 16);
-            let mut c = self.new_case(h, inpatient, acc);
+            let mut c = self.case_on(h, ymd(2026, 10, 26), inpatient);
             c.rongque = Some(true);
             c.supplement_due = Some(ymd(2026, 11, 3));
             let id = self.push_case(c);
@@ -1408,8 +1392,7 @@ impl<'a> Gen<'a> {
         }
         {
             let h = self.any_hall();
-            let acc = self.time_in(ymd(2026, 10, 12), 9, 16);
-            let mut c = self.new_case(h, inpatient, acc);
+            let mut c = self.case_on(h, ymd(2026, 10, 12), inpatient);
             c.rongque = Some(true);
             c.supplement_due = Some(ymd(2026, 10, 20));
             c.supplement_received_at = Some(at(ymd(2026, 11, 2), 9, 30, 0));
@@ -1419,8 +1402,7 @@ impl<'a> Gen<'a> {
         {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 8, 3), ymd(2026, 10, 20));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, inpatient, acc);
+            let mut c = self.case_on(h, d, inpatient);
             c.rongque = Some(false);
             c.completed_at = Some(self.time_in(self.cal.add_workdays(d, 3), 9, 16));
             c.outcome = label::DONE;
@@ -1438,8 +1420,7 @@ impl<'a> Gen<'a> {
         for n in [2i64, 3, 1] {
             let h = self.any_hall();
             let d = self.workday_in(ymd(2026, 8, 3), ymd(2026, 10, 23));
-            let acc = self.time_in(d, 9, 16);
-            let mut c = self.new_case(h, maternity, acc);
+            let mut c = self.case_on(h, d, maternity);
             c.supplement_requests = Some(n);
             c.completed_at = Some(self.time_in(self.cal.add_workdays(d, 6), 9, 16));
             c.outcome = label::DONE;
@@ -1756,9 +1737,12 @@ impl<'a> Gen<'a> {
         self.w.bad.push(BadRow { file, row: Row::Cells(cells), reason });
     }
 
-    fn set(cells: &mut [Val], table: crate::contract::Table, column: &str, v: Val) {
-        let i = table.spec().index_of(column).unwrap_or_else(|| panic!("{column}"));
+    /// A row of `file` that writes record `r` right but for `column`, which reads `v`.
+    fn bad_cell(&mut self, file: FileId, r: Record, column: &str, v: Val, reason: &'static str) {
+        let mut cells = r.cells();
+        let i = r.table().spec().index_of(column).unwrap_or_else(|| panic!("{column}"));
         cells[i] = v;
+        self.bad(file, cells, reason);
     }
 
     fn fresh_ticket(&mut self, d: NaiveDate) -> Ticket {
@@ -1813,22 +1797,17 @@ impl<'a> Gen<'a> {
     /// Ticket rows the exports write wrong, each to be quarantined for its reason.
     fn bad_ticket_rows(&mut self) {
         let (aug, sep, oct, nov) = bad_row_days();
-        use crate::contract::Table::*;
         // tickets
         let mut t = self.fresh_ticket(aug);
         t.called_at = Some(t.issued_at - Duration::minutes(5));
         self.bad(FileId::T1, t.cells(), "called_before_issued");
         let t = self.fresh_ticket(aug);
-        let mut c = t.cells();
-        Self::set(&mut c, Tickets, "status", Val::Raw("已完成".into()));
-        self.bad(FileId::T1, c, "unknown_value");
+        self.bad_cell(FileId::T1, Record::Ticket(t), "status", Val::Raw("已完成".into()), "unknown_value");
         let mut t = self.fresh_ticket(sep);
         t.finished_at = Some(t.called_at.expect("set") - Duration::minutes(1));
         self.bad(FileId::T2, t.cells(), "finished_before_called");
         let t = self.fresh_ticket(sep);
-        let mut c = t.cells();
-        Self::set(&mut c, Tickets, "issued_at", Val::Raw("2026-09-31 10:00:00".into()));
-        self.bad(FileId::T2, c, "bad_value");
+        self.bad_cell(FileId::T2, Record::Ticket(t), "issued_at", Val::Raw("2026-09-31 10:00:00".into()), "bad_value");
         let t = self.fresh_ticket(sep);
         let mut t2 = t.clone();
         t2.called_at = t2.called_at.map(|x| x + Duration::minutes(2));
@@ -1839,17 +1818,11 @@ impl<'a> Gen<'a> {
         t.finished_at = None;
         self.bad(FileId::T3, t.cells(), "served_without_call");
         let t = self.fresh_ticket(oct);
-        let mut c = t.cells();
-        Self::set(&mut c, Tickets, "issued_at", Val::Raw("２０２６-10-21 09:15:00".into()));
-        self.bad(FileId::T3, c, "bad_value");
+        self.bad_cell(FileId::T3, Record::Ticket(t), "issued_at", Val::Raw("２０２６-10-21 09:15:00".into()), "bad_value");
         let t = self.fresh_ticket(oct);
-        let mut c = t.cells();
-        Self::set(&mut c, Tickets, "is_appointment", Val::Raw("是的".into()));
-        self.bad(FileId::T3, c, "bad_value");
+        self.bad_cell(FileId::T3, Record::Ticket(t), "is_appointment", Val::Raw("是的".into()), "bad_value");
         let t = self.fresh_ticket(nov);
-        let mut c = t.cells();
-        Self::set(&mut c, Tickets, "hall_id", Val::Null);
-        self.bad(FileId::T4, c, "missing_value");
+        self.bad_cell(FileId::T4, Record::Ticket(t), "hall_id", Val::Null, "missing_value");
         let t = self.fresh_ticket(nov);
         let line = format!(r#"{{"ticket_id": "{}", "hall_id": "{}", "issued_at": "2026-11-02T09:"#, t.ticket_id, t.hall_id);
         self.w.bad.push(BadRow { file: FileId::T4, row: Row::Line(line), reason: "unreadable_row" });
@@ -1860,20 +1833,15 @@ impl<'a> Gen<'a> {
     /// Case rows the exports write wrong, each to be quarantined for its reason.
     fn bad_case_rows(&mut self) {
         let (aug, sep, oct, _) = bad_row_days();
-        use crate::contract::Table::*;
         // cases
         let h = self.hall_ab();
         let mut c = self.fresh_case(h, sep);
         c.completed_at = Some(c.accepted_at - Duration::hours(1));
         self.bad(FileId::C1, c.cells(), "completed_before_accepted");
         let c = self.fresh_case(h, sep);
-        let mut cells = c.cells();
-        Self::set(&mut cells, Cases, "outcome", Val::Raw("已办结".into()));
-        self.bad(FileId::C1, cells, "unknown_value");
+        self.bad_cell(FileId::C1, Record::Case(c), "outcome", Val::Raw("已办结".into()), "unknown_value");
         let c = self.fresh_case(h, ymd(2026, 9, 22));
-        let mut cells = c.cells();
-        Self::set(&mut cells, Cases, "promised_days", Val::Raw("１０".into()));
-        self.bad(FileId::C1, cells, "bad_value");
+        self.bad_cell(FileId::C1, Record::Case(c), "promised_days", Val::Raw("１０".into()), "bad_value");
         let c = self.fresh_case(h, ymd(2026, 8, 20));
         let mut c2 = c.clone();
         c2.completed_at = c2.completed_at.map(|x| x + Duration::days(1));
@@ -1884,24 +1852,16 @@ impl<'a> Gen<'a> {
         c.promised_days = Some(0);
         self.bad(FileId::C2, c.cells(), "promised_days_invalid");
         let c = self.fresh_case(h, oct);
-        let mut cells = c.cells();
-        Self::set(&mut cells, Cases, "case_type", Val::Raw("3".into()));
-        self.bad(FileId::C2, cells, "unknown_value");
+        self.bad_cell(FileId::C2, Record::Case(c), "case_type", Val::Raw("3".into()), "unknown_value");
         let c = self.fresh_case(h, oct);
-        let mut cells = c.cells();
-        Self::set(&mut cells, Cases, "completed_at", Val::Raw("2026-10-27 9:5".into()));
-        self.bad(FileId::C2, cells, "bad_value");
+        self.bad_cell(FileId::C2, Record::Case(c), "completed_at", Val::Raw("2026-10-27 9:5".into()), "bad_value");
         let mut c = self.fresh_case(2, oct);
         c.completed_at = None;
         self.bad(FileId::C3, c.cells(), "closed_without_completion");
         let c = self.fresh_case(2, sep);
-        let mut cells = c.cells();
-        Self::set(&mut cells, Cases, "item_code", Val::Null);
-        self.bad(FileId::C3, cells, "missing_value");
+        self.bad_cell(FileId::C3, Record::Case(c), "item_code", Val::Null, "missing_value");
         let c = self.fresh_case(2, aug);
-        let mut cells = c.cells();
-        Self::set(&mut cells, Cases, "supplement_requests", Val::Raw("两次".into()));
-        self.bad(FileId::C3, cells, "bad_value");
+        self.bad_cell(FileId::C3, Record::Case(c), "supplement_requests", Val::Raw("两次".into()), "bad_value");
         self.w.duplicates.push(FileId::C3);
 
     }
@@ -1909,33 +1869,22 @@ impl<'a> Gen<'a> {
     /// Rating rows the exports write wrong, each to be quarantined for its reason.
     fn bad_rating_rows(&mut self) {
         let (aug, sep, oct, _) = bad_row_days();
-        use crate::contract::Table::*;
         // ratings
         let h = self.any_hall();
         let r = self.fresh_rating(h, aug);
-        let mut cells = r.cells();
-        Self::set(&mut cells, Ratings, "level", Val::Raw("较差".into()));
-        self.bad(FileId::R1, cells, "unknown_value");
+        self.bad_cell(FileId::R1, Record::Rating(r), "level", Val::Raw("较差".into()), "unknown_value");
         self.w.duplicates.push(FileId::R1);
         let r = self.fresh_rating(1, sep);
-        let mut cells = r.cells();
-        Self::set(&mut cells, Ratings, "level", Val::Raw("7".into()));
-        self.bad(FileId::R2, cells, "unknown_value");
+        self.bad_cell(FileId::R2, Record::Rating(r), "level", Val::Raw("7".into()), "unknown_value");
         let r = self.fresh_rating(1, sep);
-        let mut cells = r.cells();
-        Self::set(&mut cells, Ratings, "rated_at", Val::Null);
-        self.bad(FileId::R2, cells, "missing_value");
+        self.bad_cell(FileId::R2, Record::Rating(r), "rated_at", Val::Null, "missing_value");
         let h = self.any_hall();
         let mut r = self.fresh_rating(h, oct);
         r.level = label::UNSATISFIED;
         r.verified_at = Some(r.rated_at + Duration::hours(2));
-        let mut cells = r.cells();
-        Self::set(&mut cells, Ratings, "verification_result", Val::Raw("核实中".into()));
-        self.bad(FileId::R3, cells, "unknown_value");
+        self.bad_cell(FileId::R3, Record::Rating(r), "verification_result", Val::Raw("核实中".into()), "unknown_value");
         let r = self.fresh_rating(h, oct);
-        let mut cells = r.cells();
-        Self::set(&mut cells, Ratings, "verified_at", Val::Raw("2026-10-2109:15:00".into()));
-        self.bad(FileId::R3, cells, "bad_value");
+        self.bad_cell(FileId::R3, Record::Rating(r), "verified_at", Val::Raw("2026-10-2109:15:00".into()), "bad_value");
         let r = self.fresh_rating(h, sep);
         let mut r2 = r.clone();
         r2.level = label::VERY_SATISFIED;
@@ -1947,13 +1896,10 @@ impl<'a> Gen<'a> {
     /// Register rows the exports write wrong, each to be quarantined for its reason.
     fn bad_denial_rows(&mut self) {
         let (aug, _, oct, _) = bad_row_days();
-        use crate::contract::Table::*;
         // denials
         let h = self.hall_ab();
         let d = self.fresh_denial(h, aug);
-        let mut cells = d.cells();
-        Self::set(&mut cells, Denials, "denial_type", Val::Raw("不予办理".into()));
-        self.bad(FileId::D1, cells, "unknown_value");
+        self.bad_cell(FileId::D1, Record::Denial(d), "denial_type", Val::Raw("不予办理".into()), "unknown_value");
         let d = self.fresh_denial(h, aug);
         let mut d2 = d.clone();
         d2.approver = Some(names::leader(&mut self.rng));
@@ -1961,21 +1907,13 @@ impl<'a> Gen<'a> {
         self.bad(FileId::D1, d2.cells(), "conflicting_duplicate");
         self.w.duplicates.push(FileId::D1);
         let d = self.fresh_denial(h, oct);
-        let mut cells = d.cells();
-        Self::set(&mut cells, Denials, "decided_at", Val::Null);
-        self.bad(FileId::D2, cells, "missing_value");
+        self.bad_cell(FileId::D2, Record::Denial(d), "decided_at", Val::Null, "missing_value");
         let d = self.fresh_denial(h, oct);
-        let mut cells = d.cells();
-        Self::set(&mut cells, Denials, "case_id", Val::Null);
-        self.bad(FileId::D2, cells, "missing_value");
+        self.bad_cell(FileId::D2, Record::Denial(d), "case_id", Val::Null, "missing_value");
         let d = self.fresh_denial(2, oct);
-        let mut cells = d.cells();
-        Self::set(&mut cells, Denials, "archived", Val::Raw("已归档".into()));
-        self.bad(FileId::D3, cells, "bad_value");
+        self.bad_cell(FileId::D3, Record::Denial(d), "archived", Val::Raw("已归档".into()), "bad_value");
         let d = self.fresh_denial(h, ymd(2026, 10, 20));
-        let mut cells = d.cells();
-        Self::set(&mut cells, Denials, "decided_at", Val::Raw("２０２６-10-20 10:00:00".into()));
-        self.bad(FileId::D4, cells, "bad_value");
+        self.bad_cell(FileId::D4, Record::Denial(d), "decided_at", Val::Raw("２０２６-10-20 10:00:00".into()), "bad_value");
     }
 }
 
