@@ -7,7 +7,10 @@ WITH denied AS (
     FROM cases_at c
     JOIN calendar_days d ON d.day = CAST(c.completed_at AS DATE)
     JOIN calendar_days w ON w.is_workday AND w.workday_seq = d.workday_seq + {{filing_within_workdays}}
-    WHERE c.outcome IN ('不予受理', '不予批准')
+    -- outcome at T IN (…), written on the exported outcome: a case not completed at T is 办理中
+    -- (cases_at), so only a completed one can be denied; a column compared instead of each case's
+    -- outcome at T built first.
+    WHERE c.completed_at IS NOT NULL AND c.outcome_exported IN ('不予受理', '不予批准')
 )
 SELECT hall_id, window_id, staff_id, case_id AS entity_id,
     filing_due_at AS due_at,

@@ -4,7 +4,10 @@
 WITH c AS (
     SELECT c.*, CAST(c.accepted_at AS DATE) AS accepted_date
     FROM cases_at c
-    WHERE c.outcome <> '不予受理'
+    -- outcome <> '不予受理', written on the exported outcome: a case not completed at T is 办理中
+    -- (cases_at), so it stays; the test then compares a column instead of building each case's
+    -- outcome at T first.
+    WHERE c.completed_at IS NULL OR c.outcome_exported <> '不予受理'
 ),
 s AS (
     SELECT c.*, d.workday_seq AS accepted_seq, d.day_end AS accepted_end
