@@ -31,6 +31,9 @@ use crate::store::{StoreError, TableRewrite};
 /// A winning record of the batch: its key (row format), file and row in the file.
 pub(super) type Winner<'a> = (&'a [u8], usize, usize);
 
+/// A row among the batches rows come from: (batch, row in it).
+type At = (usize, usize);
+
 /// Parts a table may hold beyond twice what its rows need before the ingest compacts it.
 const COMPACT_SLACK: usize = 8;
 
@@ -163,7 +166,7 @@ impl<'a> Merge<'a> {
             let (b, i) = old.locate(r);
             (old_base + b, i)
         };
-        let pairs: Vec<((usize, usize), (usize, usize))> = p.found.iter().map(|&(r, w)| (old_pos(r), self.new_pos(winners[w].1, winners[w].2))).collect();
+        let pairs: Vec<(At, At)> = p.found.iter().map(|&(r, w)| (old_pos(r), self.new_pos(winners[w].1, winners[w].2))).collect();
         let same = self.same_records(&p.path, &refs, &pairs)?;
         let mut files_replacing = vec![false; self.files.len()];
         for (&(_, w), &s) in p.found.iter().zip(&same) {
@@ -195,7 +198,7 @@ impl<'a> Merge<'a> {
 
     /// Stored records and the new ones with the same key (`pairs` of positions in `refs`),
     /// compared column by column: whether each pair is the same record.
-    fn same_records(&self, part: &Path, refs: &[&RecordBatch], pairs: &[((usize, usize), (usize, usize))]) -> Result<Vec<bool>, StoreError> {
+    fn same_records(&self, part: &Path, refs: &[&RecordBatch], pairs: &[(At, At)]) -> Result<Vec<bool>, StoreError> {
         let arrow = |e| StoreError::Arrow { path: part.to_path_buf(), source: e };
         let olds: Vec<(usize, usize)> = pairs.iter().map(|p| p.0).collect();
         let news: Vec<(usize, usize)> = pairs.iter().map(|p| p.1).collect();
