@@ -7,7 +7,9 @@
 #                  [--reuse-warehouse]   (checks, reports and DuckDB on the warehouse of a previous run)
 #
 #   1. `windowwatch bench` generates the exports (streamed; reused when already there), ingests
-#      them file by file (MB/s of CSV, UTF-8 and GB18030 apart), runs the check suite as `check`
+#      them file by file (MB/s of CSV, UTF-8 and GB18030 apart; each later bulk part, whose keys
+#      interleave with the stored ones, against the first part and against itself ingested into an
+#      empty warehouse, with the parts it rewrote), runs the check suite as `check`
 #      does and rule by rule, times the floor (one scan of exactly the columns the rules read),
 #      renders the reports, and records the peak memory of each phase; it writes the warehouse,
 #      the findings and the rules rendered as plain SQL into DIR.

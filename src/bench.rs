@@ -1,5 +1,7 @@
 //! `windowwatch bench`: how fast the whole job is on generated data, measured the way a hall
-//! runs it — generate, ingest every export (MB/s of CSV, UTF-8 and GB18030 apart), the check
+//! runs it — generate, ingest every export (MB/s of CSV, UTF-8 and GB18030 apart; a later bulk
+//! part, whose keys interleave with the stored ones, against the first and against itself
+//! ingested as a first file; the parts each file rewrote), the check
 //! suite (recorded, as `check` runs it, and rule by rule), the reports — with the peak memory of
 //! each phase — and the floor: one scan of exactly the columns the rules read, the suite given as
 //! a multiple of it. It also writes the rules as plain SQL and the findings beside the warehouse,
@@ -128,7 +130,7 @@ pub fn run(settings: &Settings, o: &BenchOptions, rt: &tokio::runtime::Runtime) 
 
 /// 1. The generated exports: reused when a set of this scale and seed is already there.
 fn generate(settings: &Settings, o: &BenchOptions, exports: &Path) -> Result<Manifest> {
-    if let Some(m) = Manifest::load(exports).ok().filter(|m| m.scale == o.scale && m.seed == o.seed) {
+    if let Some(m) = Manifest::load(exports).ok().filter(|m| m.scale == o.scale && m.seed == o.seed && bulk_parts_interleave(exports)) {
         say(settings.quiet, format!("reusing the generated set in {}", exports.display()));
         return Ok(m);
     }
@@ -137,12 +139,27 @@ fn generate(settings: &Settings, o: &BenchOptions, exports: &Path) -> Result<Man
     Ok(crate::generate::generate(&GenerateOptions { out: exports.to_path_buf(), seed: o.seed, scale: o.scale.clone(), truth: false }, &settings.calendar)?)
 }
 
+/// Whether a generated set's bulk parts interleave (part 2 begins with the second hall, 370202),
+/// as the generator now writes them; a set from before, with each part a run of halls, is made
+/// again rather than reused. No second part (a tiny scale): nothing to tell.
+fn bulk_parts_interleave(exports: &Path) -> bool {
+    use std::io::BufRead;
+    let Ok(f) = std::fs::File::open(exports.join("bulk/tickets_2026-10_part2.csv")) else { return true };
+    let first_row = std::io::BufReader::new(f).split(b'\n').nth(1).and_then(|l| l.ok());
+    first_row.is_some_and(|l| l.split(|&b| b == b',').nth(1) == Some(b"370202".as_slice()))
+}
+
 /// The seconds of each file in each round of the ingest, the rounds' totals, and the rows read
 /// of each file (first round).
 struct IngestRounds {
     secs: Vec<Vec<f64>>,
     totals: Vec<f64>,
     rows_read: Vec<u64>,
+    /// Per round and file, a later part of a bulk table (its keys interleave with the earlier
+    /// parts') ingested again on its own into an empty warehouse: the seconds it takes as a first file.
+    alone: Vec<Vec<Option<f64>>>,
+    /// Per file (first round): what its ingest did to the table's parts.
+    parts: Vec<Value>,
 }
 
 /// 2. Ingest into a fresh warehouse, file by file in the manifest's order, `repeat` rounds (each
@@ -154,7 +171,7 @@ fn ingest(quiet: bool, o: &BenchOptions, manifest: &Manifest, exports: &Path, da
     let reuse = o.reuse_warehouse && Warehouse::open_existing(data).ok().and_then(|w| w.current().ok().flatten()).is_some();
     let rounds = if reuse { 0 } else { o.repeat.max(1) };
     reset_peak();
-    let mut r = IngestRounds { secs: Vec::new(), totals: Vec::new(), rows_read: Vec::new() };
+    let mut r = IngestRounds { secs: Vec::new(), totals: Vec::new(), rows_read: Vec::new(), alone: Vec::new(), parts: Vec::new() };
     for round in 0..rounds {
         ingest_round(quiet, round, manifest, exports, data, &mut r)?;
     }
@@ -178,16 +195,45 @@ fn ingest_round(quiet: bool, round: usize, manifest: &Manifest, exports: &Path, 
         anyhow::ensure!(tot.reconciles(), "{}: the ingest does not reconcile", f.path);
         let bytes = std::fs::metadata(&path).with_context(|| path.display().to_string())?.len();
         if bytes > 10_000_000 {
-            say(quiet, format!("round {}: ingested {} ({:.0} MB) in {secs:.2} s: {:.0} MB/s", round + 1, f.path, bytes as f64 / 1e6, bytes as f64 / 1e6 / secs));
+            say(quiet, format!("round {}: ingested {} ({:.0} MB) in {secs:.2} s: {:.0} MB/s; parts rewritten {}, new {}", round + 1, f.path, bytes as f64 / 1e6, bytes as f64 / 1e6 / secs, tot.parts_rewritten, tot.parts_new));
         }
         secs_of.push(secs);
         if round == 0 {
             r.rows_read.push(tot.rows_read);
+            r.parts.push(json!({"rewritten": tot.parts_rewritten, "new": tot.parts_new, "kept": rep.parts.kept, "compacted": rep.parts.compacted, "after": rep.parts.after}));
         }
     }
     r.totals.push(t_round.elapsed().as_secs_f64());
     r.secs.push(secs_of);
+    r.alone.push(ingest_alone(manifest, exports, data)?);
     Ok(())
+}
+
+/// A later part of a bulk table (`bulk/ratings_2026-10_part2.csv`, …): its keys interleave with
+/// the earlier parts' (each part holds every n-th hall).
+fn later_part(path: &str) -> bool {
+    path.starts_with("bulk/") && path.contains("_part") && !path.contains("_part1.")
+}
+
+/// Each later bulk part ingested again as a first file, into an empty warehouse beside `data`
+/// (outside the round's time): what the same file costs when there are no stored keys.
+fn ingest_alone(manifest: &Manifest, exports: &Path, data: &Path) -> Result<Vec<Option<f64>>> {
+    let scratch = data.with_extension("alone");
+    let mut out = Vec::new();
+    for f in &manifest.files {
+        if !later_part(&f.path) {
+            out.push(None);
+            continue;
+        }
+        let _ = std::fs::remove_dir_all(&scratch);
+        let wh = Warehouse::open(&scratch)?;
+        let opts = f.ingest_options(exports, true)?;
+        let t = Instant::now();
+        ingest::ingest(&wh, &opts)?;
+        out.push(Some(t.elapsed().as_secs_f64()));
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(out)
 }
 
 fn mbps(b: u64, s: f64) -> f64 {
@@ -213,7 +259,13 @@ fn ingest_figures(manifest: &Manifest, exports: &Path, r: &IngestRounds, peak: O
             e.0 += bytes;
             e.1 += secs;
         }
-        files.push(json!({"file": f.path, "table": f.table, "format": f.format, "encoding": f.encoding, "bytes": bytes, "rows": r.rows_read[i], "seconds": secs, "first_round_seconds": first, "mb_per_s": mbps(bytes, secs)}));
+        let mut alone: Vec<f64> = r.alone.iter().filter_map(|a| a[i]).collect();
+        let alone = (!alone.is_empty()).then(|| median(&mut alone));
+        files.push(json!({
+            "file": f.path, "table": f.table, "format": f.format, "encoding": f.encoding, "bytes": bytes, "rows": r.rows_read[i], "seconds": secs,
+            "first_round_seconds": first, "mb_per_s": mbps(bytes, secs), "parts": r.parts[i],
+            "alone_seconds": alone, "alone_mb_per_s": alone.map(|a| mbps(bytes, a)),
+        }));
     }
     let seconds = if rounds > 0 { median(&mut r.totals.clone()) } else { 0.0 };
     let encodings: serde_json::Map<String, Value> = by_enc.iter().map(|(k, (b, s))| (k.clone(), json!({"bytes": b, "seconds": s, "mb_per_s": mbps(*b, *s)}))).collect();
@@ -227,8 +279,36 @@ fn ingest_figures(manifest: &Manifest, exports: &Path, r: &IngestRounds, peak: O
         "first_round_csv_mb_per_s": mbps(csv_bytes, csv_first),
         "by_encoding": encodings,
         "peak_rss_mib": peak,
+        "interleaved": interleaved(&files),
         "files": files,
     }))
+}
+
+/// Per bulk table, its later parts against its first (their keys interleave with the stored
+/// ones): MB/s of each, the ratio to the first part's (which is in the other encoding: the
+/// generator writes each table half in UTF-8, half in GB18030) and to the same file ingested as a
+/// first file, and the parts the later file rewrote.
+fn interleaved(files: &[Value]) -> Value {
+    let mut out = serde_json::Map::new();
+    for first in files.iter().filter(|f| f["file"].as_str().is_some_and(|p| p.starts_with("bulk/") && p.contains("_part1."))) {
+        let rate = |f: &Value| f["mb_per_s"].as_f64().unwrap_or(0.0);
+        let later: Vec<Value> = files
+            .iter()
+            .filter(|f| f["table"] == first["table"] && f["file"].as_str().is_some_and(later_part))
+            .map(|f| {
+                let alone = f["alone_mb_per_s"].as_f64();
+                json!({
+                    "file": f["file"], "encoding": f["encoding"], "mb_per_s": rate(f), "vs_first": rate(f) / rate(first).max(1e-9),
+                    "alone_mb_per_s": alone, "vs_alone": alone.map(|a| rate(f) / a.max(1e-9)),
+                    "parts_rewritten": f["parts"]["rewritten"], "parts_new": f["parts"]["new"], "parts_kept": f["parts"]["kept"],
+                })
+            })
+            .collect();
+        if let Some(t) = first["table"].as_str() {
+            out.insert(t.to_string(), json!({"first": first["file"], "first_encoding": first["encoding"], "first_mb_per_s": rate(first), "later": later}));
+        }
+    }
+    Value::Object(out)
 }
 
 /// 3. The check suite as `check` runs it: every rule, the rates, the run recorded; its findings
@@ -411,6 +491,24 @@ pub fn summary(r: &Value) -> String {
         f(&r["ingest"]["first_round_csv_mb_per_s"]),
         f(&r["ingest"]["peak_rss_mib"])
     ));
+    for (table, t) in r["ingest"]["interleaved"].as_object().into_iter().flatten() {
+        for l in t["later"].as_array().into_iter().flatten() {
+            s.push_str(&format!(
+                "         {table}: first file {:.1} MB/s ({}); {} {:.1} MB/s ({}), keys interleaved: {:.2}× the first, {:.2}× itself as a first file ({:.1} MB/s); parts rewritten {}, new {}, kept {}\n",
+                f(&t["first_mb_per_s"]),
+                t["first_encoding"].as_str().unwrap_or("utf-8"),
+                l["file"].as_str().unwrap_or(""),
+                f(&l["mb_per_s"]),
+                l["encoding"].as_str().unwrap_or("utf-8"),
+                f(&l["vs_first"]),
+                f(&l["vs_alone"]),
+                f(&l["alone_mb_per_s"]),
+                l["parts_rewritten"],
+                l["parts_new"],
+                l["parts_kept"]
+            ));
+        }
+    }
     s.push_str(&format!("check    {:8.2} s  {} findings, peak {:.0} MiB, spilled {} bytes\n", f(&r["check"]["seconds"]), r["check"]["findings"], f(&r["check"]["peak_rss_mib"]), r["check"]["spilled_bytes"]));
     s.push_str(&format!(
         "rules    {:8.2} s  as the suite runs them: shared views once ({:.2} s) + every rule ({:.2} s); each rule alone, views inlined: {:.2} s\n",

@@ -307,12 +307,13 @@ pub fn print_ingest(out: &mut dyn Write, r: &IngestReport) -> Result<()> {
             format!("{} ({} new, {} updated, {} unchanged)", f.loaded, f.new_records, f.updated_records, f.unchanged_records),
             f.superseded.to_string(),
             f.quarantined.to_string(),
+            if f.skipped_as_ingest.is_some() { String::new() } else { format!("{} rewritten, {} new", f.parts_rewritten, f.parts_new) },
             status,
         ]);
     }
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-    t.set_header(vec!["file", "format", "encoding", "rows read", "loaded", "superseded", "quarantined", ""]);
+    t.set_header(vec!["file", "format", "encoding", "rows read", "loaded", "superseded", "quarantined", "parts", ""]);
     for r in rows {
         t.add_row(r);
     }
@@ -328,6 +329,9 @@ pub fn print_ingest(out: &mut dyn Write, r: &IngestReport) -> Result<()> {
         if tot.rows_read == tot.loaded + tot.superseded + tot.quarantined { "" } else { "  ← DOES NOT ADD UP" }
     )?;
     writeln!(out, "{} now holds {} records", r.table, r.records_after)?;
+    let p = &r.parts;
+    let compacted = if p.compacted > 0 { format!(", {} small ones compacted into {}", p.compacted, p.compacted_into) } else { String::new() };
+    writeln!(out, "parts: {} kept, {} rewritten (a stored record replaced), {} new{compacted}; {} in all", p.kept, p.rewritten, p.new, p.after)?;
     for f in &r.files {
         if !f.unknown_headers.is_empty() {
             writeln!(out, "warning: {}: unknown columns ignored: {}", f.file, f.unknown_headers.join(", "))?;

@@ -4,8 +4,10 @@
 //!
 //! Memory stays flat: a hall's records are written as they are generated; only that hall's
 //! findings and window tallies are held, sorted when the hall is done and appended to one
-//! temporary file per rule and thread. Halls are generated in id order, so each of those files is
-//! already in the truth's order and the final `ground_truth.jsonl` is their concatenation.
+//! temporary file per rule and part. Part p takes every n-th hall from the p-th (so a later
+//! part's keys interleave with an earlier one's, as a later export's do with the stored records),
+//! each in id order: each of those files is already in the truth's order and the final
+//! `ground_truth.jsonl` merges them.
 //! Beside them, `bulk/staff.csv` lists every staff id the streamed exports use (a complete roster).
 
 use std::collections::BTreeSet;
@@ -47,6 +49,40 @@ pub struct BulkOutput {
 impl BulkOutput {
     pub fn truth_parts(&self, rule: &str) -> Vec<PathBuf> {
         (0..self.parts).map(|p| self.tmp.join(format!("{rule}.{p}.jsonl"))).filter(|p| p.exists()).collect()
+    }
+
+    /// The rule's findings of every part, merged into the truth's order (the parts' halls
+    /// interleave, each part's findings are in order).
+    pub fn merge_truth(&self, rule: &str, w: &mut dyn Write) -> Result<(), GenerateError> {
+        use std::io::BufRead;
+        let mut parts = Vec::new();
+        for p in self.truth_parts(rule) {
+            parts.push(std::io::BufReader::new(File::open(p)?).lines());
+        }
+        let mut next = |n: usize| -> Result<Option<(Finding, String)>, GenerateError> {
+            match parts[n].next() {
+                Some(line) => {
+                    let line = line?;
+                    let f: Finding = serde_json::from_str(&line).map_err(|e| GenerateError::Other(e.to_string()))?;
+                    Ok(Some((f, line)))
+                }
+                None => Ok(None),
+            }
+        };
+        let mut heads = Vec::new();
+        for n in 0..self.truth_parts(rule).len() {
+            heads.push(next(n)?);
+        }
+        while let Some(n) = (0..heads.len()).filter(|&n| heads[n].is_some()).min_by(|&a, &b| {
+            let key = |n: usize| heads[n].as_ref().map(|h| h.0.sort_key());
+            key(a).cmp(&key(b))
+        }) {
+            if let Some((_, line)) = std::mem::replace(&mut heads[n], next(n)?) {
+                w.write_all(line.as_bytes())?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(())
     }
 
     pub fn cleanup(&self) {
@@ -601,7 +637,7 @@ fn run_part(
     seed: u64,
     cal: &Calendar,
     oracle: Option<&Oracle>,
-    halls: std::ops::Range<usize>,
+    halls: Vec<usize>,
     per_hall: f64,
     p: usize,
     keep: bool,
@@ -697,8 +733,8 @@ pub fn generate_inner(
     // Parts of about half a province each (two at province size, twenty at 10×), so every file
     // is ingested in the memory half a province takes; two threads write them, alternating.
     let nparts = (2 * (mult.ceil() as usize).max(1)).min(nhalls.max(2));
-    let chunk = nhalls.div_ceil(nparts);
-    let ranges: Vec<std::ops::Range<usize>> = (0..nparts).map(|p| (p * chunk).min(nhalls)..((p + 1) * chunk).min(nhalls)).collect();
+    // Every nparts-th hall: the parts' keys (all of which begin with the hall's code) interleave.
+    let ranges: Vec<Vec<usize>> = (0..nparts).map(|p| (p..nhalls).step_by(nparts).collect()).collect();
     let mut results: Vec<Option<PartResult>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..2)
             .map(|t| {

@@ -412,7 +412,7 @@ pub fn generate(opts: &GenerateOptions, cal: &Calendar) -> Result<Manifest, Gene
 }
 
 /// The sample's findings and the streamed part's, rule by rule: within a rule the sample's halls
-/// sort before the bulk halls, and each bulk part is already in order.
+/// sort before the bulk halls, and the bulk parts (each in order) are merged.
 fn write_truth(path: &Path, sample: &[Finding], bulk: Option<&bulk::BulkOutput>) -> Result<(), GenerateError> {
     let mut w = BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     let mut rules: Vec<&str> = oracle::RULES.iter().map(|r| r.0).collect();
@@ -422,10 +422,7 @@ fn write_truth(path: &Path, sample: &[Finding], bulk: Option<&bulk::BulkOutput>)
             json_line(&mut w, f)?;
         }
         if let Some(b) = bulk {
-            for part in b.truth_parts(rule) {
-                let mut r = std::fs::File::open(&part)?;
-                std::io::copy(&mut r, &mut w)?;
-            }
+            b.merge_truth(rule, &mut w)?;
         }
     }
     w.flush()?;

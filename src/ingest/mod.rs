@@ -34,6 +34,7 @@ use encoding_rs::Encoding;
 
 use crate::contract::{NumericLevels, Table, TableSpec};
 use crate::store::{Snapshot, StoreError, Txn, Warehouse};
+pub use merge::PartsReport;
 pub use quarantine::{FileReport, QuarantineRow};
 use read::{Aliases, Format};
 
@@ -97,6 +98,8 @@ pub struct IngestReport {
     pub quarantine_sample: Vec<QuarantineRow>,
     pub quarantine_by_reason: Vec<(String, u64)>,
     pub records_after: u64,
+    /// What the ingest did to the table's parts (each file's share is in its report).
+    pub parts: PartsReport,
 }
 
 impl IngestReport {
@@ -111,6 +114,9 @@ impl IngestReport {
             t.updated_records += f.updated_records;
             t.unchanged_records += f.unchanged_records;
         }
+        // A part two files of the batch share counts once.
+        t.parts_rewritten = self.parts.rewritten;
+        t.parts_new = self.parts.new;
         t
     }
 }
@@ -461,7 +467,7 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
     let log_rows = response_log_rows(opts.table, &batch.files, &merged.unchanged);
     let quarantined = tally(&mut batch.files, superseded, &merged);
     let rewrote = rewrite.finish(&spec.schema())?;
-    tracing::debug!(rows = merged.table_rows, rewrote, secs = t.elapsed().as_secs_f64(), "merged with the warehouse and written");
+    tracing::debug!(rows = merged.table_rows, rewrote, parts = ?merged.parts, secs = t.elapsed().as_secs_f64(), "merged with the warehouse and written");
     let reports = batch.reports();
     debug_assert!(reports.iter().all(FileReport::reconciles));
     let snapshot = commit(txn, opts.table, ingest_id, &reports, &log_rows, &quarantined)?;
@@ -473,6 +479,7 @@ pub fn ingest(wh: &Warehouse, opts: &IngestOptions) -> Result<IngestReport, Inge
         quarantine_by_reason: by_reason(&quarantined),
         quarantine_sample: quarantined.into_iter().take(20).collect(),
         records_after: merged.table_rows as u64,
+        parts: merged.parts,
     })
 }
 
@@ -591,6 +598,8 @@ fn tally(files: &mut [FileRows], superseded: Vec<(usize, usize)>, merged: &merge
     }
     let mut all_quarantine: Vec<QuarantineRow> = Vec::new();
     for (f, fr) in files.iter_mut().enumerate() {
+        fr.report.parts_rewritten = merged.file_parts_rewritten[f];
+        fr.report.parts_new = merged.file_parts_new[f];
         for i in 0..fr.parts.num_rows() {
             if fr.keep[i] {
                 fr.report.loaded += 1;
@@ -638,25 +647,20 @@ fn by_reason(quarantined: &[QuarantineRow]) -> Vec<(String, u64)> {
     by_reason
 }
 
-/// Rows per part file of a table.
-const PART_ROWS: usize = 1_000_000;
+/// Rows per part file of a table: 1,000,000, or `WINDOWWATCH_PART_ROWS` (tests).
+fn part_rows() -> usize {
+    std::env::var("WINDOWWATCH_PART_ROWS").ok().and_then(|s| s.parse().ok()).filter(|&n| n > 0).unwrap_or(1_000_000)
+}
 
-/// Rows per part when `n` rows are written: at most `PART_ROWS`, spread evenly, and over at least
-/// one part per core when each still gets `MIN_SHARED_PART` rows, so the cores write parts of
-/// equal size side by side instead of one waiting on the other.
+/// Rows per part when `n` rows are written: at most `part_rows()`, spread evenly, and over at
+/// least one part per core when each still gets `MIN_SHARED_PART` rows, so the cores write parts
+/// of equal size side by side instead of one waiting on the other.
 fn part_size(n: usize) -> usize {
     const MIN_SHARED_PART: usize = 200_000;
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    let mut parts = n.div_ceil(PART_ROWS).max((n / MIN_SHARED_PART).min(cores)).max(1);
+    let mut parts = n.div_ceil(part_rows()).max((n / MIN_SHARED_PART).min(cores)).max(1);
     if parts > 1 {
         parts = parts.div_ceil(cores) * cores;
     }
     n.div_ceil(parts).max(1)
-}
-
-/// How many new keys beyond every stored one make parts of their own rather than join the last
-/// part (fewer join it, so daily exports do not leave a trail of small parts): a quarter of a
-/// part, or `WINDOWWATCH_APPEND_ROWS`.
-fn append_rows() -> usize {
-    std::env::var("WINDOWWATCH_APPEND_ROWS").ok().and_then(|s| s.parse().ok()).unwrap_or(PART_ROWS / 4)
 }

@@ -54,6 +54,10 @@ pub struct FileReport {
     pub new_records: u64,
     pub updated_records: u64,
     pub unchanged_records: u64,
+    /// Stored parts rewritten because this file replaced a record in them, and new parts holding
+    /// its new records (a part the files of one batch share counts for each of them).
+    pub parts_rewritten: u64,
+    pub parts_new: u64,
     /// The file was ingested before (same content): nothing was read again.
     pub skipped_as_ingest: Option<i64>,
     pub unknown_headers: Vec<String>,

@@ -459,52 +459,130 @@ fn line_numbers_are_the_lines_an_editor_shows_with_crlf_and_quoted_newlines() {
     assert_eq!(comments, vec!["很好\r\n第二行", "a,b"]);
 }
 
-#[test]
-fn many_new_keys_beyond_the_stored_ones_become_parts_of_their_own_and_a_few_join_the_last() {
-    let env = Env::new();
-    let h = "办件编号,大厅编码,事项编码,办件类型,承诺时限,受理时间,办结时间,办理结果";
-    let cases = |from: usize, to: usize, outcome: &str| -> String {
-        let mut s = format!("{h}\n");
-        for i in from..=to {
-            let done = if outcome == "办结" { "2026-10-09 10:00:00" } else { "" };
-            s.push_str(&format!("C{i:04},H1,I1,承诺件,5,2026-10-08 09:00:00,{done},{outcome}\n"));
-        }
-        s
-    };
-    let small = [("WINDOWWATCH_APPEND_ROWS", "10")];
-    env.write("a.csv", cases(1, 30, "办理中"));
-    env.write("b.csv", cases(31, 60, "办理中"));
-    env.write("c.csv", format!("{}C0010,H1,I1,承诺件,5,2026-10-08 09:00:00,2026-10-09 10:00:00,办结\n", cases(61, 65, "办理中")));
-    let parts = |e: &Env| -> BTreeMap<String, String> { e.state().into_iter().filter(|(k, _)| k.starts_with("cases/")).collect() };
-
-    env.ww_env(&["ingest", "--table", "cases", "a.csv"], &small).ok();
-    let first = parts(&env);
-    assert_eq!(first.len(), 1, "{first:?}");
-    // 30 keys after every stored one (more than 10): a part of their own; the first part stays.
-    env.ww_env(&["ingest", "--table", "cases", "b.csv"], &small).ok();
-    let second = parts(&env);
-    assert_eq!(second.len(), 2, "{second:?}");
-    assert_eq!(second.get("cases/part-00000.parquet"), first.get("cases/part-00000.parquet"), "the stored part is kept as it was");
-    // 5 beyond (fewer than 10) join the last part; an update rewrites the part holding it.
-    let r = env.ww_env(&["ingest", "--table", "cases", "--json", "c.csv"], &small).ok();
-    let v = reconciliation(&r.stdout);
-    assert_eq!((v["files"][0]["new_records"].as_u64(), v["files"][0]["updated_records"].as_u64()), (Some(5), Some(1)), "{v}");
-    let third = parts(&env);
-    assert_eq!(third.len(), 2, "{third:?}");
-    let rows = env.rows("cases");
-    let ids: Vec<String> = rows.iter().map(|r| r["case_id"].clone()).collect();
-    let expected: Vec<String> = (1..=65).map(|i| format!("C{i:04}")).collect();
-    assert_eq!(ids, expected, "one record per key, in key order across the parts");
-    assert_eq!(rows[9]["outcome"], "办结");
-
-    // With the default threshold the same loads keep one part.
-    let env2 = Env::new();
-    for f in ["a.csv", "b.csv", "c.csv"] {
-        env2.write(f, std::fs::read(env.path(f)).unwrap());
-        env2.ww(&["ingest", "--table", "cases", f]).ok();
+/// The tickets (key: hall, ticket) `T0000`… of `ids`, at window W2 where `changed` names them.
+fn tickets_csv(ids: impl Iterator<Item = usize>, changed: &[usize]) -> String {
+    let mut s = format!("{TICKETS_HEADER}\n");
+    for i in ids {
+        let window = if changed.contains(&i) { "W2" } else { "W1" };
+        s.push_str(&format!("T{i:04},H1,{window},S1,I1,2026-10-08 09:00:00,,,未叫号,否\n"));
     }
-    assert_eq!(parts(&env2).len(), 1);
-    assert_eq!(env2.rows("cases").len(), 65);
+    s
+}
+
+/// The keys (ticket ids) each stored part of `table` holds, by part file name.
+fn part_keys(env: &Env, table: &str, key: &str) -> BTreeMap<String, Vec<String>> {
+    let snap = env.warehouse().current().unwrap().expect("a snapshot");
+    let mut out = BTreeMap::new();
+    for f in snap.files(table).unwrap() {
+        let rows = crate::common::batches_to_maps(&windowwatch::store::read_parquet(&f).unwrap());
+        out.insert(f.file_name().unwrap().to_string_lossy().into_owned(), rows.into_iter().map(|r| r[key].clone()).collect());
+    }
+    out
+}
+
+/// The table's records without lineage, in key order.
+fn records(env: &Env, table: &str) -> Vec<BTreeMap<String, String>> {
+    let mut rows = strip_lineage(env.rows(table));
+    rows.sort_by(|a, b| (&a["hall_id"], &a["ticket_id"]).cmp(&(&b["hall_id"], &b["ticket_id"])));
+    rows
+}
+
+#[test]
+fn a_file_whose_keys_interleave_with_the_stored_ones_rewrites_only_the_parts_whose_records_it_replaces() {
+    let env = Env::new();
+    let small = [("WINDOWWATCH_PART_ROWS", "25")];
+    // The first file: the even tickets. The second: every odd one (new, between the stored keys),
+    // two even ones again unchanged and two changed, far apart.
+    env.write("a.csv", tickets_csv((0..200).step_by(2), &[]));
+    env.write("b.csv", tickets_csv((1..200).step_by(2).chain([10, 150, 20, 180]), &[20, 180]));
+    let r = env.ww_env(&["ingest", "--table", "tickets", "--json", "a.csv"], &small).ok();
+    let v = reconciliation(&r.stdout);
+    let stored = part_keys(&env, "tickets", "ticket_id");
+    assert!(stored.len() >= 4, "100 rows at 25 a part: {stored:?}");
+    assert_eq!((v["files"][0]["parts_new"].as_u64(), v["parts"]["new"].as_u64()), (Some(stored.len() as u64), Some(stored.len() as u64)), "{v}");
+    let holding = |k: &str| stored.iter().filter(|(_, keys)| keys.iter().any(|x| x == k)).map(|(p, _)| p.clone()).collect::<Vec<_>>();
+    let mut touched: Vec<String> = holding("T0020").into_iter().chain(holding("T0180")).collect();
+    touched.dedup();
+    assert!(!touched.is_empty());
+    let before = env.state();
+
+    let r = env.ww_env(&["ingest", "--table", "tickets", "--json", "b.csv"], &small).ok();
+    let v = reconciliation(&r.stdout);
+    let f = &v["files"][0];
+    let n = |k: &str| f[k].as_u64().unwrap();
+    assert_eq!((n("new_records"), n("updated_records"), n("unchanged_records")), (100, 2, 2), "{v}");
+    assert_eq!(n("parts_rewritten"), touched.len() as u64, "only the parts holding T0020 and T0180: {touched:?} {v}");
+    assert_eq!(v["parts"]["rewritten"].as_u64(), Some(touched.len() as u64));
+    assert_eq!(v["parts"]["kept"].as_u64(), Some((stored.len() - touched.len()) as u64), "{v}");
+    assert!(n("parts_new") >= 4, "the 100 new keys in parts of their own: {v}");
+    // Every stored part but those is kept byte for byte; the rewritten ones hold the same keys.
+    let after = env.state();
+    let now = part_keys(&env, "tickets", "ticket_id");
+    for (part, keys) in &stored {
+        let path = format!("tickets/{part}");
+        if touched.contains(part) {
+            assert_ne!(after.get(&path), before.get(&path), "{part} was rewritten");
+        } else {
+            assert_eq!(after.get(&path), before.get(&path), "{part} is kept as it was");
+        }
+        assert_eq!(now.get(part), Some(keys), "{part} holds the same keys in the same order");
+    }
+    // Each part in key order, each key stored once; the records as one ingest of both files.
+    for keys in now.values() {
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+    }
+    let all: Vec<String> = now.values().flatten().cloned().collect();
+    assert_eq!(all.len(), 200);
+    let once = Env::new();
+    for name in ["a.csv", "b.csv"] {
+        once.write(name, std::fs::read(env.path(name)).unwrap());
+    }
+    let r = once.ww(&["ingest", "--table", "tickets", "--json", "a.csv", "b.csv"]).ok();
+    reconciliation(&r.stdout);
+    assert_eq!(records(&env, "tickets"), records(&once, "tickets"));
+    let window: Vec<(String, String)> = records(&env, "tickets").into_iter().filter(|r| ["T0020", "T0180", "T0010"].contains(&r["ticket_id"].as_str())).map(|r| (r["ticket_id"].clone(), r["window_id"].clone())).collect();
+    assert_eq!(window, vec![("T0010".into(), "W1".into()), ("T0020".into(), "W2".into()), ("T0180".into(), "W2".into())]);
+
+    // Again, forced: every record unchanged, no part written, the table as it was.
+    let state = env.state();
+    let r = env.ww_env(&["ingest", "--table", "tickets", "--json", "--force", "b.csv"], &small).ok();
+    let v = reconciliation(&r.stdout);
+    assert_eq!((v["files"][0]["unchanged_records"].as_u64(), v["parts"]["rewritten"].as_u64(), v["parts"]["new"].as_u64()), (Some(104), Some(0), Some(0)), "{v}");
+    let tickets = |s: &BTreeMap<String, String>| -> BTreeMap<String, String> { s.iter().filter(|(k, _)| k.starts_with("tickets/")).map(|(k, v)| (k.clone(), v.clone())).collect() };
+    assert_eq!(tickets(&env.state()), tickets(&state));
+    // The first file forced again puts T0020 and T0180 back: the text reconciliation names the
+    // parts it rewrote (those holding them).
+    let r = env.ww_env(&["ingest", "--table", "tickets", "--force", "a.csv"], &small).ok();
+    let rewritten = format!("{} rewritten, 0 new", touched.len());
+    assert!(r.stdout.contains(&rewritten) && r.stdout.contains("parts: "), "{}", r.stdout);
+}
+
+#[test]
+fn daily_files_do_not_leave_a_trail_of_small_parts() {
+    let env = Env::new();
+    let small = [("WINDOWWATCH_PART_ROWS", "25")];
+    let mut compacted = 0;
+    for day in 0..20 {
+        // Five new tickets a day, between and after the earlier days' keys.
+        env.write(&format!("d{day}.csv"), tickets_csv((0..5).map(|i| i * 20 + day), &[]));
+        let r = env.ww_env(&["ingest", "--table", "tickets", "--json", &format!("d{day}.csv")], &small).ok();
+        let v = reconciliation(&r.stdout);
+        compacted += v["parts"]["compacted"].as_u64().unwrap();
+        let parts = part_keys(&env, "tickets", "ticket_id");
+        let rows: usize = parts.values().map(Vec::len).sum();
+        assert_eq!(rows, 5 * (day + 1));
+        assert_eq!(v["parts"]["after"].as_u64(), Some(parts.len() as u64));
+        // The bound: twice the parts the rows need, and 8 more.
+        assert!(parts.len() <= 2 * rows.div_ceil(25) + 8, "day {day}: {parts:?}");
+        for keys in parts.values() {
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        }
+    }
+    assert!(compacted > 0, "small parts were merged");
+    let ids: Vec<String> = records(&env, "tickets").into_iter().map(|r| r["ticket_id"].clone()).collect();
+    let mut want: Vec<String> = (0..20).flat_map(|d| (0..5).map(move |i| format!("T{:04}", i * 20 + d))).collect();
+    want.sort();
+    assert_eq!(ids, want, "each key once");
 }
 
 #[test]
