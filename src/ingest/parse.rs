@@ -54,8 +54,8 @@ enum ColBuilder {
 impl ColBuilder {
     /// A builder sized for a whole batch (`bytes`: the text the previous batch held), so a batch
     /// is built without growing (and copying, and faulting in) its buffers step by step.
-    fn new(ty: ColType, bytes: usize) -> ColBuilder {
-        let n = BATCH_ROWS;
+    fn new(ty: ColType, rows: usize, bytes: usize) -> ColBuilder {
+        let n = rows;
         match ty {
             ColType::Text | ColType::Enum(_) | ColType::Level | ColType::Month => ColBuilder::Str(StringBuilder::with_capacity(n, bytes)),
             ColType::Timestamp => ColBuilder::Ts(TimestampMicrosecondBuilder::with_capacity(n)),
@@ -109,11 +109,16 @@ pub struct Parser {
     levels: Option<NumericLevels>,
     ingest_id: i64,
     source: String,
-    values: Vec<Value>,
     builders: Vec<ColBuilder>,
     lineage_line: Int64Builder,
     pending: usize,
     pub batches: Vec<RecordBatch>,
+    /// The chunk of the file each batch holds rows of (see [`Parser::combine`]).
+    batch_chunks: Vec<usize>,
+    /// The chunk the rows now arriving belong to.
+    chunk: usize,
+    /// Rows a batch's builders are sized for.
+    batch_rows: usize,
     pub quarantine: Vec<QuarantineRow>,
     pub rows_read: u64,
     /// The first numeric level seen without a configured direction: (line, value).
@@ -146,11 +151,13 @@ impl Parser {
             levels,
             ingest_id,
             source,
-            values: Vec::with_capacity(spec.columns.len()),
-            builders: spec.columns.iter().map(|c| ColBuilder::new(c.ty, 1 << 16)).collect(),
+            builders: spec.columns.iter().map(|c| ColBuilder::new(c.ty, BATCH_ROWS, 1 << 16)).collect(),
             lineage_line: Int64Builder::with_capacity(BATCH_ROWS),
             pending: 0,
             batches: Vec::new(),
+            batch_chunks: Vec::new(),
+            chunk: 0,
+            batch_rows: BATCH_ROWS,
             quarantine: Vec::new(),
             rows_read: 0,
             unconfigured_level: None,
@@ -178,7 +185,7 @@ impl Parser {
             // The next batch's text is about as long as this one's (a little room to spare).
             let bytes = b.text_bytes() + b.text_bytes() / 8;
             cols.push(b.finish());
-            *b = ColBuilder::new(c.ty, bytes);
+            *b = ColBuilder::new(c.ty, self.batch_rows, bytes);
         }
         let mut ingest = Int64Builder::with_capacity(n);
         let mut src = StringBuilder::with_capacity(n, n * self.source.len());
@@ -189,10 +196,20 @@ impl Parser {
         cols.push(Arc::new(ingest.finish()));
         cols.push(Arc::new(src.finish()));
         cols.push(Arc::new(self.lineage_line.finish()));
-        self.lineage_line = Int64Builder::with_capacity(BATCH_ROWS);
+        self.lineage_line = Int64Builder::with_capacity(self.batch_rows);
         let batch = RecordBatch::try_new(self.spec.schema(), cols).expect("builders follow the contract schema");
         self.batches.push(batch);
+        self.batch_chunks.push(self.chunk);
         self.pending = 0;
+    }
+
+    /// A parser whose batches are sized for chunks of `rows` rows (the CSV reader's chunks).
+    pub fn with_batch_rows(mut self, rows: usize) -> Parser {
+        let rows = rows.clamp(1, BATCH_ROWS);
+        self.batch_rows = rows;
+        self.builders = self.spec.columns.iter().map(|c| ColBuilder::new(c.ty, rows, 1 << 14)).collect();
+        self.lineage_line = Int64Builder::with_capacity(rows);
+        self
     }
 
     /// Finishes the file: the good rows as batches.
@@ -201,27 +218,51 @@ impl Parser {
         self
     }
 
-    fn ts(&self, i: usize) -> Option<i64> {
-        match self.values.get(i) {
+    /// Parsers that took chunks of one file side by side, finished and put together as the one
+    /// parser that would have read the file alone: batches in chunk order, quarantined rows in
+    /// line order, the first unconfigured level by line. None for no parser.
+    pub fn combine(parsers: Vec<Parser>) -> Option<Parser> {
+        let mut parsers: Vec<Parser> = parsers.into_iter().map(Parser::finish).collect();
+        if parsers.len() <= 1 {
+            return parsers.pop();
+        }
+        let mut tagged: Vec<(usize, RecordBatch)> = Vec::new();
+        let mut quarantine = Vec::new();
+        let (mut rows_read, mut level): (u64, Option<(u64, String)>) = (0, None);
+        for p in &mut parsers {
+            tagged.extend(std::mem::take(&mut p.batch_chunks).into_iter().zip(std::mem::take(&mut p.batches)));
+            quarantine.append(&mut p.quarantine);
+            rows_read += p.rows_read;
+            if let Some(l) = p.unconfigured_level.take()
+                && level.as_ref().is_none_or(|m| l.0 < m.0) {
+                    level = Some(l);
+                }
+        }
+        tagged.sort_by_key(|(c, _)| *c);
+        quarantine.sort_by_key(|q| q.line);
+        let mut out = parsers.swap_remove(0);
+        (out.batch_chunks, out.batches) = tagged.into_iter().unzip();
+        out.quarantine = quarantine;
+        out.rows_read = rows_read;
+        out.unconfigured_level = level;
+        Some(out)
+    }
+
+    /// The contract's row rules (data-contract.md, "Rejected rows") on a row's `values`.
+    fn row_rules(&self, values: &[Value<'_>]) -> Option<Rejection> {
+        let ts = |i: usize| match values.get(i) {
             Some(Value::Ts(t)) => Some(*t),
             _ => None,
-        }
-    }
-
-    fn text(&self, i: usize) -> Option<&str> {
-        match self.values.get(i) {
-            Some(Value::Str(s)) => Some(s),
+        };
+        let text = |i: usize| match values.get(i) {
+            Some(Value::Str(s)) => Some(s.as_ref()),
             _ => None,
-        }
-    }
-
-    /// The contract's row rules (data-contract.md, "Rejected rows").
-    fn row_rules(&self) -> Option<Rejection> {
+        };
         let show = |t: i64| micros_to_naive(t).format("%Y-%m-%d %H:%M:%S").to_string();
         let x = &self.idx;
         match self.spec.table {
             Table::Tickets => {
-                let (issued, called, finished) = (self.ts(x.issued_at), self.ts(x.called_at), self.ts(x.finished_at));
+                let (issued, called, finished) = (ts(x.issued_at), ts(x.called_at), ts(x.finished_at));
                 if let (Some(i), Some(c)) = (issued, called)
                     && c < i {
                         return Some(Rejection::new("called_before_issued", Some("called_at"), format!("叫号时间 {} 早于取号时间 {}", show(c), show(i))));
@@ -230,27 +271,27 @@ impl Parser {
                     && f < c {
                         return Some(Rejection::new("finished_before_called", Some("finished_at"), format!("完成时间 {} 早于叫号时间 {}", show(f), show(c))));
                     }
-                if self.text(x.status) == Some("已办理") && called.is_none() {
+                if text(x.status) == Some("已办理") && called.is_none() {
                     return Some(Rejection::new("served_without_call", Some("called_at"), "状态为已办理但没有叫号时间"));
                 }
             }
             Table::Cases => {
-                let (accepted, completed) = (self.ts(x.accepted_at), self.ts(x.completed_at));
+                let (accepted, completed) = (ts(x.accepted_at), ts(x.completed_at));
                 if let (Some(a), Some(c)) = (accepted, completed)
                     && c < a {
                         return Some(Rejection::new("completed_before_accepted", Some("completed_at"), format!("办结时间 {} 早于受理时间 {}", show(c), show(a))));
                     }
-                if self.text(x.case_type) == Some("承诺件") {
-                    let ok = matches!(self.values.get(x.promised_days), Some(Value::Int(n)) if *n > 0);
+                if text(x.case_type) == Some("承诺件") {
+                    let ok = matches!(values.get(x.promised_days), Some(Value::Int(n)) if *n > 0);
                     if !ok {
                         return Some(Rejection::new("promised_days_invalid", Some("promised_days"), "承诺件须有正整数承诺时限 (promised_days > 0)"));
                     }
                 }
-                if self.text(x.outcome).is_some_and(|o| o != "办理中") && completed.is_none() {
+                if text(x.outcome).is_some_and(|o| o != "办理中") && completed.is_none() {
                     return Some(Rejection::new(
                         "closed_without_completion",
                         Some("completed_at"),
-                        format!("办理结果为{}但没有办结时间", self.text(x.outcome).unwrap_or("")),
+                        format!("办理结果为{}但没有办结时间", text(x.outcome).unwrap_or("")),
                     ));
                 }
             }
@@ -259,11 +300,11 @@ impl Parser {
         None
     }
 
-    fn key_of_values(&self) -> Option<String> {
+    fn key_of_values(&self, values: &[Value<'_>]) -> Option<String> {
         let mut parts = Vec::new();
         for k in self.spec.key {
-            match self.values.get(self.spec.index_of(k)?) {
-                Some(Value::Str(s)) => parts.push(s.clone()),
+            match values.get(self.spec.index_of(k)?) {
+                Some(Value::Str(s)) => parts.push(s.to_string()),
                 _ => return None,
             }
         }
@@ -283,10 +324,19 @@ impl Parser {
     }
 }
 
+impl super::read::ChunkSink for Parser {
+    fn start_chunk(&mut self, chunk: usize) {
+        if chunk != self.chunk {
+            self.flush();
+            self.chunk = chunk;
+        }
+    }
+}
+
 impl RowSink for Parser {
     fn row(&mut self, line: u64, cells: &[Cell<'_>], raw: &dyn Fn() -> String) {
         self.rows_read += 1;
-        self.values.clear();
+        let mut values: Vec<Value<'_>> = Vec::with_capacity(cells.len());
         let mut problems: Vec<Rejection> = Vec::new();
         for (c, cell) in self.spec.columns.iter().zip(cells) {
             // A message never quotes a personal value (those columns are text and always read, but
@@ -312,10 +362,10 @@ impl RowSink for Parser {
             if c.required && v == Value::Null && !problems.iter().any(|p| p.column == Some(c.name)) {
                 problems.push(Rejection::new("missing_value", Some(c.name), format!("{}({}) 为必填项，缺少取值", c.zh, c.name)));
             }
-            self.values.push(v);
+            values.push(v);
         }
         if problems.is_empty()
-            && let Some(r) = self.row_rules() {
+            && let Some(r) = self.row_rules(&values) {
                 problems.push(r);
             }
         if let Some(first) = problems.first().cloned() {
@@ -323,11 +373,11 @@ impl RowSink for Parser {
             if problems.len() > 1 {
                 r.message = problems.iter().map(|p| p.message.as_str()).collect::<Vec<_>>().join("; ");
             }
-            let key = self.key_of_values();
+            let key = self.key_of_values(&values);
             self.quarantine_row(line, r, key, raw());
             return;
         }
-        for (b, v) in self.builders.iter_mut().zip(&self.values) {
+        for (b, v) in self.builders.iter_mut().zip(&values) {
             b.append(v);
         }
         self.lineage_line.append_value(line as i64);

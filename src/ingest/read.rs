@@ -299,52 +299,137 @@ impl<R: Read> Read for LineCounter<R> {
     }
 }
 
-/// Records travel from the reading thread to the parsing one in chunks of this many.
-const CHUNK: usize = 4096;
+/// Records travel from the reading thread to the parsing ones in chunks of this many; a chunk is
+/// also the unit of parsing work one thread takes.
+pub const CHUNK: usize = 8192;
 
+/// A chunk of records with its place in the file (chunks are numbered from 0 in file order).
 type Chunk = Vec<(u64, csv::StringRecord)>;
+type ChunkMsg = Result<(usize, Chunk), csv::Error>;
+
+/// A sink the CSV reader parses whole chunks of rows into; several, one per thread, take chunks
+/// side by side, and the caller puts what they made back in file order by the chunk numbers.
+pub trait ChunkSink: RowSink + Send {
+    /// The rows that follow belong to chunk `seq` (those before to an earlier chunk).
+    fn start_chunk(&mut self, seq: usize);
+}
 
 /// Reads a CSV export: one thread decodes the text (GB18030 or UTF-8), splits records and counts
-/// lines; the calling thread finds the header and parses the values, so the two halves of the
-/// work run on two cores. Chunks of records go back to the reader to be refilled.
-pub fn read_csv(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sink: &mut dyn RowSink) -> Result<ReadInfo, IngestError> {
+/// lines; the calling thread finds the header in the first records, then it and one thread per
+/// further sink parse the values of whole chunks side by side, each into its own sink (rows of one
+/// chunk go to one sink, in order). Chunks of records go back to the reader to be refilled.
+pub fn read_csv<S: ChunkSink>(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sinks: &mut [S]) -> Result<ReadInfo, IngestError> {
+    read_csv_chunked(probe, spec, aliases, sinks, CHUNK)
+}
+
+fn read_csv_chunked<S: ChunkSink>(probe: &Probe, spec: &TableSpec, aliases: &Aliases, sinks: &mut [S], chunk_rows: usize) -> Result<ReadInfo, IngestError> {
     let file = &probe.path;
     let delim = sniff_delimiter(probe)?;
     let csv_err = |e: csv::Error| IngestError::Unreadable { file: file.clone(), reason: e.to_string() };
+    let Some((first, rest)) = sinks.split_first_mut() else { return Err(IngestError::Unreadable { file: file.clone(), reason: "no parser".into() }) };
 
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Chunk, csv::Error>>(4);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<ChunkMsg>(4);
         let (back_tx, back_rx) = std::sync::mpsc::channel::<Chunk>();
-        let producer = scope.spawn(move || split_records(probe, delim, &tx, &back_rx));
-
-        let mut parse = CsvRows { spec, aliases, file, state: HeaderState::Looking { pending: Vec::new(), skipped: 0 }, info: None };
-        let mut result: Result<(), IngestError> = Ok(());
-        for msg in rx.iter() {
-            match msg {
-                Ok(chunk) => {
-                    for (line, rec) in &chunk {
-                        if let Err(e) = parse.record(*line, rec, sink) {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                    let _ = back_tx.send(chunk);
-                    if result.is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    result = Err(csv_err(e));
-                    break;
-                }
-            }
-        }
-        drop(rx);
+        let producer = scope.spawn(move || split_records(probe, delim, chunk_rows, &tx, &back_rx));
+        let mut head = CsvRows { spec, aliases, file, state: HeaderState::Looking { pending: Vec::new(), skipped: 0 }, info: None };
+        // `rx` goes with the parsing: once it is done the reader stops at its next send.
+        let result = parse_records(&mut head, rx, &back_tx, first, rest).map_err(|e| match e {
+            Stop::Csv(e) => csv_err(e),
+            Stop::Ingest(e) => e,
+        });
         producer.join().expect("the CSV reader thread panicked")?;
         result?;
-        parse.finish(sink)?;
-        Ok(ReadInfo { unknown_headers: parse.info.take().unwrap_or_default(), title_rows_skipped: parse.skipped(), sheet: None, delimiter: Some(delim as char) })
+        Ok(ReadInfo { unknown_headers: head.info.take().unwrap_or_default(), title_rows_skipped: head.skipped(), sheet: None, delimiter: Some(delim as char) })
     })
+}
+
+/// Why parsing stopped early.
+enum Stop {
+    Csv(csv::Error),
+    Ingest(IngestError),
+}
+
+/// The parsing half of [`read_csv`]: the header, from the first records, on this thread, which
+/// also parses the data records of the chunk the header ends in (and, without a header, the rows
+/// kept while looking); then the chunks after it on this thread and one more per sink in `rest`.
+fn parse_records<S: ChunkSink>(
+    head: &mut CsvRows<'_>,
+    rx: std::sync::mpsc::Receiver<ChunkMsg>,
+    back_tx: &std::sync::mpsc::Sender<Chunk>,
+    first: &mut S,
+    rest: &mut [S],
+) -> Result<(), Stop> {
+    loop {
+        match rx.recv() {
+            Ok(Ok((seq, chunk))) => {
+                let found = head.find_header(&chunk).map_err(Stop::Ingest)?;
+                if let Some(from) = found {
+                    head.head_rows(seq, &chunk[from..], first);
+                    let _ = back_tx.send(chunk);
+                    break;
+                }
+                let _ = back_tx.send(chunk);
+            }
+            Ok(Err(e)) => return Err(Stop::Csv(e)),
+            Err(_) => {
+                head.finish().map_err(Stop::Ingest)?;
+                head.head_rows(0, &[], first);
+                return Ok(());
+            }
+        }
+    }
+    let HeaderState::Found { header, map, .. } = &head.state else { return Ok(()) };
+    let shared = ParseShared { spec: head.spec, header, map, rx: std::sync::Mutex::new(rx), failed: std::sync::Mutex::new(None) };
+    std::thread::scope(|scope| {
+        for sink in rest.iter_mut() {
+            let (shared, back) = (&shared, back_tx.clone());
+            scope.spawn(move || shared.parse_chunks(sink, &back));
+        }
+        shared.parse_chunks(first, back_tx);
+    });
+    match shared.failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(e) => Err(Stop::Csv(e)),
+        None => Ok(()),
+    }
+}
+
+/// What the parsing threads of [`read_csv`] share: the header and the reader's chunks.
+struct ParseShared<'a> {
+    spec: &'a TableSpec,
+    header: &'a [String],
+    map: &'a HeaderMap,
+    rx: std::sync::Mutex<std::sync::mpsc::Receiver<ChunkMsg>>,
+    /// The reader's error (sent after every record before it).
+    failed: std::sync::Mutex<Option<csv::Error>>,
+}
+
+impl ParseShared<'_> {
+    /// Takes chunks until the reader is done (or has failed), parsing each into `sink`.
+    fn parse_chunks(&self, sink: &mut dyn ChunkSink, back: &std::sync::mpsc::Sender<Chunk>) {
+        loop {
+            let msg = match self.rx.lock() {
+                Ok(rx) => rx.recv(),
+                Err(_) => return,
+            };
+            match msg {
+                Ok(Ok((seq, chunk))) => {
+                    sink.start_chunk(seq);
+                    for (line, rec) in &chunk {
+                        emit(self.spec, self.header, self.map, *line, rec, sink);
+                    }
+                    let _ = back.send(chunk);
+                }
+                Ok(Err(e)) => {
+                    if let Ok(mut f) = self.failed.lock() {
+                        *f = Some(e);
+                    }
+                    return;
+                }
+                Err(_) => return,
+            }
+        }
+    }
 }
 
 /// The delimiter, sniffed from the first line: tab for a `.tsv` file or when the line has more
@@ -362,17 +447,18 @@ fn sniff_delimiter(probe: &Probe) -> Result<u8, IngestError> {
 }
 
 /// The reading thread's half of [`read_csv`]: the file from the top with the delimiter known,
-/// decoded and split into records sent in chunks with their line numbers (chunks come back on
-/// `back` to be refilled); a CSV error is sent after the records before it.
-fn split_records(probe: &Probe, delim: u8, tx: &std::sync::mpsc::SyncSender<Result<Chunk, csv::Error>>, back: &std::sync::mpsc::Receiver<Chunk>) -> Result<(), IngestError> {
+/// decoded and split into records sent in numbered chunks with their line numbers (chunks come
+/// back on `back` to be refilled); a CSV error is sent after the records before it.
+fn split_records(probe: &Probe, delim: u8, chunk_rows: usize, tx: &std::sync::mpsc::SyncSender<ChunkMsg>, back: &std::sync::mpsc::Receiver<Chunk>) -> Result<(), IngestError> {
     let lines = std::rc::Rc::new(std::cell::RefCell::new(LineState::default()));
     let reader = LineCounter { inner: decoded_reader(probe)?, state: lines.clone() };
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(reader);
+    let mut seq = 0;
     loop {
-        let mut chunk = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let mut chunk = back.try_recv().unwrap_or_else(|_| Vec::with_capacity(chunk_rows));
         let mut n = 0;
         let mut failed = None;
-        while n < CHUNK {
+        while n < chunk_rows {
             if n == chunk.len() {
                 chunk.push((0, csv::StringRecord::new()));
             }
@@ -390,8 +476,8 @@ fn split_records(probe: &Probe, delim: u8, tx: &std::sync::mpsc::SyncSender<Resu
             }
         }
         chunk.truncate(n);
-        let end = n < CHUNK;
-        if n > 0 && tx.send(Ok(chunk)).is_err() {
+        let end = n < chunk_rows;
+        if n > 0 && tx.send(Ok((seq, chunk))).is_err() {
             return Ok(()); // the parser stopped: nothing more to read
         }
         if let Some(e) = failed {
@@ -401,16 +487,18 @@ fn split_records(probe: &Probe, delim: u8, tx: &std::sync::mpsc::SyncSender<Resu
         if end {
             return Ok(());
         }
+        seq += 1;
     }
 }
 
 enum HeaderState {
     /// Looking for the header: the first row naming two contract columns within the first rows.
-    Looking { pending: Vec<(u64, Vec<String>)>, skipped: usize },
-    Found { header: Vec<String>, map: HeaderMap, skipped: usize },
+    Looking { pending: Vec<(u64, csv::StringRecord)>, skipped: usize },
+    /// The header; `rows`: rows kept while looking that turned out to be data (no header found).
+    Found { header: Vec<String>, map: HeaderMap, skipped: usize, rows: Vec<(u64, csv::StringRecord)> },
 }
 
-/// The parsing half of `read_csv`: finds the header, then turns records into cells.
+/// Finds the header of a CSV export in its first records.
 struct CsvRows<'a> {
     spec: &'a TableSpec,
     aliases: &'a Aliases,
@@ -427,86 +515,98 @@ impl CsvRows<'_> {
         }
     }
 
-    fn record(&mut self, line: u64, rec: &csv::StringRecord, sink: &mut dyn RowSink) -> Result<(), IngestError> {
-        match &mut self.state {
-            HeaderState::Found { header, map, .. } => {
-                let fields: Vec<&str> = rec.iter().collect();
-                emit(self.spec, header, map, line, &fields, sink);
+    /// Looks for the header in `chunk`: once known, the index of the chunk's first record after
+    /// it (the rows kept while looking, when there was no header, wait in the state).
+    fn find_header(&mut self, chunk: &[(u64, csv::StringRecord)]) -> Result<Option<usize>, IngestError> {
+        for (n, (line, rec)) in chunk.iter().enumerate() {
+            let HeaderState::Looking { pending, .. } = &mut self.state else { return Ok(Some(n)) };
+            if rec.iter().all(|c| c.trim().is_empty()) {
+                continue;
             }
-            HeaderState::Looking { pending, .. } => {
-                let row: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
-                if row.iter().all(|c| c.trim().is_empty()) {
-                    return Ok(());
-                }
-                if header_score(self.spec, &row, self.aliases) >= 2 {
-                    let skipped = pending.len();
-                    self.found(row, skipped)?;
-                } else {
-                    pending.push((line, row));
-                    if pending.len() >= MAX_TITLE_ROWS {
-                        self.fallback(sink)?;
-                    }
-                }
+            let row: Vec<String> = rec.iter().map(|s| s.to_string()).collect();
+            if header_score(self.spec, &row, self.aliases) >= 2 {
+                let skipped = pending.len();
+                self.found(row, skipped, Vec::new())?;
+                return Ok(Some(n + 1));
+            }
+            pending.push((*line, rec.clone()));
+            if pending.len() >= MAX_TITLE_ROWS {
+                self.fallback()?;
+                return Ok(Some(n + 1));
             }
         }
-        Ok(())
+        Ok(None)
     }
 
-    fn found(&mut self, header: Vec<String>, skipped: usize) -> Result<(), IngestError> {
+    fn found(&mut self, header: Vec<String>, skipped: usize, rows: Vec<(u64, csv::StringRecord)>) -> Result<(), IngestError> {
         let map = map_headers(self.spec, &header, self.aliases, self.file)?;
         self.info = Some(map.unknown.clone());
-        self.state = HeaderState::Found { header, map, skipped };
+        self.state = HeaderState::Found { header, map, skipped, rows };
         Ok(())
     }
 
     /// No row within the first ones names two columns: the first row is the header anyway (its
     /// missing columns are the error), the rest are data.
-    fn fallback(&mut self, sink: &mut dyn RowSink) -> Result<(), IngestError> {
+    fn fallback(&mut self) -> Result<(), IngestError> {
         let HeaderState::Looking { pending, .. } = &mut self.state else { return Ok(()) };
         let mut pending = std::mem::take(pending);
         if pending.is_empty() {
             return Err(IngestError::Empty { file: self.file.to_path_buf() });
         }
         let (_, header) = pending.remove(0);
-        self.found(header, 0)?;
-        if let HeaderState::Found { header, map, .. } = &self.state {
-            for (line, row) in &pending {
-                let fields: Vec<&str> = row.iter().map(String::as_str).collect();
-                emit(self.spec, header, map, *line, &fields, sink);
-            }
+        self.found(header.iter().map(str::to_string).collect(), 0, pending)
+    }
+
+    fn finish(&mut self) -> Result<(), IngestError> {
+        if matches!(self.state, HeaderState::Looking { .. }) {
+            self.fallback()?;
         }
         Ok(())
     }
 
-    fn finish(&mut self, sink: &mut dyn RowSink) -> Result<(), IngestError> {
-        if matches!(self.state, HeaderState::Looking { .. }) {
-            self.fallback(sink)?;
+    /// The first data rows, into `sink` as chunk `seq`: those kept while looking for a header
+    /// that was not found, then `rest`.
+    fn head_rows(&mut self, seq: usize, rest: &[(u64, csv::StringRecord)], sink: &mut dyn ChunkSink) {
+        let HeaderState::Found { header, map, rows, .. } = &mut self.state else { return };
+        sink.start_chunk(seq);
+        for (line, rec) in std::mem::take(rows).iter().chain(rest) {
+            emit(self.spec, header, map, *line, rec, sink);
         }
-        Ok(())
     }
 }
 
+/// Contract columns a row's cells are laid out in without a heap allocation (the widest table
+/// has 24).
+const INLINE_COLUMNS: usize = 32;
+
 /// One data record: quarantined whole when it has cells beyond the header, else its cells in
 /// contract column order.
-fn emit(spec: &TableSpec, header: &[String], map: &HeaderMap, line: u64, fields: &[&str], sink: &mut dyn RowSink) {
-    if fields.iter().all(|f| f.trim().is_empty()) {
+fn emit(spec: &TableSpec, header: &[String], map: &HeaderMap, line: u64, rec: &csv::StringRecord, sink: &mut dyn ChunkSink) {
+    if rec.iter().all(|f| f.trim().is_empty()) {
         return;
     }
-    if fields.len() > header.len() && fields[header.len()..].iter().any(|f| !f.trim().is_empty()) {
-        sink.unreadable(
-            line,
-            format!("the row has {} fields but the header has {} (a stray delimiter or quote?)", fields.len(), header.len()),
-            raw_json(spec, header, map, fields),
-        );
+    let raw = || {
+        let fields: Vec<&str> = rec.iter().collect();
+        raw_json(spec, header, map, &fields)
+    };
+    if rec.len() > header.len() && rec.iter().skip(header.len()).any(|f| !f.trim().is_empty()) {
+        sink.unreadable(line, format!("the row has {} fields but the header has {} (a stray delimiter or quote?)", rec.len(), header.len()), raw());
         return;
     }
-    let mut cells: Vec<Cell> = vec![Cell::Empty; spec.columns.len()];
-    for (i, f) in fields.iter().enumerate() {
-        if let Some(Some(t)) = map.targets.get(i) {
+    let mut inline = [Cell::Empty; INLINE_COLUMNS];
+    let mut heap = Vec::new();
+    let cells: &mut [Cell] = if spec.columns.len() <= INLINE_COLUMNS {
+        &mut inline[..spec.columns.len()]
+    } else {
+        heap.resize(spec.columns.len(), Cell::Empty);
+        &mut heap
+    };
+    for (f, t) in rec.iter().zip(&map.targets) {
+        if let Some(t) = t {
             cells[*t] = Cell::Text(f);
         }
     }
-    sink.row(line, &cells, &|| raw_json(spec, header, map, fields));
+    sink.row(line, cells, &raw);
 }
 
 fn data_cell(d: &Data) -> Cell<'_> {
@@ -927,6 +1027,85 @@ mod tests {
             assert!(!m.contains(s), "{s} in {m}");
         }
         assert!(m.contains("诸葛*") && m.contains("110101********1234") && m.contains("138****8000"), "{m}");
+    }
+
+    /// Collects what the CSV reader sends, with the chunk each row came in.
+    #[derive(Default)]
+    struct Collect {
+        chunk: usize,
+        got: Vec<(usize, u64, String)>,
+    }
+
+    impl RowSink for Collect {
+        fn row(&mut self, line: u64, cells: &[Cell<'_>], raw: &dyn Fn() -> String) {
+            self.got.push((self.chunk, line, format!("{cells:?} {}", raw())));
+        }
+        fn unreadable(&mut self, line: u64, reason: String, raw: String) {
+            self.got.push((self.chunk, line, format!("unreadable: {reason} {raw}")));
+        }
+    }
+
+    impl ChunkSink for Collect {
+        fn start_chunk(&mut self, seq: usize) {
+            self.chunk = seq;
+        }
+    }
+
+    /// The rows (in file order, by chunk) and the header facts, or the error, of reading `path`
+    /// with `sinks` parsers in chunks of `chunk` records.
+    fn read_with(path: &Path, sinks: usize, chunk: usize) -> Result<(Vec<(u64, String)>, usize, Vec<String>), String> {
+        let probe = probe(path, None).map_err(|e| e.to_string())?;
+        let mut s: Vec<Collect> = (0..sinks).map(|_| Collect::default()).collect();
+        let info = read_csv_chunked(&probe, &CASES, &aliases(), &mut s, chunk).map_err(|e| e.to_string())?;
+        let mut all: Vec<(usize, u64, String)> = s.into_iter().flat_map(|c| c.got).collect();
+        all.sort_by_key(|(c, _, _)| *c);
+        Ok((all.into_iter().map(|(_, l, r)| (l, r)).collect(), info.title_rows_skipped, info.unknown_headers))
+    }
+
+    /// Parsing chunks side by side gives the rows, lines, quarantine reasons and errors of one
+    /// parser reading the whole file, whatever the chunk size: quoted delimiters and newlines,
+    /// CRLF, a BOM, GB18030, title rows, a file without a header, stray fields, blank rows and a
+    /// broken quote.
+    #[test]
+    fn chunks_parsed_side_by_side_read_as_one_pass() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = "办件编号,大厅编码,窗口编号,受理人员,事项编码,办件类型,受理时间,办理结果,姓名,备注\r\n";
+        let body = "C1,H01,W01,S1,YB-1,1,2026-10-08 09:00,办理中,张三,\"a,b\"\r\n\
+                    C2,H01,W01,S1,YB-1,2,2026-10-08 09:05,办理中,\"李\r\n四\",x\r\n\
+                    ,,,,,,,,,\r\n\
+                    C3,H01,W01,S1,YB-1,1,bad time,办理中,王五,,,stray\r\n\
+                    C4,H01,W01,S1,YB-1,承诺件,2026-10-08 09:15,办理中,\"赵\"\"六\",\r\n\
+                    \r\n\
+                    C5,H01,W01,S1,YB-1,1,2026-10-08 09:20,办理中,钱七\r\n\
+                    C6,H01,W01,S1,YB-1,1,2026-10-08 09:25,办理中,孙八,,\r\n";
+        let title = "某某大厅办件记录 2026年10月\r\n,,\r\n";
+        let mut files: Vec<(String, Vec<u8>)> = vec![
+            ("plain.csv".into(), format!("{header}{body}").into_bytes()),
+            ("bom.csv".into(), [b"\xEF\xBB\xBF".as_slice(), format!("{title}{header}{body}").as_bytes()].concat()),
+            ("gb.csv".into(), encoding_rs::GB18030.encode(&format!("{title}{header}{body}")).0.into_owned()),
+            ("lf.csv".into(), format!("{header}{body}").replace("\r\n", "\n").into_bytes()),
+            ("noheader.csv".into(), format!("a,b\n{}", body.replace("\r\n", "\n")).into_bytes()),
+            ("titles_only.csv".into(), "x\ny\n".as_bytes().to_vec()),
+            ("empty.csv".into(), Vec::new()),
+            ("broken_quote.csv".into(), format!("{header}{body}C9,H01,W01,S1,YB-1,1,2026-10-08 09:30,办理中,\"周九,\r\n").into_bytes()),
+        ];
+        files.push(("many.csv".into(), format!("{header}{}", body.repeat(7)).into_bytes()));
+        for (name, bytes) in files {
+            let path = dir.path().join(&name);
+            std::fs::write(&path, &bytes).unwrap();
+            let one = read_with(&path, 1, CHUNK);
+            if name == "plain.csv" {
+                let (rows, _, unknown) = one.as_ref().unwrap();
+                assert_eq!(rows.len(), 6, "{rows:#?}");
+                assert!(rows[2].1.starts_with("unreadable"), "{rows:#?}");
+                assert_eq!(unknown, &vec!["备注".to_string()]);
+            }
+            for sinks in 1..=3 {
+                for chunk in [1, 2, 3, 5] {
+                    assert_eq!(read_with(&path, sinks, chunk), one, "{name}: {sinks} parsers, chunks of {chunk}");
+                }
+            }
+        }
     }
 
     #[test]

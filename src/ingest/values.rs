@@ -4,6 +4,8 @@
 //! Kept apart from the format readers so CSV text, JSON values and XLSX cells go through exactly
 //! the same rules: a value that cannot be read is a reason to quarantine its row, never a guess.
 
+use std::borrow::Cow;
+
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 
 pub use crate::clock::{parse_date, parse_timestamp};
@@ -20,11 +22,11 @@ pub enum Cell<'a> {
     DateTime(NaiveDateTime),
 }
 
-/// One value, typed as its column.
+/// One value, typed as its column; text borrows the cell's when it can (no allocation per cell).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Value<'a> {
     Null,
-    Str(String),
+    Str(Cow<'a, str>),
     /// Microseconds since 1970-01-01 00:00:00, local China time.
     Ts(i64),
     /// Days since 1970-01-01.
@@ -154,12 +156,26 @@ fn type_word(ty: ColType) -> &'static str {
     }
 }
 
+/// The exports' usual `YYYY-MM-DD HH:MM:SS` (or `T` between), read by position: exactly what
+/// [`parse_timestamp`] makes of it, without its splitting. None when `s` has another shape (then
+/// `parse_timestamp` reads it).
+fn canonical_timestamp(s: &str) -> Option<Option<NaiveDateTime>> {
+    let b = s.as_bytes();
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
+    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
+    Some(NaiveDate::from_ymd_opt(y as i32, mo, d).and_then(|date| NaiveTime::from_hms_opt(h, mi, se).map(|t| date.and_time(t))))
+}
+
 /// Reads one cell as `ty`. `levels` is the configured direction of numeric satisfaction levels.
-pub fn read_cell(cell: &Cell<'_>, ty: ColType, levels: Option<NumericLevels>) -> Result<Value, CellProblem> {
+pub fn read_cell<'a>(cell: &Cell<'a>, ty: ColType, levels: Option<NumericLevels>) -> Result<Value<'a>, CellProblem> {
     let bad = |shown: &str| CellProblem::Bad(format!("`{shown}` is not a {}", type_word(ty)));
-    let text: std::borrow::Cow<str> = match cell {
+    let text: Cow<'a, str> = match cell {
         Cell::Empty => return Ok(Value::Null),
         Cell::Text(s) => {
+            let s: &'a str = s;
             let t = s.trim();
             if is_missing(t) {
                 return Ok(Value::Null);
@@ -188,17 +204,20 @@ pub fn read_cell(cell: &Cell<'_>, ty: ColType, levels: Option<NumericLevels>) ->
             return match ty {
                 ColType::Timestamp => Ok(Value::Ts(ts_micros(t))),
                 ColType::Date if t.time() == NaiveTime::MIN => Ok(Value::Date(date_days(t.date()))),
-                ColType::Text => Ok(Value::Str(t.format("%Y-%m-%d %H:%M:%S").to_string())),
+                ColType::Text => Ok(Value::Str(t.format("%Y-%m-%d %H:%M:%S").to_string().into())),
                 // A month typed into Excel becomes the first day of that month.
-                ColType::Month if t.time() == NaiveTime::MIN && t.day() == 1 => Ok(Value::Str(t.format("%Y-%m").to_string())),
+                ColType::Month if t.time() == NaiveTime::MIN && t.day() == 1 => Ok(Value::Str(t.format("%Y-%m").to_string().into())),
                 _ => Err(bad(&t.format("%Y-%m-%d %H:%M:%S").to_string())),
             };
         }
     };
+    if ty == ColType::Text {
+        return Ok(Value::Str(text));
+    }
     let s: &str = &text;
     match ty {
-        ColType::Text => Ok(Value::Str(s.to_string())),
-        ColType::Timestamp => parse_timestamp(s).map(|t| Value::Ts(ts_micros(t))).ok_or_else(|| bad(s)),
+        ColType::Text => Ok(Value::Str(s.to_string().into())),
+        ColType::Timestamp => canonical_timestamp(s).unwrap_or_else(|| parse_timestamp(s)).map(|t| Value::Ts(ts_micros(t))).ok_or_else(|| bad(s)),
         ColType::Date => parse_date(s).map(|d| Value::Date(date_days(d))).ok_or_else(|| bad(s)),
         ColType::Bool => parse_bool(s).map(Value::Bool).ok_or_else(|| bad(s)),
         ColType::Int => parse_int(s).map(Value::Int).ok_or_else(|| bad(s)),
@@ -209,21 +228,21 @@ pub fn read_cell(cell: &Cell<'_>, ty: ColType, levels: Option<NumericLevels>) ->
         },
         ColType::Count => parse_count(s).map(Value::Int).ok_or_else(|| bad(s)),
         ColType::Number => parse_number(s).map(Value::Float).ok_or_else(|| bad(s)),
-        ColType::Month => parse_month(s).map(Value::Str).ok_or_else(|| bad(s)),
+        ColType::Month => parse_month(s).map(|m| Value::Str(m.into())).ok_or_else(|| bad(s)),
         ColType::Enum(kind) => kind
             .parse(s)
-            .map(|v| Value::Str(v.to_string()))
+            .map(|v| Value::Str(v.into()))
             .ok_or_else(|| CellProblem::Unknown(format!("`{s}` is not one of {}", kind.labels().join("/")))),
         ColType::Level => {
             if let Some(l) = parse_level_label(s) {
-                return Ok(Value::Str(l.to_string()));
+                return Ok(Value::Str(l.into()));
             }
             match parse_int(s) {
                 Some(n) => match levels {
                     None => Err(CellProblem::NumericLevelUnconfigured(s.to_string())),
                     Some(dir) => dir
                         .label(n)
-                        .map(|l| Value::Str(l.to_string()))
+                        .map(|l| Value::Str(l.into()))
                         .ok_or_else(|| CellProblem::Unknown(format!("level `{s}` is outside 1–5"))),
                 },
                 None => Err(CellProblem::Unknown(format!(
@@ -239,7 +258,7 @@ mod tests {
     use super::*;
     use crate::contract::EnumKind;
 
-    fn ts(s: &str) -> Value {
+    fn ts(s: &str) -> Value<'static> {
         Value::Ts(ts_micros(NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()))
     }
     fn text(s: &str) -> Cell<'_> {
@@ -257,6 +276,28 @@ mod tests {
         let excel = NaiveDate::from_ymd_opt(2026, 10, 8).unwrap().and_hms_nano_opt(9, 14, 59, 999_900_000).unwrap();
         assert_eq!(read_cell(&Cell::DateTime(excel), ColType::Timestamp, None), Ok(ts("2026-10-08 09:15:00")));
         assert!(read_cell(&Cell::Number(46303.4), ColType::Timestamp, None).is_err(), "a plain number is not a date cell");
+    }
+
+    /// The positional reading of `YYYY-MM-DD HH:MM:SS` gives what `parse_timestamp` gives, for
+    /// good and bad values of that shape; other shapes are left to `parse_timestamp`.
+    #[test]
+    fn canonical_timestamps_read_as_parse_timestamp_reads_them() {
+        let same_shape = [
+            "2026-10-08 09:15:00", "2026-10-08T23:59:59", "2024-02-29 00:00:00", "2026-02-29 10:00:00", "2026-13-01 10:00:00",
+            "2026-00-10 10:00:00", "2026-10-00 10:00:00", "2026-10-08 24:00:00", "2026-10-08 09:60:00", "2026-10-08 09:15:60",
+            "0000-01-01 00:00:00", "9999-12-31 23:59:59", "2026-1a-08 09:15:00", "2026-10-08 0x:15:00", "+026-10-08 09:15:00",
+            "２０２６-10-08 09:15", "2026-10-08 -9:15:00", "2026/10/08 09:15:00", "2026-10-08_09:15:00",
+        ];
+        for s in same_shape {
+            if let Some(t) = canonical_timestamp(s) {
+                assert_eq!(t, parse_timestamp(s), "{s}");
+            }
+        }
+        assert!(canonical_timestamp("2026-10-08 09:15:00").is_some_and(|t| t.is_some()));
+        assert!(canonical_timestamp("2026-02-30 09:15:00").is_some_and(|t| t.is_none()));
+        for s in ["2026-10-08 9:15:00", "2026-10-08 09:15", "2026/10/8 9:15:00", "2026-10-08 09:15:00.5", ""] {
+            assert_eq!(canonical_timestamp(s), None, "{s}");
+        }
     }
 
     #[test]
@@ -295,7 +336,7 @@ mod tests {
 
     #[test]
     fn the_supervision_tables_types() {
-        let ok = |s: &str, ty| read_cell(&text(s), ty, None);
+        let ok = |s: &'static str, ty| read_cell(&text(s), ty, None);
         for (s, m) in [("2026-10", "2026-10"), ("2026/1", "2026-01"), ("2026.10", "2026-10"), ("2026年10月", "2026-10"), ("202603", "2026-03")] {
             assert_eq!(ok(s, ColType::Month), Ok(Value::Str(m.into())), "{s}");
         }
