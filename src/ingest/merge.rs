@@ -145,12 +145,14 @@ impl<'a> Merge<'a> {
     /// The keys of a stored part, as rows.
     fn stored_keys(&self, part: &Path) -> Result<Vec<Rows>, StoreError> {
         let key_batches = crate::store::read_parquet_columns(part, &self.spec.key_indices())?;
-        // The projection comes in the file's column order; the key's order is the contract's.
-        let in_key_order = |b: &RecordBatch| -> Result<Vec<datafusion::arrow::array::ArrayRef>, StoreError> {
-            let missing = |k: &str| StoreError::Corrupt { path: part.to_path_buf(), message: format!("the part has no key column `{k}`") };
-            self.spec.key.iter().map(|k| b.column_by_name(k).cloned().ok_or_else(|| missing(k))).collect()
-        };
-        key_batches.iter().map(|b| self.kconv.convert_columns(&in_key_order(b)?).map_err(|e| StoreError::Arrow { path: part.to_path_buf(), source: e })).collect()
+        key_batches.iter().map(|b| self.key_rows(b, part)).collect()
+    }
+
+    /// The keys of a batch read from the stored `part`, as rows in the key's order.
+    fn key_rows(&self, b: &RecordBatch, part: &Path) -> Result<Rows, StoreError> {
+        let missing = || StoreError::Corrupt { path: part.to_path_buf(), message: format!("the part lacks a key column ({})", self.spec.key.join(", ")) };
+        let cols = super::key_columns(b, self.spec).ok_or_else(missing)?;
+        self.kconv.convert_columns(&cols).map_err(|e| StoreError::Arrow { path: part.to_path_buf(), source: e })
     }
 
     /// A stored part holding some winners' keys: kept when every one of them comes again
@@ -217,15 +219,7 @@ impl<'a> Merge<'a> {
             batches.extend(crate::store::read_parquet(&probed[n].path)?);
         }
         let path = &probed[which[0]].path;
-        let arrow = |e| StoreError::Arrow { path: path.clone(), source: e };
-        let keys: Vec<Rows> = batches
-            .iter()
-            .map(|b| {
-                let cols: Vec<_> = self.spec.key_indices().into_iter().map(|i| std::sync::Arc::clone(b.column(i))).collect();
-                self.kconv.convert_columns(&cols)
-            })
-            .collect::<Result<_, _>>()
-            .map_err(arrow)?;
+        let keys: Vec<Rows> = batches.iter().map(|b| self.key_rows(b, path)).collect::<Result<_, _>>()?;
         let mut order: Vec<(usize, usize)> = keys.iter().enumerate().flat_map(|(b, k)| (0..k.num_rows()).map(move |i| (b, i))).collect();
         order.sort_unstable_by(|a, b| keys[a.0].row(a.1).cmp(&keys[b.0].row(b.1)));
         let refs: Vec<&RecordBatch> = batches.iter().collect();

@@ -26,7 +26,6 @@ pub mod workbook;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::row::{RowConverter, Rows, SortField};
@@ -189,8 +188,14 @@ fn key_converter(spec: &TableSpec) -> RowConverter {
 
 /// The natural key of every row, as rows that compare and hash like the key.
 fn key_rows(conv: &RowConverter, batch: &RecordBatch, spec: &TableSpec) -> Rows {
-    let cols: Vec<ArrayRef> = spec.key_indices().into_iter().map(|i| Arc::clone(batch.column(i))).collect();
+    let cols = key_columns(batch, spec).expect("a parsed batch has every column");
     conv.convert_columns(&cols).expect("key columns are text")
+}
+
+/// A batch's key columns in the key's order, found by name: a batch read with only the key
+/// columns holds them in the file's order, not the key's. `None` when one is missing.
+pub(super) fn key_columns(batch: &RecordBatch, spec: &TableSpec) -> Option<Vec<ArrayRef>> {
+    spec.key.iter().map(|k| batch.column_by_name(k).cloned()).collect()
 }
 
 /// The natural key of each row, its parts joined by U+001F (a separator no export contains).
